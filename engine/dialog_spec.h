@@ -1,0 +1,70 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace trustcoach {
+
+// The dialog files as data, after JSON parsing and validation. Immutable once
+// loaded. See docs/dialog-format.md for the file format.
+
+struct IntentSpec {
+  std::string id;
+  std::string topic;                  // e.g. "infidelity"; "" for utility intents
+  std::vector<std::string> patterns;  // RE2 syntax, over normalized text
+  int priority = 0;                   // higher wins
+  // Where the intent may match: empty means everywhere ("global");
+  // "local" means only at nodes that name it in `on`; otherwise a list of
+  // "flow" or "flow.node" scopes.
+  std::vector<std::string> scope;
+  bool local = false;
+  std::string start;                        // "flow" or "flow.node" to start, if any
+  std::map<std::string, std::string> set;   // slots set when it matches
+  std::string file;                         // source, for messages
+};
+
+struct Transition {
+  std::string intent;  // intent id, or "" for `else`
+  std::string to;      // "node", "flow", "flow.node", or "@return", "@menu"
+};
+
+struct Branch {
+  std::string if_slot;  // "" = always
+  std::string equals;   // "" = slot is set and non-empty
+  std::string to;
+};
+
+struct NodeSpec {
+  std::string id;                       // local to its flow
+  std::vector<std::string> say;         // variants, templates
+  std::vector<std::string> quick_replies;
+  std::vector<Transition> on;           // tried in order on the matched intent
+  std::string else_to;                  // any other input goes here (free text)
+  std::string capture;                  // slot that stores the person's text
+  std::vector<Branch> branch;           // evaluated on entry, before `say`
+  std::string next;                     // after saying, continue to this node
+  std::vector<std::string> reprompt;    // fallback variants
+  std::map<std::string, std::string> set;  // slots set on entry
+  bool couples = false;                 // couples/joint work: skipped after abuse
+  bool therapy = false;                 // this node points to professional help
+  bool resources = false;               // attach safety resources to the reply
+};
+
+struct FlowSpec {
+  std::string id;
+  std::string topic;
+  std::string start;  // node id
+  std::vector<NodeSpec> nodes;
+  std::string file;
+};
+
+struct DialogSpec {
+  std::vector<IntentSpec> intents;
+  std::vector<FlowSpec> flows;
+  std::map<std::string, std::string> substitutions;
+  std::map<std::string, std::string> reflections;
+  std::map<std::string, std::string> messages;  // engine strings: "truncated", "return", ...
+};
+
+}  // namespace trustcoach

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace trustcoach {
+
+// Inputs longer than this many bytes are cut (at a UTF-8 character
+// boundary) before matching; the engine tells the person it did so.
+inline constexpr size_t kMaxInputBytes = 2000;
+
+// Whole-word replacements applied after folding: contractions ("don't" ->
+// "do not") and chat spellings ("u" -> "you"). Loaded from
+// dialogs/substitutions.json.
+struct Substitutions {
+  std::unordered_map<std::string, std::string> words;
+};
+
+struct NormalizeInfo {
+  bool truncated = false;        // the input was longer than kMaxInputBytes
+  bool invalid_utf8 = false;     // invalid bytes were replaced
+  size_t input_bytes = 0;
+};
+
+// Returns the text matching works on, ASCII-oriented and predictable:
+// - invalid UTF-8 is replaced by U+FFFD, never a crash;
+// - letters are lowercased, Latin accents folded ("Fiancé" -> "fiance"),
+//   curly quotes and dashes folded to ASCII;
+// - emoji and other symbols are separated from words by a space, so that
+//   RE2's ASCII-only \b works on every word;
+// - white space is collapsed to single spaces and trimmed;
+// - each whole word found in `subs` is replaced.
+// Thread-safe: pure function of its arguments.
+std::string Normalize(std::string_view text, const Substitutions& subs,
+                      NormalizeInfo* info = nullptr);
+
+// Replaces invalid UTF-8 sequences with U+FFFD and cuts to at most
+// `max_bytes` at a character boundary. Used for text that is stored or
+// echoed, not matched.
+std::string SanitizeUtf8(std::string_view text, size_t max_bytes,
+                         bool* changed = nullptr);
+
+}  // namespace trustcoach

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/status.h"
+
+namespace trustcoach {
+
+// Where a conversation is in a flow.
+struct FlowPosition {
+  std::string flow;
+  std::string node;
+  bool operator==(const FlowPosition&) const = default;
+};
+
+// One past turn, for context and explain. Holds no message text.
+struct TurnRecord {
+  std::string intent;
+  std::string node;  // "flow.node" after the turn
+  bool operator==(const TurnRecord&) const = default;
+};
+
+// The whole state of one conversation, as the engine needs it between turns.
+// A plain value: copy it, store it, compare it.
+struct Session {
+  static constexpr int kVersion = 1;
+  static constexpr size_t kMaxHistory = 4;
+
+  uint64_t seed = 0;                   // chooses reply variants
+  std::vector<FlowPosition> stack;     // back() is the current position
+  std::map<std::string, std::string> slots;
+  std::map<std::string, uint32_t> visits;  // "flow.node" -> times entered
+  uint32_t turns = 0;
+  uint32_t misses = 0;                 // consecutive fallbacks
+  std::string risk;                    // safety kind seen in this conversation, "" if none
+  bool abuse = false;                  // abuse seen: no couples work from now on
+  bool minor = false;                  // the person said they are under 18
+  std::vector<TurnRecord> history;     // the last kMaxHistory turns
+
+  bool operator==(const Session&) const = default;
+};
+
+// Compact, versioned JSON ({"v":1,...}).
+nlohmann::json SessionToJson(const Session& session);
+std::string SerializeSession(const Session& session);
+
+// Fails with InvalidArgument on malformed JSON, a wrong field type or an
+// unknown version; `*session` is untouched then.
+Status SessionFromJson(const nlohmann::json& json, Session* session);
+Status ParseSession(std::string_view text, Session* session);
+
+}  // namespace trustcoach

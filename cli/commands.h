@@ -1,0 +1,17 @@
+#pragma once
+
+namespace trustcoach::cli {
+
+// Each subcommand of `trustcoach`: argv[0] is the subcommand's name.
+// Returns the process exit code.
+int RunChat(int argc, char** argv);
+int RunLint(int argc, char** argv);
+int RunTest(int argc, char** argv);
+int RunAnalyze(int argc, char** argv);
+int RunGraph(int argc, char** argv);
+int RunServe(int argc, char** argv);  // cli/serve.cc
+
+// The shipped dialogs folder: $TRUSTCOACH_DIALOGS, else the build's source tree.
+const char* DefaultDialogsDir();
+
+}  // namespace trustcoach::cli

@@ -11,7 +11,7 @@ namespace trustcoach {
 
 struct IntentSpec {
   std::string id;
-  std::string topic;                  // e.g. "infidelity"; "" for utility intents
+  std::string topic;  // e.g. "infidelity"; "" for utility intents
   std::vector<std::string> patterns;  // RE2 syntax, over normalized text
   int priority = 0;                   // higher wins
   // Where the intent may match: empty means everywhere ("global");
@@ -19,14 +19,10 @@ struct IntentSpec {
   // "flow" or "flow.node" scopes.
   std::vector<std::string> scope;
   bool local = false;
-  std::string start;                        // "flow" or "flow.node" to start, if any
-  std::map<std::string, std::string> set;   // slots set when it matches
-  std::string file;                         // source, for messages
-};
-
-struct Transition {
-  std::string intent;  // intent id, or "" for `else`
-  std::string to;      // "node", "flow", "flow.node", or "@return", "@menu"
+  std::string start;  // "flow" or "flow.node" to start, if any
+  std::map<std::string, std::string> set;  // slots set when it matches
+  std::string file;                        // source, for messages
+  std::string pointer;                     // JSON pointer in `file`
 };
 
 struct Branch {
@@ -36,19 +32,19 @@ struct Branch {
 };
 
 struct NodeSpec {
-  std::string id;                       // local to its flow
-  std::vector<std::string> say;         // variants, templates
+  std::string id;                // local to its flow
+  std::vector<std::string> say;  // variants, templates
   std::vector<std::string> quick_replies;
-  std::vector<Transition> on;           // tried in order on the matched intent
-  std::string else_to;                  // any other input goes here (free text)
-  std::string capture;                  // slot that stores the person's text
-  std::vector<Branch> branch;           // evaluated on entry, before `say`
-  std::string next;                     // after saying, continue to this node
-  std::vector<std::string> reprompt;    // fallback variants
+  std::map<std::string, std::string> on;  // intent id -> target
+  std::string else_to;                // any other input goes here (free text)
+  std::string capture;                // slot that stores the person's text
+  std::vector<Branch> branch;         // evaluated on entry, before `say`
+  std::string next;                   // after saying, continue to this node
+  std::vector<std::string> reprompt;  // fallback variants
   std::map<std::string, std::string> set;  // slots set on entry
-  bool couples = false;                 // couples/joint work: skipped after abuse
-  bool therapy = false;                 // this node points to professional help
-  bool resources = false;               // attach safety resources to the reply
+  bool couples = false;    // couples/joint work: skipped after abuse
+  bool therapy = false;    // this node points to professional help
+  bool resources = false;  // attach safety resources to the reply
 };
 
 struct FlowSpec {
@@ -57,14 +53,30 @@ struct FlowSpec {
   std::string start;  // node id
   std::vector<NodeSpec> nodes;
   std::string file;
+  std::string pointer;  // JSON pointer in `file`
 };
+
+// dialogs/engine.json.
+struct EngineConfig {
+  std::string start = "welcome";  // flow every conversation opens with
+  std::string menu = "menu";      // flow after two misses, and "@menu"
+  std::string safety_flow = "safety";
+  std::string abuse_redirect;  // "flow.node" for couples nodes after abuse
+  int reminder_every = 20;     // turns between disclosure reminders; 0: never
+  std::vector<std::string> truncated;  // said when the input was cut
+  std::vector<std::string> returning;  // said when an interrupted flow resumes
+  std::vector<std::string> fallback;   // reprompt when a node has none
+  std::vector<std::string> reminder;   // "I am an automated coach..."
+};
+
+// Targets a node may name besides nodes and flows.
+inline constexpr char kTargetReturn[] = "@return";
+inline constexpr char kTargetMenu[] = "@menu";
+inline constexpr char kTargetEnd[] = "@end";
 
 struct DialogSpec {
   std::vector<IntentSpec> intents;
   std::vector<FlowSpec> flows;
-  std::map<std::string, std::string> substitutions;
-  std::map<std::string, std::string> reflections;
-  std::map<std::string, std::string> messages;  // engine strings: "truncated", "return", ...
 };
 
 }  // namespace trustcoach

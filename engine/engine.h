@@ -38,8 +38,8 @@ struct Reply {
   std::string flow;                 // position after the turn
   std::string node;
   bool fallback = false;
-  bool truncated = false;           // the input was cut at kMaxInputBytes
-  nlohmann::json explain;           // filled when Trace::kOn
+  bool truncated = false;  // the input was cut at kMaxInputBytes
+  nlohmann::json explain;  // filled when Trace::kOn
 };
 
 enum class Trace { kOff, kOn };

@@ -19,8 +19,8 @@ struct Substitutions {
 };
 
 struct NormalizeInfo {
-  bool truncated = false;        // the input was longer than kMaxInputBytes
-  bool invalid_utf8 = false;     // invalid bytes were replaced
+  bool truncated = false;     // the input was longer than kMaxInputBytes
+  bool invalid_utf8 = false;  // invalid bytes were replaced
   size_t input_bytes = 0;
 };
 

@@ -32,16 +32,16 @@ struct Session {
   static constexpr int kVersion = 1;
   static constexpr size_t kMaxHistory = 4;
 
-  uint64_t seed = 0;                   // chooses reply variants
-  std::vector<FlowPosition> stack;     // back() is the current position
+  uint64_t seed = 0;                // chooses reply variants
+  std::vector<FlowPosition> stack;  // back() is the current position
   std::map<std::string, std::string> slots;
   std::map<std::string, uint32_t> visits;  // "flow.node" -> times entered
   uint32_t turns = 0;
-  uint32_t misses = 0;                 // consecutive fallbacks
-  std::string risk;                    // safety kind seen in this conversation, "" if none
-  bool abuse = false;                  // abuse seen: no couples work from now on
-  bool minor = false;                  // the person said they are under 18
-  std::vector<TurnRecord> history;     // the last kMaxHistory turns
+  uint32_t misses = 0;  // consecutive fallbacks
+  std::string risk;     // safety kind seen in this conversation, "" if none
+  bool abuse = false;   // abuse seen: no couples work from now on
+  bool minor = false;   // the person said they are under 18
+  std::vector<TurnRecord> history;  // the last kMaxHistory turns
 
   bool operator==(const Session&) const = default;
 };

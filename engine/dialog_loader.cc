@@ -1,0 +1,609 @@
+#include "engine/dialog_loader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace trustcoach {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+std::string EscapePointer(std::string_view token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string Child(const std::string& pointer, std::string_view key) {
+  return pointer + "/" + EscapePointer(key);
+}
+std::string Child(const std::string& pointer, size_t index) {
+  return pointer + "/" + std::to_string(index);
+}
+
+// Reads typed fields out of one file's JSON, collecting every problem as
+// "FILE: /pointer: message" instead of stopping at the first.
+class Reader {
+ public:
+  Reader(std::string file, std::vector<std::string>* errors)
+      : file_(std::move(file)), errors_(errors) {}
+
+  const std::string& file() const { return file_; }
+
+  void Error(const std::string& pointer, const std::string& message) {
+    errors_->push_back(file_ + ": " + (pointer.empty() ? "/" : pointer) + ": " +
+                       message);
+  }
+
+  bool IsObject(const json& value, const std::string& pointer) {
+    if (value.is_object()) return true;
+    Error(pointer,
+          "expected an object, found " + std::string(value.type_name()));
+    return false;
+  }
+
+  // Reports keys of `object` not in `allowed`: typos should not pass silently.
+  void CheckKeys(const json& object, const std::string& pointer,
+                 std::initializer_list<std::string_view> allowed) {
+    for (const auto& item : object.items()) {
+      if (std::find(allowed.begin(), allowed.end(), item.key()) ==
+          allowed.end()) {
+        Error(Child(pointer, item.key()), "unknown key");
+      }
+    }
+  }
+
+  void String(const json& object, std::string_view key,
+              const std::string& pointer, std::string* out,
+              bool required = false) {
+    auto it = object.find(key);
+    if (it == object.end()) {
+      if (required) Error(Child(pointer, key), "required string is missing");
+      return;
+    }
+    if (!it->is_string()) {
+      Error(Child(pointer, key), "expected a string");
+      return;
+    }
+    *out = it->get<std::string>();
+    if (required && out->empty()) Error(Child(pointer, key), "is empty");
+  }
+
+  void Int(const json& object, std::string_view key, const std::string& pointer,
+           int* out) {
+    auto it = object.find(key);
+    if (it == object.end()) return;
+    if (!it->is_number_integer()) {
+      Error(Child(pointer, key), "expected an integer");
+      return;
+    }
+    *out = it->get<int>();
+  }
+
+  void Bool(const json& object, std::string_view key,
+            const std::string& pointer, bool* out) {
+    auto it = object.find(key);
+    if (it == object.end()) return;
+    if (!it->is_boolean()) {
+      Error(Child(pointer, key), "expected true or false");
+      return;
+    }
+    *out = it->get<bool>();
+  }
+
+  // A string or an array of non-empty strings.
+  void Strings(const json& object, std::string_view key,
+               const std::string& pointer, std::vector<std::string>* out,
+               bool required = false) {
+    auto it = object.find(key);
+    const std::string here = Child(pointer, key);
+    if (it == object.end()) {
+      if (required) Error(here, "required list of strings is missing");
+      return;
+    }
+    if (it->is_string()) {
+      out->push_back(it->get<std::string>());
+    } else if (it->is_array()) {
+      for (size_t i = 0; i < it->size(); ++i) {
+        if (!(*it)[i].is_string() || (*it)[i].get<std::string>().empty()) {
+          Error(Child(here, i), "expected a non-empty string");
+          continue;
+        }
+        out->push_back((*it)[i].get<std::string>());
+      }
+    } else {
+      Error(here, "expected a string or a list of strings");
+      return;
+    }
+    if (required && out->empty()) Error(here, "is empty");
+  }
+
+  void StringMap(const json& object, std::string_view key,
+                 const std::string& pointer,
+                 std::map<std::string, std::string>* out) {
+    auto it = object.find(key);
+    if (it == object.end()) return;
+    const std::string here = Child(pointer, key);
+    if (!IsObject(*it, here)) return;
+    for (const auto& item : it->items()) {
+      if (!item.value().is_string()) {
+        Error(Child(here, item.key()), "expected a string");
+        continue;
+      }
+      (*out)[item.key()] = item.value().get<std::string>();
+    }
+  }
+
+ private:
+  std::string file_;
+  std::vector<std::string>* errors_;
+};
+
+bool ReadJsonFile(const fs::path& path, const std::string& name, json* out,
+                  std::vector<std::string>* errors) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors->push_back(name + ": cannot be read");
+    return false;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  try {
+    *out = json::parse(buffer.str());
+    return true;
+  } catch (const json::parse_error& e) {
+    errors->push_back(name + ": invalid JSON: " + e.what());
+    return false;
+  }
+}
+
+void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
+                IntentSpec* intent) {
+  if (!reader->IsObject(in, pointer)) return;
+  reader->CheckKeys(in, pointer,
+                    {"id", "topic", "patterns", "priority", "scope", "start",
+                     "set", "description"});
+  intent->file = reader->file();
+  intent->pointer = pointer;
+  reader->String(in, "id", pointer, &intent->id, /*required=*/true);
+  reader->String(in, "topic", pointer, &intent->topic);
+  reader->Strings(in, "patterns", pointer, &intent->patterns, true);
+  reader->Int(in, "priority", pointer, &intent->priority);
+  reader->String(in, "start", pointer, &intent->start);
+  reader->StringMap(in, "set", pointer, &intent->set);
+  auto scope = in.find("scope");
+  if (scope != in.end()) {
+    if (scope->is_string() && *scope == "local") {
+      intent->local = true;
+    } else if (!(scope->is_string() && *scope == "global")) {
+      reader->Strings(in, "scope", pointer, &intent->scope);
+    }
+  }
+}
+
+void ReadNode(Reader* reader, const json& in, const std::string& pointer,
+              NodeSpec* node) {
+  if (!reader->IsObject(in, pointer)) return;
+  reader->CheckKeys(
+      in, pointer,
+      {"say", "quick_replies", "on", "else", "capture", "branch", "next",
+       "reprompt", "set", "couples", "therapy", "resources", "note"});
+  reader->Strings(in, "say", pointer, &node->say);
+  reader->Strings(in, "quick_replies", pointer, &node->quick_replies);
+  reader->StringMap(in, "on", pointer, &node->on);
+  reader->String(in, "else", pointer, &node->else_to);
+  reader->String(in, "capture", pointer, &node->capture);
+  reader->String(in, "next", pointer, &node->next);
+  reader->Strings(in, "reprompt", pointer, &node->reprompt);
+  reader->StringMap(in, "set", pointer, &node->set);
+  reader->Bool(in, "couples", pointer, &node->couples);
+  reader->Bool(in, "therapy", pointer, &node->therapy);
+  reader->Bool(in, "resources", pointer, &node->resources);
+  auto branch = in.find("branch");
+  if (branch != in.end()) {
+    const std::string here = Child(pointer, "branch");
+    if (!branch->is_array()) {
+      reader->Error(here, "expected a list");
+    } else {
+      for (size_t i = 0; i < branch->size(); ++i) {
+        const json& item = (*branch)[i];
+        const std::string at = Child(here, i);
+        if (!reader->IsObject(item, at)) continue;
+        reader->CheckKeys(item, at, {"if", "equals", "to"});
+        Branch b;
+        reader->String(item, "if", at, &b.if_slot);
+        reader->String(item, "equals", at, &b.equals);
+        reader->String(item, "to", at, &b.to, true);
+        node->branch.push_back(std::move(b));
+      }
+    }
+  }
+  if (node->say.empty() && node->branch.empty()) {
+    reader->Error(pointer, "a node must `say` something or `branch`");
+  }
+  if (!node->capture.empty() && node->else_to.empty()) {
+    reader->Error(Child(pointer, "capture"),
+                  "`capture` needs an `else` target to go to");
+  }
+}
+
+void ReadFlow(Reader* reader, const json& in, const std::string& pointer,
+              FlowSpec* flow) {
+  if (!reader->IsObject(in, pointer)) return;
+  reader->CheckKeys(in, pointer,
+                    {"id", "topic", "start", "nodes", "description"});
+  flow->file = reader->file();
+  flow->pointer = pointer;
+  reader->String(in, "id", pointer, &flow->id, true);
+  reader->String(in, "topic", pointer, &flow->topic);
+  reader->String(in, "start", pointer, &flow->start, true);
+  if (flow->id.find('.') != std::string::npos) {
+    reader->Error(Child(pointer, "id"), "a flow id cannot contain '.'");
+  }
+  auto nodes = in.find("nodes");
+  const std::string here = Child(pointer, "nodes");
+  if (nodes == in.end() || !nodes->is_object() || nodes->empty()) {
+    reader->Error(here, "expected an object of one or more nodes");
+    return;
+  }
+  for (const auto& item : nodes->items()) {
+    NodeSpec node;
+    node.id = item.key();
+    ReadNode(reader, item.value(), Child(here, item.key()), &node);
+    flow->nodes.push_back(std::move(node));
+  }
+}
+
+void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
+  if (!reader->IsObject(in, "")) return;
+  reader->CheckKeys(in, "",
+                    {"start", "menu", "safety_flow", "abuse_redirect",
+                     "reminder_every", "messages", "description"});
+  reader->String(in, "start", "", &config->start, true);
+  reader->String(in, "menu", "", &config->menu, true);
+  reader->String(in, "safety_flow", "", &config->safety_flow);
+  reader->String(in, "abuse_redirect", "", &config->abuse_redirect, true);
+  reader->Int(in, "reminder_every", "", &config->reminder_every);
+  auto messages = in.find("messages");
+  if (messages == in.end() || !reader->IsObject(*messages, "/messages")) {
+    if (messages == in.end()) reader->Error("/messages", "is missing");
+    return;
+  }
+  reader->CheckKeys(*messages, "/messages",
+                    {"truncated", "return", "fallback", "reminder"});
+  reader->Strings(*messages, "truncated", "/messages", &config->truncated,
+                  true);
+  reader->Strings(*messages, "return", "/messages", &config->returning, true);
+  reader->Strings(*messages, "fallback", "/messages", &config->fallback, true);
+  reader->Strings(*messages, "reminder", "/messages", &config->reminder, true);
+}
+
+void ReadWordMap(Reader* reader, const json& in,
+                 std::map<std::string, std::string>* words) {
+  if (!reader->IsObject(in, "")) return;
+  reader->CheckKeys(in, "", {"words", "description"});
+  reader->StringMap(in, "words", "", words);
+  for (const auto& [key, value] : *words) {
+    const bool single_word =
+        !key.empty() && key.find(' ') == std::string::npos &&
+        std::none_of(key.begin(), key.end(),
+                     [](char c) { return c >= 'A' && c <= 'Z'; });
+    if (!single_word) {
+      reader->Error(Child("/words", key),
+                    "keys must be single lower-case words");
+    }
+  }
+}
+
+Status JoinErrors(const std::vector<std::string>& errors) {
+  if (errors.empty()) return Status::OK();
+  std::string message;
+  for (const std::string& e : errors) {
+    if (!message.empty()) message += '\n';
+    message += e;
+  }
+  return Status::InvalidArgument(message);
+}
+
+}  // namespace
+
+const FlowSpec* DialogSet::FindFlow(std::string_view id) const {
+  auto it = flow_index_.find(id);
+  return it == flow_index_.end() ? nullptr : &spec_.flows[it->second];
+}
+
+const NodeSpec* DialogSet::FindNode(std::string_view flow,
+                                    std::string_view node) const {
+  auto it = flow_index_.find(flow);
+  if (it == flow_index_.end()) return nullptr;
+  const auto& nodes = node_index_[it->second];
+  auto n = nodes.find(node);
+  return n == nodes.end() ? nullptr : &spec_.flows[it->second].nodes[n->second];
+}
+
+const IntentSpec* DialogSet::FindIntent(std::string_view id) const {
+  auto it = intent_index_.find(id);
+  return it == intent_index_.end() ? nullptr : &spec_.intents[it->second];
+}
+
+bool DialogSet::Resolve(std::string_view from, std::string_view target,
+                        FlowPosition* out) const {
+  const size_t dot = target.find('.');
+  if (dot != std::string_view::npos) {
+    std::string_view flow = target.substr(0, dot);
+    std::string_view node = target.substr(dot + 1);
+    if (FindNode(flow, node) == nullptr) return false;
+    *out = {std::string(flow), std::string(node)};
+    return true;
+  }
+  if (!from.empty() && FindNode(from, target) != nullptr) {
+    *out = {std::string(from), std::string(target)};
+    return true;
+  }
+  if (const FlowSpec* flow = FindFlow(target)) {
+    *out = {flow->id, flow->start};
+    return true;
+  }
+  return false;
+}
+
+Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
+                       std::vector<std::string>* warnings) {
+  std::vector<std::string> errors;
+  std::unique_ptr<DialogSet> set(new DialogSet());
+  const fs::path root(dir);
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) {
+    return Status::InvalidArgument(dir + ": not a dialogs folder");
+  }
+  const auto name_of = [&](const fs::path& path) {
+    return (fs::path(dir) / path.lexically_relative(root)).string();
+  };
+
+  json engine_json, subs_json, refl_json, safety_json, resources_json;
+  if (ReadJsonFile(root / "engine.json", name_of(root / "engine.json"),
+                   &engine_json, &errors)) {
+    Reader reader(name_of(root / "engine.json"), &errors);
+    ReadEngineConfig(&reader, engine_json, &set->config_);
+  }
+  if (ReadJsonFile(root / "substitutions.json",
+                   name_of(root / "substitutions.json"), &subs_json, &errors)) {
+    Reader reader(name_of(root / "substitutions.json"), &errors);
+    std::map<std::string, std::string> words;
+    ReadWordMap(&reader, subs_json, &words);
+    set->substitutions_.words.insert(words.begin(), words.end());
+  }
+  if (ReadJsonFile(root / "reflections.json",
+                   name_of(root / "reflections.json"), &refl_json, &errors)) {
+    Reader reader(name_of(root / "reflections.json"), &errors);
+    std::map<std::string, std::string> words;
+    ReadWordMap(&reader, refl_json, &words);
+    set->reflections_.insert(words.begin(), words.end());
+  }
+  const bool have_safety =
+      ReadJsonFile(root / "safety.json", name_of(root / "safety.json"),
+                   &safety_json, &errors);
+  const bool have_resources =
+      ReadJsonFile(root / "resources.json", name_of(root / "resources.json"),
+                   &resources_json, &errors);
+
+  std::vector<fs::path> flow_files;
+  for (const auto& entry : fs::directory_iterator(root / "flows", ec)) {
+    if (entry.path().extension() == ".json") flow_files.push_back(entry.path());
+  }
+  if (ec) errors.push_back(name_of(root / "flows") + ": cannot be listed");
+  std::sort(flow_files.begin(), flow_files.end());
+  for (const fs::path& path : flow_files) {
+    json doc;
+    if (!ReadJsonFile(path, name_of(path), &doc, &errors)) continue;
+    Reader reader(name_of(path), &errors);
+    if (!reader.IsObject(doc, "")) continue;
+    reader.CheckKeys(doc, "", {"intents", "flows", "description"});
+    for (const char* key : {"intents", "flows"}) {
+      if (doc.contains(key) && !doc[key].is_array()) {
+        reader.Error(Child("", key), "expected a list");
+        doc.erase(key);
+      }
+    }
+    for (size_t i = 0; i < doc.value("intents", json::array()).size(); ++i) {
+      IntentSpec intent;
+      ReadIntent(&reader, doc["intents"][i], Child("/intents", i), &intent);
+      set->spec_.intents.push_back(std::move(intent));
+    }
+    for (size_t i = 0; i < doc.value("flows", json::array()).size(); ++i) {
+      FlowSpec flow;
+      ReadFlow(&reader, doc["flows"][i], Child("/flows", i), &flow);
+      set->spec_.flows.push_back(std::move(flow));
+    }
+  }
+  if (flow_files.empty()) {
+    errors.push_back(name_of(root / "flows") + ": no flow files");
+  }
+
+  if (errors.empty() && have_safety) {
+    Status s = SafetyScreen::Create(safety_json, name_of(root / "safety.json"),
+                                    &set->safety_);
+    if (!s.ok()) errors.push_back(s.message());
+  }
+  if (errors.empty() && have_resources) {
+    Status s = ResourceDirectory::Create(
+        resources_json, name_of(root / "resources.json"), &set->resources_);
+    if (!s.ok()) errors.push_back(s.message());
+  }
+  if (errors.empty()) {
+    Status s = set->Compile(warnings);
+    if (!s.ok()) errors.push_back(s.message());
+  }
+  if (!errors.empty()) return JoinErrors(errors);
+  *out = std::move(set);
+  return Status::OK();
+}
+
+Status DialogSet::Compile(std::vector<std::string>* warnings) {
+  std::vector<std::string> errors;
+  const auto error = [&](const std::string& file, const std::string& pointer,
+                         const std::string& message) {
+    errors.push_back(file + ": " + pointer + ": " + message);
+  };
+
+  for (size_t i = 0; i < spec_.intents.size(); ++i) {
+    const IntentSpec& intent = spec_.intents[i];
+    if (!intent_index_.emplace(intent.id, i).second) {
+      error(intent.file, intent.pointer + "/id",
+            "duplicate intent id '" + intent.id + "'");
+    }
+  }
+  node_index_.resize(spec_.flows.size());
+  for (size_t f = 0; f < spec_.flows.size(); ++f) {
+    const FlowSpec& flow = spec_.flows[f];
+    if (!flow_index_.emplace(flow.id, f).second) {
+      error(flow.file, flow.pointer + "/id",
+            "duplicate flow id '" + flow.id + "'");
+    }
+    for (size_t n = 0; n < flow.nodes.size(); ++n) {
+      node_index_[f].emplace(flow.nodes[n].id, n);
+    }
+    if (node_index_[f].count(flow.start) == 0) {
+      error(flow.file, flow.pointer + "/start",
+            "unknown start node '" + flow.start + "'");
+    }
+  }
+
+  // Every target must resolve.
+  const auto check_target = [&](const FlowSpec& flow, const std::string& where,
+                                const std::string& target) {
+    if (target == kTargetReturn || target == kTargetMenu ||
+        target == kTargetEnd) {
+      return;
+    }
+    FlowPosition position;
+    if (!Resolve(flow.id, target, &position)) {
+      error(flow.file, where, "unknown target node '" + target + "'");
+    }
+  };
+  for (const FlowSpec& flow : spec_.flows) {
+    for (const NodeSpec& node : flow.nodes) {
+      const std::string at = Child(flow.pointer + "/nodes", node.id);
+      for (const auto& [intent, target] : node.on) {
+        if (intent_index_.count(intent) == 0) {
+          error(flow.file, Child(at + "/on", intent),
+                "unknown intent '" + intent + "'");
+        }
+        check_target(flow, Child(at + "/on", intent), target);
+      }
+      if (!node.else_to.empty()) check_target(flow, at + "/else", node.else_to);
+      if (!node.next.empty()) check_target(flow, at + "/next", node.next);
+      for (size_t b = 0; b < node.branch.size(); ++b) {
+        check_target(flow, Child(at + "/branch", b) + "/to", node.branch[b].to);
+      }
+    }
+  }
+  for (const IntentSpec& intent : spec_.intents) {
+    FlowPosition position;
+    if (!intent.start.empty() && !Resolve("", intent.start, &position)) {
+      error(intent.file, intent.pointer + "/start",
+            "unknown flow or node '" + intent.start + "'");
+    }
+    for (size_t s = 0; s < intent.scope.size(); ++s) {
+      if (!Resolve("", intent.scope[s], &position)) {
+        error(intent.file, Child(intent.pointer + "/scope", s),
+              "unknown flow or node '" + intent.scope[s] + "'");
+      }
+    }
+  }
+  for (const auto& [name, target] :
+       {std::pair{"start", config_.start}, std::pair{"menu", config_.menu},
+        std::pair{"safety_flow", config_.safety_flow},
+        std::pair{"abuse_redirect", config_.abuse_redirect}}) {
+    FlowPosition position;
+    if (!Resolve("", target, &position)) {
+      errors.push_back("engine.json: /" + std::string(name) +
+                       ": unknown flow or node '" + target + "'");
+    }
+  }
+  if (!errors.empty()) return JoinErrors(errors);
+
+  Status s = IntentMatcher::Create(spec_.intents, &matcher_);
+  if (!s.ok()) return s;
+
+  // Quick replies must be understood where they are offered.
+  for (const FlowSpec& flow : spec_.flows) {
+    for (const NodeSpec& node : flow.nodes) {
+      if (!node.else_to.empty()) continue;
+      for (size_t q = 0; q < node.quick_replies.size(); ++q) {
+        const std::string text =
+            Normalize(node.quick_replies[q], substitutions_);
+        if (safety_->Check(text).level != SafetyLevel::kNone) continue;
+        IntentMatch match = matcher_->Match(
+            text, {.flow = flow.id, .node = node.id, .expected = &node.on});
+        const bool understood =
+            match.intent >= 0 &&
+            (node.on.count(spec_.intents[match.intent].id) > 0 ||
+             !spec_.intents[match.intent].start.empty());
+        if (!understood) {
+          error(
+              flow.file,
+              Child(Child(flow.pointer + "/nodes", node.id) + "/quick_replies",
+                    q),
+              "quick reply '" + node.quick_replies[q] +
+                  "' is not understood at this node");
+        }
+      }
+    }
+  }
+
+  if (warnings != nullptr) {
+    // Reachability: from every flow start, intent start and config target.
+    std::set<std::pair<std::string, std::string>> seen;
+    std::vector<FlowPosition> todo;
+    const auto visit = [&](const FlowPosition& p) {
+      if (seen.insert({p.flow, p.node}).second) todo.push_back(p);
+    };
+    const auto visit_target = [&](std::string_view from,
+                                  const std::string& target) {
+      FlowPosition p;
+      if (Resolve(from, target, &p)) visit(p);
+    };
+    for (const FlowSpec& flow : spec_.flows) visit({flow.id, flow.start});
+    for (const IntentSpec& intent : spec_.intents) {
+      visit_target("", intent.start);
+    }
+    visit_target("", config_.abuse_redirect);
+    while (!todo.empty()) {
+      const FlowPosition p = todo.back();
+      todo.pop_back();
+      const NodeSpec* node = FindNode(p.flow, p.node);
+      for (const auto& [intent, target] : node->on)
+        visit_target(p.flow, target);
+      visit_target(p.flow, node->else_to);
+      visit_target(p.flow, node->next);
+      for (const Branch& b : node->branch) visit_target(p.flow, b.to);
+    }
+    for (const FlowSpec& flow : spec_.flows) {
+      for (const NodeSpec& node : flow.nodes) {
+        if (seen.count({flow.id, node.id}) == 0) {
+          warnings->push_back(
+              flow.file + ": " + Child(flow.pointer + "/nodes", node.id) +
+              ": node '" + flow.id + "." + node.id + "' is unreachable");
+        }
+      }
+    }
+  }
+  return JoinErrors(errors);
+}
+
+}  // namespace trustcoach

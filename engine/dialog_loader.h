@@ -1,0 +1,68 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/dialog_spec.h"
+#include "engine/intent_matcher.h"
+#include "engine/normalizer.h"
+#include "engine/safety.h"
+#include "engine/session.h"
+#include "engine/status.h"
+#include "engine/template.h"
+
+namespace trustcoach {
+
+// A loaded, validated, compiled set of dialog files. Immutable; shared by
+// every conversation and thread.
+class DialogSet {
+ public:
+  // Reads every file under `dir` (see docs/dialog-format.md). On error,
+  // returns InvalidArgument whose message lists every problem found, one per
+  // line, each as "FILE: /json/pointer: problem"; `*out` is untouched.
+  // Unreachable nodes and flows are `warnings`, not errors.
+  static Status Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
+                     std::vector<std::string>* warnings = nullptr);
+
+  DialogSet(const DialogSet&) = delete;
+  DialogSet& operator=(const DialogSet&) = delete;
+
+  const DialogSpec& spec() const { return spec_; }
+  const EngineConfig& config() const { return config_; }
+  const IntentMatcher& matcher() const { return *matcher_; }
+  const SafetyScreen& safety() const { return *safety_; }
+  const ResourceDirectory& resources() const { return *resources_; }
+  const Substitutions& substitutions() const { return substitutions_; }
+  const Reflections& reflections() const { return reflections_; }
+
+  const FlowSpec* FindFlow(std::string_view id) const;
+  const NodeSpec* FindNode(std::string_view flow, std::string_view node) const;
+  const IntentSpec* FindIntent(std::string_view id) const;
+
+  // Resolves `target` as named in a node of flow `from`: "node", "flow",
+  // "flow.node". Special targets ("@return", ...) and unknown names yield
+  // false.
+  bool Resolve(std::string_view from, std::string_view target,
+               FlowPosition* out) const;
+
+ private:
+  DialogSet() = default;
+  Status Compile(std::vector<std::string>* warnings);
+
+  DialogSpec spec_;
+  EngineConfig config_;
+  Substitutions substitutions_;
+  Reflections reflections_;
+  std::unique_ptr<IntentMatcher> matcher_;
+  std::unique_ptr<SafetyScreen> safety_;
+  std::unique_ptr<ResourceDirectory> resources_;
+  std::map<std::string, size_t, std::less<>> flow_index_;
+  std::map<std::string, size_t, std::less<>> intent_index_;
+  std::vector<std::map<std::string, size_t, std::less<>>>
+      node_index_;  // per flow
+};
+
+}  // namespace trustcoach

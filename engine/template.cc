@@ -1,0 +1,104 @@
+#include "engine/template.h"
+
+namespace trustcoach {
+namespace {
+
+bool IsSlotChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '_';
+}
+
+struct Placeholder {
+  bool reflect = false;
+  std::string_view slot;
+  std::string_view fallback;
+  size_t length = 0;  // of the whole "{...}"
+};
+
+// Parses a placeholder at `tmpl[0] == '{'`; false if it is not one.
+bool ParsePlaceholder(std::string_view tmpl, Placeholder* out) {
+  const size_t close = tmpl.find('}');
+  if (close == std::string_view::npos) return false;
+  std::string_view body = tmpl.substr(1, close - 1);
+  Placeholder p{.length = close + 1};
+  if (!body.empty() && body.front() == '~') {
+    p.reflect = true;
+    body.remove_prefix(1);
+  }
+  const size_t bar = body.find('|');
+  p.slot = body.substr(0, bar);
+  if (bar != std::string_view::npos) p.fallback = body.substr(bar + 1);
+  if (p.slot.empty()) return false;
+  for (char c : p.slot) {
+    if (!IsSlotChar(c)) return false;
+  }
+  *out = p;
+  return true;
+}
+
+}  // namespace
+
+std::string Reflect(std::string_view text, const Reflections& reflections) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t end = i;
+    while (end < text.size() && text[end] != ' ') ++end;
+    std::string_view word = text.substr(i, end - i);
+    // Trailing punctuation stays: "me." -> "you."
+    size_t core = word.size();
+    while (core > 0 && !IsSlotChar(word[core - 1]) && word[core - 1] != '\'') {
+      --core;
+    }
+    auto it = reflections.find(word.substr(0, core));
+    if (it != reflections.end()) {
+      out.append(it->second);
+      out.append(word.substr(core));
+    } else {
+      out.append(word);
+    }
+    if (end < text.size()) out.push_back(' ');
+    i = end + 1;
+  }
+  return out;
+}
+
+std::string RenderTemplate(std::string_view tmpl,
+                           const std::map<std::string, std::string>& slots,
+                           const Reflections& reflections) {
+  std::string out;
+  out.reserve(tmpl.size() + 32);
+  size_t i = 0;
+  while (i < tmpl.size()) {
+    Placeholder p;
+    if (tmpl[i] != '{' || !ParsePlaceholder(tmpl.substr(i), &p)) {
+      out.push_back(tmpl[i++]);
+      continue;
+    }
+    auto it = slots.find(std::string(p.slot));
+    if (it == slots.end() || it->second.empty()) {
+      out.append(p.fallback);
+    } else if (p.reflect) {
+      out.append(Reflect(it->second, reflections));
+    } else {
+      out.append(it->second);
+    }
+    i += p.length;
+  }
+  return out;
+}
+
+std::vector<std::string> TemplateSlots(std::string_view tmpl) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < tmpl.size(); ++i) {
+    Placeholder p;
+    if (tmpl[i] == '{' && ParsePlaceholder(tmpl.substr(i), &p)) {
+      names.emplace_back(p.slot);
+      i += p.length - 1;
+    }
+  }
+  return names;
+}
+
+}  // namespace trustcoach

@@ -37,27 +37,47 @@ std::string_view SafetyLevelName(SafetyLevel level);
 struct SafetyVerdict {
   SafetyKind kind = SafetyKind::kNone;
   SafetyLevel level = SafetyLevel::kNone;
-  std::string rule;    // id of the rule that decided, for explain
+  // Id of the rule that decided, for explain: a crisis or check-in rule, an
+  // idiom that was set aside (level kNone), "<crisis rule>+<minor rule>" when
+  // a minor turned abuse into child_safety, or "screen.incomplete".
+  std::string rule;
   bool minor = false;  // the person said they are under 18
+  // Abuse or sexual violence was matched, even if a more urgent kind (say,
+  // suicide) decided: the engine stops couples work from now on.
+  bool abuse = false;
 };
 
 // Crisis detection over normalized text (see Normalize()). Built once from
-// dialogs/safety.json; Check() is const and safe from any thread.
+// dialogs/safety.json (format in docs/safety.md); Check() is const and safe
+// from any thread.
+//
+// A check runs four RE2::Sets: idioms ("this week is killing me") and
+// check-in patterns (negations such as "i would never hurt myself") are
+// blanked out of the text, then the crisis patterns run on what is left.
+// A crisis match gives kCrisis, the most urgent kind winning (danger_now,
+// child_safety, suicide, sexual_violence, abuse, self_harm, violence); else a
+// check-in match gives kCheckIn; else kNone. A minor together with a kind
+// listed in "minor_upgrades" becomes child_safety. If RE2 cannot finish (out
+// of memory), the verdict is kCheckIn with rule "screen.incomplete", never a
+// silent kNone.
 class SafetyScreen {
  public:
-  // `file` names the source in error messages.
+  // `file` names the source in error messages. Fails with InvalidArgument
+  // naming the file, the JSON pointer and the rule id on an unknown key or
+  // kind, a bad pattern or a wrong JSON type.
   static Status Create(const nlohmann::json& spec, std::string_view file,
                        std::unique_ptr<SafetyScreen>* out);
 
   virtual ~SafetyScreen() = default;
 
-  // `normalized` is the output of Normalize().
+  // `normalized` is the output of Normalize(). Never fails.
   virtual SafetyVerdict Check(std::string_view normalized) const = 0;
 };
 
 // One helpline or service. Empty fields are absent.
 struct Resource {
-  std::string kind;  // "emergency", "crisis", "abuse", "youth", "sexual_violence"
+  std::string
+      kind;  // "emergency", "crisis", "abuse", "youth", "sexual_violence"
   std::string name;
   std::string phone;  // as dialled, e.g. "988"
   std::string sms;    // number or "text HOME to 741741"
@@ -65,9 +85,13 @@ struct Resource {
   std::string hours;  // e.g. "24/7"
 };
 
-// Helplines per region, from dialogs/resources.json.
+// Helplines per region, from dialogs/resources.json. Immutable; safe from any
+// thread.
 class ResourceDirectory {
  public:
+  // Fails with InvalidArgument naming the file and JSON pointer: unknown key,
+  // a resource without a kind, name, contact or source, a web address that is
+  // not https, an unknown default region, alias target or safety kind.
   static Status Create(const nlohmann::json& spec, std::string_view file,
                        std::unique_ptr<ResourceDirectory>* out);
 
@@ -75,10 +99,13 @@ class ResourceDirectory {
 
   // Region code of `locale_or_region` ("en-GB", "gb", "en_IE", "AU"), or
   // the default region when it is empty or unknown.
-  virtual std::string ResolveRegion(std::string_view locale_or_region) const = 0;
+  virtual std::string ResolveRegion(
+      std::string_view locale_or_region) const = 0;
 
-  // The resources to show for `kind` in `region` (as from ResolveRegion()),
-  // emergency number first; youth services first when `minor`.
+  // The resources to show for `kind` in `region` (as from ResolveRegion();
+  // an unknown region gives the default's), emergency number first, then
+  // youth services when `minor`, then the kinds listed for `kind` in
+  // "by_kind" (those of "none" when `kind` has no list).
   virtual std::vector<Resource> ResourcesFor(SafetyKind kind, bool minor,
                                              std::string_view region) const = 0;
 };

@@ -1,0 +1,565 @@
+#include "engine/safety.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+namespace trustcoach {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<std::pair<SafetyKind, std::string_view>, 8> kKindNames = {{
+    {SafetyKind::kNone, "none"},
+    {SafetyKind::kSuicide, "suicide"},
+    {SafetyKind::kSelfHarm, "self_harm"},
+    {SafetyKind::kAbuse, "abuse"},
+    {SafetyKind::kViolence, "violence"},
+    {SafetyKind::kDangerNow, "danger_now"},
+    {SafetyKind::kSexualViolence, "sexual_violence"},
+    {SafetyKind::kChildSafety, "child_safety"},
+}};
+
+// When one message matches several kinds, the most urgent decides which
+// answer the person gets: immediate danger first, then a child at risk, then
+// risk to life. Lower rank wins.
+int Precedence(SafetyKind kind) {
+  switch (kind) {
+    case SafetyKind::kDangerNow:
+      return 0;
+    case SafetyKind::kChildSafety:
+      return 1;
+    case SafetyKind::kSuicide:
+      return 2;
+    case SafetyKind::kSexualViolence:
+      return 3;
+    case SafetyKind::kAbuse:
+      return 4;
+    case SafetyKind::kSelfHarm:
+      return 5;
+    case SafetyKind::kViolence:
+      return 6;
+    case SafetyKind::kNone:
+      break;
+  }
+  return 7;
+}
+
+// Kinds that mean the person is being harmed by someone close: couples work
+// stops for the rest of the conversation.
+bool IsAbuseKind(SafetyKind kind) {
+  return kind == SafetyKind::kAbuse || kind == SafetyKind::kSexualViolence ||
+         kind == SafetyKind::kChildSafety;
+}
+
+std::string Pointer(std::string_view section, size_t rule) {
+  return "/" + std::string(section) + "/" + std::to_string(rule);
+}
+
+struct Rule {
+  std::string id;
+  SafetyKind kind = SafetyKind::kNone;
+  bool abuse = false;      // matching it means abuse was disclosed
+  bool negatable = false;  // a negation of its kind turns it into a check-in
+};
+
+// One section of safety.json compiled into one RE2::Set. Each pattern
+// remembers the rule it came from.
+class RuleSet {
+ public:
+  RuleSet() : set_(Options(), RE2::UNANCHORED) {}
+
+  static RE2::Options Options() {
+    RE2::Options options;
+    options.set_log_errors(false);
+    options.set_case_sensitive(false);
+    // Sets over a few hundred alternations need room for the DFA on 2 kB
+    // inputs; running out would make Match() fail, which Check() treats as
+    // a reason for caution, never as "no risk".
+    options.set_max_mem(int64_t{64} << 20);
+    return options;
+  }
+
+  // Adds the rules of `section` in file order. `kinds` says whether rules
+  // carry a "kind". Errors name the file, the JSON pointer and the rule.
+  Status Add(const json& spec, std::string_view section, bool kinds,
+             std::string_view file, std::vector<std::string>* all_patterns) {
+    auto it = spec.find(section);
+    if (it == spec.end()) return Status::OK();
+    const std::string where = std::string(file) + ": /" + std::string(section);
+    if (!it->is_array()) {
+      return Status::InvalidArgument(where + ": expected a list of rules");
+    }
+    for (size_t i = 0; i < it->size(); ++i) {
+      Status s =
+          AddRule((*it)[i], Pointer(section, i), kinds, file, all_patterns);
+      if (!s.ok()) return s;
+    }
+    return Status::OK();
+  }
+
+  Status Compile(std::string_view file, std::string_view section) {
+    if (rules_.empty()) return Status::OK();
+    if (!set_.Compile()) {
+      return Status::InvalidArgument(std::string(file) + ": /" +
+                                     std::string(section) +
+                                     ": patterns do not fit in memory");
+    }
+    compiled_ = true;
+    return Status::OK();
+  }
+
+  // Indices of the rules with a matching pattern, in file order. Returns
+  // false when RE2 could not finish (out of memory).
+  bool Match(std::string_view text, std::vector<size_t>* rules) const {
+    rules->clear();
+    if (!compiled_) return true;
+    std::vector<int> hits;
+    RE2::Set::ErrorInfo error;
+    if (!set_.Match(text, &hits, &error)) {
+      return error.kind == RE2::Set::kNoError;
+    }
+    std::set<size_t> unique;
+    for (int hit : hits) unique.insert(pattern_rule_[static_cast<size_t>(hit)]);
+    rules->assign(unique.begin(), unique.end());
+    return true;
+  }
+
+  const Rule& rule(size_t index) const { return rules_[index]; }
+  bool empty() const { return rules_.empty(); }
+
+ private:
+  Status AddRule(const json& in, const std::string& pointer, bool kinds,
+                 std::string_view file, std::vector<std::string>* all_patterns);
+
+  RE2::Set set_;
+  bool compiled_ = false;
+  std::vector<Rule> rules_;
+  std::vector<size_t> pattern_rule_;  // Set index -> rules_ index
+};
+
+Status RuleSet::AddRule(const json& in, const std::string& pointer, bool kinds,
+                        std::string_view file,
+                        std::vector<std::string>* all_patterns) {
+  const std::string where = std::string(file) + ": " + pointer;
+  if (!in.is_object()) {
+    return Status::InvalidArgument(where + ": expected an object");
+  }
+  for (const auto& item : in.items()) {
+    const std::string& key = item.key();
+    if (key != "id" && key != "kind" && key != "patterns" && key != "note" &&
+        key != "abuse" && key != "negatable") {
+      return Status::InvalidArgument(where + "/" + key + ": unknown key");
+    }
+  }
+  Rule rule;
+  rule.id = in.value("id", std::string());
+  if (rule.id.empty()) {
+    return Status::InvalidArgument(where + "/id: required string is missing");
+  }
+  const std::string named = where + ": rule '" + rule.id + "'";
+  if (kinds) {
+    const std::string kind = in.value("kind", std::string());
+    std::optional<SafetyKind> parsed = ParseSafetyKind(kind);
+    if (!parsed || *parsed == SafetyKind::kNone) {
+      return Status::InvalidArgument(named + ": unknown kind '" + kind + "'");
+    }
+    rule.kind = *parsed;
+    rule.abuse = in.value("abuse", IsAbuseKind(rule.kind));
+  }
+  rule.negatable = in.value("negatable", false);
+  const json patterns = in.value("patterns", json::array());
+  if (!patterns.is_array() || patterns.empty()) {
+    return Status::InvalidArgument(named + ": needs a list of patterns");
+  }
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    const std::string pattern = patterns[i].get<std::string>();
+    std::string error;
+    if (set_.Add(pattern, &error) < 0) {
+      return Status::InvalidArgument(named + ": pattern " + std::to_string(i) +
+                                     " /" + pattern + "/: " + error);
+    }
+    pattern_rule_.push_back(rules_.size());
+    if (all_patterns != nullptr) all_patterns->push_back(pattern);
+  }
+  rules_.push_back(std::move(rule));
+  return Status::OK();
+}
+
+class Screen : public SafetyScreen {
+ public:
+  Status Init(const json& spec, std::string_view file);
+  SafetyVerdict Check(std::string_view normalized) const override;
+
+ private:
+  // The rule of `set` among `hits` whose kind is most urgent; ties go to
+  // file order.
+  static size_t MostUrgent(const RuleSet& set, const std::vector<size_t>& hits);
+
+  RuleSet crisis_;
+  RuleSet negations_;
+  RuleSet check_in_;
+  RuleSet idioms_;
+  RuleSet minor_;
+  // Idiom and negation patterns as one alternation: what they match is
+  // blanked out before the crisis patterns run, so "this week is killing me
+  // and i want to kill myself" still counts.
+  std::unique_ptr<RE2> mask_;
+  std::set<SafetyKind> minor_upgrades_;
+};
+
+Status Screen::Init(const json& spec, std::string_view file) {
+  const std::string where(file);
+  if (!spec.is_object()) {
+    return Status::InvalidArgument(where + ": expected an object");
+  }
+  for (const auto& item : spec.items()) {
+    const std::string& key = item.key();
+    if (key != "version" && key != "note" && key != "crisis" &&
+        key != "negations" && key != "check_in" && key != "idioms" &&
+        key != "minor" && key != "minor_upgrades") {
+      return Status::InvalidArgument(where + ": /" + key + ": unknown key");
+    }
+  }
+  if (!spec.contains("crisis")) {
+    return Status::InvalidArgument(where +
+                                   ": /crisis: required list of rules "
+                                   "is missing");
+  }
+  std::vector<std::string> mask_patterns;
+  Status s = crisis_.Add(spec, "crisis", true, file, nullptr);
+  if (s.ok()) s = negations_.Add(spec, "negations", true, file, &mask_patterns);
+  if (s.ok()) s = check_in_.Add(spec, "check_in", true, file, nullptr);
+  if (s.ok()) s = idioms_.Add(spec, "idioms", false, file, &mask_patterns);
+  if (s.ok()) s = minor_.Add(spec, "minor", false, file, nullptr);
+  if (s.ok()) s = crisis_.Compile(file, "crisis");
+  if (s.ok()) s = negations_.Compile(file, "negations");
+  if (s.ok()) s = check_in_.Compile(file, "check_in");
+  if (s.ok()) s = idioms_.Compile(file, "idioms");
+  if (s.ok()) s = minor_.Compile(file, "minor");
+  if (!s.ok()) return s;
+
+  for (const json& name : spec.value("minor_upgrades", json::array())) {
+    std::optional<SafetyKind> kind = ParseSafetyKind(name.get<std::string>());
+    if (!kind) {
+      return Status::InvalidArgument(where +
+                                     ": /minor_upgrades: unknown kind '" +
+                                     name.get<std::string>() + "'");
+    }
+    minor_upgrades_.insert(*kind);
+  }
+
+  if (!mask_patterns.empty()) {
+    std::string alternation;
+    for (const std::string& pattern : mask_patterns) {
+      if (!alternation.empty()) alternation += "|";
+      alternation += "(?:" + pattern + ")";
+    }
+    mask_ = std::make_unique<RE2>(alternation, RuleSet::Options());
+    if (!mask_->ok()) {
+      return Status::InvalidArgument(
+          where +
+          ": negation and idiom patterns do not combine: " + mask_->error());
+    }
+  }
+  return Status::OK();
+}
+
+size_t Screen::MostUrgent(const RuleSet& set, const std::vector<size_t>& hits) {
+  return *std::min_element(hits.begin(), hits.end(), [&](size_t a, size_t b) {
+    return std::pair(Precedence(set.rule(a).kind), a) <
+           std::pair(Precedence(set.rule(b).kind), b);
+  });
+}
+
+SafetyVerdict Screen::Check(std::string_view normalized) const {
+  std::vector<size_t> idioms, negations, check_ins, minors, matched;
+  bool complete = idioms_.Match(normalized, &idioms);
+  complete &= negations_.Match(normalized, &negations);
+  complete &= check_in_.Match(normalized, &check_ins);
+  complete &= minor_.Match(normalized, &minors);
+  std::string masked(normalized);
+  if (mask_ != nullptr && (!idioms.empty() || !negations.empty())) {
+    RE2::GlobalReplace(&masked, *mask_, " ~ ");
+  }
+  complete &= crisis_.Match(masked, &matched);
+
+  SafetyVerdict verdict;
+  verdict.minor = !minors.empty();
+  // A negation ("i am not suicidal") softens the indirect rules of its kind
+  // ("i wish i was never born") to a check-in, never the direct ones.
+  std::set<SafetyKind> negated;
+  for (size_t hit : negations) negated.insert(negations_.rule(hit).kind);
+  std::vector<size_t> crises, softened;
+  for (size_t hit : matched) {
+    const Rule& rule = crisis_.rule(hit);
+    verdict.abuse |= rule.abuse;
+    const bool soft = rule.negatable && negated.count(rule.kind) > 0;
+    (soft ? softened : crises).push_back(hit);
+  }
+
+  const Rule* decided = nullptr;
+  if (!crises.empty()) {
+    decided = &crisis_.rule(MostUrgent(crisis_, crises));
+    verdict.level = SafetyLevel::kCrisis;
+  } else if (!softened.empty() || !negations.empty() || !check_ins.empty()) {
+    decided = !softened.empty() ? &crisis_.rule(MostUrgent(crisis_, softened))
+              : !negations.empty()
+                  ? &negations_.rule(MostUrgent(negations_, negations))
+                  : &check_in_.rule(MostUrgent(check_in_, check_ins));
+    verdict.level = SafetyLevel::kCheckIn;
+  }
+  if (decided != nullptr) {
+    verdict.kind = decided->kind;
+    verdict.rule = decided->id;
+    if (verdict.minor && minor_upgrades_.count(decided->kind) > 0) {
+      verdict.kind = SafetyKind::kChildSafety;
+      verdict.rule += "+" + minor_.rule(minors.front()).id;
+    }
+  } else if (!complete) {
+    // RE2 gave up on this text: better a gentle question than silence.
+    verdict.level = SafetyLevel::kCheckIn;
+    verdict.rule = "screen.incomplete";
+  } else if (!idioms.empty()) {
+    verdict.rule = idioms_.rule(idioms.front()).id;
+  }
+  return verdict;
+}
+
+// --- Resources ---------------------------------------------------------------
+
+std::string Upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+bool IsAlpha2(std::string_view part) {
+  return part.size() == 2 &&
+         std::isalpha(static_cast<unsigned char>(part[0])) &&
+         std::isalpha(static_cast<unsigned char>(part[1]));
+}
+
+class Directory : public ResourceDirectory {
+ public:
+  Status Init(const json& spec, std::string_view file);
+  std::string ResolveRegion(std::string_view locale_or_region) const override;
+  std::vector<Resource> ResourcesFor(SafetyKind kind, bool minor,
+                                     std::string_view region) const override;
+
+ private:
+  // A known region code for `code` (any case, or an alias), or "".
+  std::string Known(std::string_view code) const;
+
+  std::string default_region_;
+  std::map<std::string, std::string> aliases_;
+  std::map<std::string, std::vector<Resource>> regions_;
+  std::map<SafetyKind, std::vector<std::string>> by_kind_;
+};
+
+Status ReadResource(const json& in, const std::string& where, Resource* out) {
+  if (!in.is_object()) {
+    return Status::InvalidArgument(where + ": expected an object");
+  }
+  for (const auto& item : in.items()) {
+    static const std::set<std::string> kKeys = {
+        "kind", "name", "phone", "sms", "web", "hours", "source", "note"};
+    if (kKeys.count(item.key()) == 0) {
+      return Status::InvalidArgument(where + "/" + item.key() +
+                                     ": unknown key");
+    }
+  }
+  out->kind = in.value("kind", std::string());
+  out->name = in.value("name", std::string());
+  out->phone = in.value("phone", std::string());
+  out->sms = in.value("sms", std::string());
+  out->web = in.value("web", std::string());
+  out->hours = in.value("hours", std::string());
+  if (out->kind.empty() || out->name.empty()) {
+    return Status::InvalidArgument(where + ": needs a kind and a name");
+  }
+  if (out->phone.empty() && out->sms.empty() && out->web.empty()) {
+    return Status::InvalidArgument(where + ": '" + out->name +
+                                   "' needs a phone, sms or web");
+  }
+  if (!out->web.empty() && out->web.rfind("https://", 0) != 0) {
+    return Status::InvalidArgument(where + "/web: must start with https://");
+  }
+  if (in.value("source", std::string()).empty()) {
+    return Status::InvalidArgument(where + "/source: say where '" + out->name +
+                                   "' is published");
+  }
+  return Status::OK();
+}
+
+Status Directory::Init(const json& spec, std::string_view file) {
+  const std::string where(file);
+  if (!spec.is_object()) {
+    return Status::InvalidArgument(where + ": expected an object");
+  }
+  default_region_ = spec.value("default", std::string());
+  for (const auto& [alias, code] :
+       spec.value("aliases", json::object()).items()) {
+    aliases_[Upper(alias)] = code.get<std::string>();
+  }
+  for (const auto& [code, region] :
+       spec.value("regions", json::object()).items()) {
+    const json list = region.value("resources", json::array());
+    std::vector<Resource>& resources = regions_[code];
+    for (size_t i = 0; i < list.size(); ++i) {
+      Resource resource;
+      Status s = ReadResource(
+          list[i],
+          where + ": /regions/" + code + "/resources/" + std::to_string(i),
+          &resource);
+      if (!s.ok()) return s;
+      resources.push_back(std::move(resource));
+    }
+    if (resources.empty()) {
+      return Status::InvalidArgument(where + ": /regions/" + code +
+                                     ": has no resources");
+    }
+  }
+  if (regions_.count(default_region_) == 0) {
+    return Status::InvalidArgument(where + ": /default: '" + default_region_ +
+                                   "' is not a region");
+  }
+  for (const auto& [alias, code] : aliases_) {
+    if (regions_.count(code) == 0) {
+      return Status::InvalidArgument(where + ": /aliases/" + alias + ": '" +
+                                     code + "' is not a region");
+    }
+  }
+  for (const auto& [name, kinds] :
+       spec.value("by_kind", json::object()).items()) {
+    std::optional<SafetyKind> kind = ParseSafetyKind(name);
+    if (!kind) {
+      return Status::InvalidArgument(where + ": /by_kind/" + name +
+                                     ": unknown safety kind");
+    }
+    by_kind_[*kind] = kinds.get<std::vector<std::string>>();
+  }
+  return Status::OK();
+}
+
+std::string Directory::Known(std::string_view code) const {
+  const std::string upper = Upper(code);
+  if (regions_.count(upper) > 0) return upper;
+  auto alias = aliases_.find(upper);
+  return alias == aliases_.end() ? std::string() : alias->second;
+}
+
+std::string Directory::ResolveRegion(std::string_view locale_or_region) const {
+  // An Accept-Language header may list several: the first is preferred.
+  std::string_view text = locale_or_region.substr(
+      0,
+      std::min(locale_or_region.find_first_of(",;"), locale_or_region.size()));
+  std::vector<std::string_view> parts;
+  while (!text.empty()) {
+    const size_t end = std::min(text.find_first_of("-_ "), text.size());
+    if (end > 0) parts.push_back(text.substr(0, end));
+    text.remove_prefix(std::min(end + 1, text.size()));
+  }
+  if (parts.size() == 1) {
+    const std::string known = Known(parts[0]);
+    if (!known.empty()) return known;
+  }
+  // "en-GB", "zh-Hant-TW": the region is a later two-letter subtag.
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (!IsAlpha2(parts[i])) continue;
+    const std::string known = Known(parts[i]);
+    if (!known.empty()) return known;
+  }
+  return default_region_;
+}
+
+std::vector<Resource> Directory::ResourcesFor(SafetyKind kind, bool minor,
+                                              std::string_view region) const {
+  auto found = regions_.find(std::string(region));
+  if (found == regions_.end()) found = regions_.find(default_region_);
+  const std::vector<Resource>& all = found->second;
+
+  std::vector<std::string> order = {"emergency"};
+  if (minor) order.push_back("youth");
+  auto wanted = by_kind_.find(kind);
+  if (wanted == by_kind_.end()) wanted = by_kind_.find(SafetyKind::kNone);
+  if (wanted != by_kind_.end()) {
+    order.insert(order.end(), wanted->second.begin(), wanted->second.end());
+  } else {
+    order.push_back("crisis");
+  }
+  std::vector<Resource> out;
+  std::set<std::string> seen;
+  for (const std::string& resource_kind : order) {
+    if (!seen.insert(resource_kind).second) continue;
+    for (const Resource& resource : all) {
+      if (resource.kind == resource_kind) out.push_back(resource);
+    }
+  }
+  return out;
+}
+
+template <typename Impl, typename Base>
+Status CreateChecked(const json& spec, std::string_view file,
+                     std::unique_ptr<Base>* out) {
+  auto impl = std::make_unique<Impl>();
+  try {
+    Status s = impl->Init(spec, file);
+    if (!s.ok()) return s;
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument(std::string(file) + ": " + e.what());
+  }
+  *out = std::move(impl);
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string_view SafetyKindName(SafetyKind kind) {
+  for (const auto& [value, name] : kKindNames) {
+    if (value == kind) return name;
+  }
+  return "none";
+}
+
+std::optional<SafetyKind> ParseSafetyKind(std::string_view name) {
+  for (const auto& [value, known] : kKindNames) {
+    if (known == name) return value;
+  }
+  return std::nullopt;
+}
+
+std::string_view SafetyLevelName(SafetyLevel level) {
+  switch (level) {
+    case SafetyLevel::kCheckIn:
+      return "check_in";
+    case SafetyLevel::kCrisis:
+      return "crisis";
+    case SafetyLevel::kNone:
+      break;
+  }
+  return "none";
+}
+
+Status SafetyScreen::Create(const nlohmann::json& spec, std::string_view file,
+                            std::unique_ptr<SafetyScreen>* out) {
+  return CreateChecked<Screen>(spec, file, out);
+}
+
+Status ResourceDirectory::Create(const nlohmann::json& spec,
+                                 std::string_view file,
+                                 std::unique_ptr<ResourceDirectory>* out) {
+  return CreateChecked<Directory>(spec, file, out);
+}
+
+}  // namespace trustcoach

@@ -1,0 +1,714 @@
+#include "server/api.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <utility>
+#include <vector>
+
+#include "engine/session.h"
+#include "server/crypto.h"
+#include "server/openapi.h"
+
+namespace trustcoach::server {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::string_view kConversations = "/v1/conversations";
+constexpr int kMaxJsonDepth = 32;
+constexpr size_t kMaxRegionLength = 35;
+constexpr int kSaveAttempts = 5;
+
+// Set when routing starts on this worker thread, read by the access log.
+thread_local std::optional<std::chrono::steady_clock::time_point> request_start;
+
+std::string Dump(const json& value) {
+  // Replace, not throw: text the person typed may be invalid UTF-8.
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void SendJson(httplib::Response& response, int status, const json& body) {
+  response.status = status;
+  response.set_content(Dump(body), "application/json");
+}
+
+std::string_view Title(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 416:
+      return "Range Not Satisfiable";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return status < 500 ? "Client Error" : "Server Error";
+  }
+}
+
+std::string ProblemType(int status) {
+  switch (status) {
+    case 400:
+      return "urn:trustcoach:problem:bad-request";
+    case 401:
+      return "urn:trustcoach:problem:unauthorized";
+    case 403:
+      return "urn:trustcoach:problem:forbidden";
+    case 404:
+      return "urn:trustcoach:problem:not-found";
+    case 405:
+      return "urn:trustcoach:problem:method-not-allowed";
+    case 409:
+      return "urn:trustcoach:problem:conflict";
+    case 413:
+      return "urn:trustcoach:problem:too-large";
+    case 415:
+      return "urn:trustcoach:problem:unsupported-media-type";
+    case 429:
+      return "urn:trustcoach:problem:rate-limited";
+    case 500:
+      return "urn:trustcoach:problem:internal";
+    case 503:
+      return "urn:trustcoach:problem:unavailable";
+    default:
+      return "about:blank";
+  }
+}
+
+// An RFC 9457 problem. `detail` never holds request text.
+void SendProblem(httplib::Response& response, int status,
+                 std::string_view detail) {
+  response.status = status;
+  response.set_content(Dump({{"type", ProblemType(status)},
+                             {"title", Title(status)},
+                             {"status", status},
+                             {"detail", detail}}),
+                       "application/problem+json");
+}
+
+void SendStatus(httplib::Response& response, const Status& status) {
+  const int code = HttpStatusFor(status);
+  // Internal details (SQLite messages) stay in the server's log.
+  SendProblem(response, code,
+              code >= 500 ? "the service could not complete the request"
+                          : status.message());
+  if (code == 503) response.set_header("Retry-After", "1");
+}
+
+bool IsJsonContentType(std::string_view content_type) {
+  std::string media(content_type.substr(0, content_type.find(';')));
+  media.erase(std::remove(media.begin(), media.end(), ' '), media.end());
+  std::transform(media.begin(), media.end(), media.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return media == "application/json";
+}
+
+// Deep nesting is refused before parsing: cheap, and it bounds the work
+// the parser and the value's destructor do.
+bool TooDeep(std::string_view body) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+Status ParseObject(std::string_view body, json* object) {
+  if (TooDeep(body)) {
+    return Status::InvalidArgument("the JSON body is nested too deeply");
+  }
+  *object = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (object->is_discarded()) {
+    return Status::InvalidArgument("the body is not valid JSON");
+  }
+  if (!object->is_object()) {
+    return Status::InvalidArgument("the body must be a JSON object");
+  }
+  return Status::OK();
+}
+
+bool ValidRegion(std::string_view region) {
+  return region.size() <= kMaxRegionLength &&
+         std::all_of(region.begin(), region.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '-' || c == '_';
+         });
+}
+
+Status ParseRegion(const json& object, std::optional<std::string>* region) {
+  auto it = object.find("region");
+  if (it == object.end() || it->is_null()) return Status::OK();
+  if (!it->is_string() || !ValidRegion(it->get_ref<const std::string&>())) {
+    return Status::InvalidArgument(
+        "\"region\" must be a locale or region code such as \"en-GB\"");
+  }
+  *region = it->get<std::string>();
+  return Status::OK();
+}
+
+// The first tag of an Accept-Language header, if it looks like one.
+std::string RegionFromAcceptLanguage(std::string_view header) {
+  std::string_view tag = header.substr(0, header.find_first_of(",;"));
+  while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+  while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+  if (tag == "*" || !ValidRegion(tag)) return "";
+  return std::string(tag);
+}
+
+bool ValidConversationId(std::string_view id) {
+  return id.size() == 32 &&
+         std::all_of(id.begin(), id.end(), [](unsigned char c) {
+           return std::isdigit(c) || (c >= 'a' && c <= 'f');
+         });
+}
+
+json SafetyToJson(const SafetyInfo& safety) {
+  return {{"kind", SafetyKindName(safety.kind)},
+          {"level", SafetyLevelName(safety.level)},
+          {"earlier", safety.earlier}};
+}
+
+json MessagesToJson(const std::vector<Message>& messages) {
+  json out = json::array();
+  for (const Message& message : messages) out.push_back(MessageToJson(message));
+  return out;
+}
+
+json ResourcesToJson(const std::vector<Resource>& resources) {
+  json out = json::array();
+  for (const Resource& resource : resources) {
+    out.push_back(ResourceToJson(resource));
+  }
+  return out;
+}
+
+// Transcript rows as the store keeps them: one JSON object per line said.
+void AppendCoachEntries(const Reply& reply, const std::string& at,
+                        std::vector<std::string>* entries) {
+  for (const Message& message : reply.messages) {
+    json entry = MessageToJson(message);
+    entry["role"] = "coach";
+    entry["at"] = at;
+    entries->push_back(Dump(entry));
+  }
+}
+
+json StateSummary(const Session& session) {
+  json state = {{"turns", session.turns},
+                {"risk", session.risk.empty() ? "none" : session.risk}};
+  if (!session.stack.empty()) {
+    state["flow"] = session.stack.back().flow;
+    state["node"] = session.stack.back().node;
+  }
+  return state;
+}
+
+std::string BearerToken(const httplib::Request& request) {
+  const std::string header = request.get_header_value("Authorization");
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size()) return "";
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) {
+      return "";
+    }
+  }
+  std::string token = header.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.erase(0, 1);
+  return token;
+}
+
+}  // namespace
+
+int HttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kOk:
+      return 200;
+    case Status::Code::kInvalidArgument:
+      return 400;
+    case Status::Code::kFailedPrecondition:
+      return 400;
+    case Status::Code::kPermissionDenied:
+      return 403;
+    case Status::Code::kNotFound:
+      return 404;
+    case Status::Code::kAlreadyExists:
+      return 409;
+    case Status::Code::kAborted:
+      return 409;
+    case Status::Code::kResourceExhausted:
+      return 429;
+    case Status::Code::kUnavailable:
+      return 503;
+    case Status::Code::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+std::string_view RouteTemplate(std::string_view path) {
+  for (std::string_view fixed :
+       {"/healthz", "/readyz", "/metrics", "/v1/openapi.json"}) {
+    if (path == fixed) return fixed;
+  }
+  if (path == kConversations) return kConversations;
+  if (path.substr(0, kConversations.size() + 1) == "/v1/conversations/") {
+    std::string_view rest = path.substr(kConversations.size() + 1);
+    const size_t slash = rest.find('/');
+    if (rest.empty()) return "other";
+    if (slash == std::string_view::npos) return "/v1/conversations/{id}";
+    if (slash > 0 && rest.substr(slash) == "/messages") {
+      return "/v1/conversations/{id}/messages";
+    }
+    return "other";
+  }
+  if (path.substr(0, 4) == "/v1/" || path == "/v1") return "other";
+  return "static";
+}
+
+std::string_view AllowedMethods(std::string_view route) {
+  if (route == "/v1/conversations") return "POST, OPTIONS";
+  if (route == "/v1/conversations/{id}") return "GET, DELETE, OPTIONS";
+  if (route == "/v1/conversations/{id}/messages") return "POST, OPTIONS";
+  if (route == "/healthz" || route == "/readyz" || route == "/metrics" ||
+      route == "/v1/openapi.json") {
+    return "GET, HEAD, OPTIONS";
+  }
+  return "";
+}
+
+Status ParseCreateRequest(std::string_view body, CreateRequest* request) {
+  if (body.empty()) return Status::OK();
+  json object;
+  Status status = ParseObject(body, &object);
+  if (!status.ok()) return status;
+  std::optional<std::string> region;
+  status = ParseRegion(object, &region);
+  if (status.ok()) request->region = region.value_or("");
+  return status;
+}
+
+Status ParseMessageRequest(std::string_view body, MessageRequest* request) {
+  if (body.empty()) {
+    return Status::InvalidArgument(
+        "the body must be a JSON object with a \"text\" string");
+  }
+  json object;
+  Status status = ParseObject(body, &object);
+  if (!status.ok()) return status;
+  auto text = object.find("text");
+  if (text == object.end() || !text->is_string()) {
+    return Status::InvalidArgument("\"text\" must be a string");
+  }
+  status = ParseRegion(object, &request->region);
+  if (status.ok()) request->text = text->get<std::string>();
+  return status;
+}
+
+Api::Api(const ServerOptions& options, SessionStore* store, const Clock* clock,
+         JsonLog* access_log, std::shared_ptr<const Engine> engine)
+    : options_(options),
+      store_(store),
+      clock_(clock),
+      access_log_(access_log),
+      client_limiter_(clock, options.client_rate, options.client_burst),
+      conversation_limiter_(clock, options.conversation_rate,
+                            options.conversation_burst),
+      engine_(std::move(engine)) {}
+
+void Api::SetEngine(std::shared_ptr<const Engine> engine) {
+  std::lock_guard lock(engine_mu_);
+  engine_ = std::move(engine);
+}
+
+std::shared_ptr<const Engine> Api::engine() const {
+  std::lock_guard lock(engine_mu_);
+  return engine_;
+}
+
+bool Api::Install(httplib::Server* http) {
+  using Handler = httplib::Server::Handler;
+  auto bind = [this](void (Api::*method)(const Request&, Response&)) {
+    return Handler([this, method](const Request& request, Response& response) {
+      (this->*method)(request, response);
+    });
+  };
+  const std::string id = "([^/]+)";
+  http->Post("/v1/conversations", bind(&Api::CreateConversation));
+  http->Post("/v1/conversations/" + id + "/messages", bind(&Api::PostMessage));
+  http->Get("/v1/conversations/" + id, bind(&Api::GetConversation));
+  http->Delete("/v1/conversations/" + id, bind(&Api::DeleteConversation));
+  http->Get("/healthz", bind(&Api::Healthz));
+  http->Get("/readyz", bind(&Api::Readyz));
+  http->Get("/metrics", bind(&Api::ServeMetrics));
+  http->Get("/v1/openapi.json", bind(&Api::OpenApi));
+  using WithResponse = httplib::Server::HandlerWithResponse;
+  http->set_pre_routing_handler(
+      WithResponse([this](const Request& request, Response& response) {
+        return PreRoute(request, response);
+      }));
+  http->set_error_handler(
+      WithResponse([this](const Request& request, Response& response) {
+        return OnError(request, response);
+      }));
+  http->set_exception_handler(
+      [this](const Request& request, Response& response, std::exception_ptr) {
+        OnException(request, response);
+      });
+  http->set_logger([this](const Request& request, const Response& response) {
+    OnLog(request, response);
+  });
+  http->set_payload_max_length(options_.max_body_bytes);
+  return http->set_mount_point("/", options_.web_dir);
+}
+
+bool Api::CorsAllowed(std::string_view origin) const {
+  return std::any_of(options_.allowed_origins.begin(),
+                     options_.allowed_origins.end(),
+                     [&](const std::string& allowed) {
+                       return allowed == "*" || allowed == origin;
+                     });
+}
+
+Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
+  request_start = std::chrono::steady_clock::now();
+  const std::string_view route = RouteTemplate(request.path);
+  const bool api = route.substr(0, kConversations.size()) == kConversations;
+  response.set_header("X-Content-Type-Options", "nosniff");
+  if (api) response.set_header("Cache-Control", "no-store");
+
+  const std::string origin = request.get_header_value("Origin");
+  const bool cors = !origin.empty() && CorsAllowed(origin);
+  if (cors) {
+    response.set_header("Access-Control-Allow-Origin", origin);
+    response.set_header("Access-Control-Expose-Headers",
+                        "Location, Retry-After");
+  }
+  if (!options_.allowed_origins.empty()) response.set_header("Vary", "Origin");
+
+  if (request.method == "OPTIONS") {
+    const std::string_view allowed = AllowedMethods(route);
+    if (allowed.empty()) {
+      SendProblem(response, 404, "no such resource");
+      return HandlerResponse::Handled;
+    }
+    if (!origin.empty() &&
+        request.has_header("Access-Control-Request-Method")) {
+      if (!cors) {
+        SendProblem(response, 403, "this origin is not allowed");
+        return HandlerResponse::Handled;
+      }
+      response.set_header("Access-Control-Allow-Methods", std::string(allowed));
+      response.set_header("Access-Control-Allow-Headers",
+                          "Authorization, Content-Type, X-API-Key");
+      response.set_header("Access-Control-Max-Age", "600");
+    }
+    response.set_header("Allow", std::string(allowed));
+    response.status = 204;
+    return HandlerResponse::Handled;
+  }
+  if (!api) return HandlerResponse::Unhandled;
+
+  if (!options_.api_keys.empty()) {
+    const std::string key = request.get_header_value("X-API-Key");
+    if (key.empty()) {
+      SendProblem(response, 401, "an X-API-Key header is required");
+      return HandlerResponse::Handled;
+    }
+    bool match = false;
+    // Every key is compared, so timing does not tell which one matched.
+    for (const std::string& allowed : options_.api_keys) {
+      match |= ConstantTimeEquals(key, allowed);
+    }
+    if (!match) {
+      SendProblem(response, 403, "the API key is not valid");
+      return HandlerResponse::Handled;
+    }
+  }
+  int64_t retry_after = 0;
+  if (!client_limiter_.Allow(request.remote_addr, &retry_after)) {
+    metrics_.RecordRateLimited("client");
+    SendProblem(response, 429, "too many requests from this address");
+    response.set_header("Retry-After", std::to_string(retry_after));
+    return HandlerResponse::Handled;
+  }
+  return HandlerResponse::Unhandled;
+}
+
+Api::HandlerResponse Api::OnError(const Request& request, Response& response) {
+  if (!response.body.empty()) return HandlerResponse::Unhandled;
+  // Unrouted requests: a known path with another method is a 405.
+  const std::string_view allowed = AllowedMethods(RouteTemplate(request.path));
+  if ((response.status == 404 || response.status == 400) && !allowed.empty() &&
+      !request.method.empty()) {
+    response.set_header("Allow", std::string(allowed));
+    SendProblem(response, 405, "this resource allows " + std::string(allowed));
+    return HandlerResponse::Handled;
+  }
+  const int status = response.status;
+  SendProblem(response, status,
+              status == 404 ? "no such resource"
+              : status == 413
+                  ? "the request body is larger than " +
+                        std::to_string(options_.max_body_bytes) + " bytes"
+                  : std::string(Title(status)));
+  return HandlerResponse::Handled;
+}
+
+void Api::OnException(const Request&, Response& response) {
+  // Never what(): it may quote input.
+  SendProblem(response, 500, "the service could not complete the request");
+}
+
+void Api::OnLog(const Request& request, const Response& response) {
+  double seconds = 0;
+  if (request_start) {
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                            *request_start)
+                  .count();
+    request_start.reset();
+  }
+  const std::string_view route = RouteTemplate(request.path);
+  metrics_.RecordRequest(route, request.method, response.status, seconds);
+  if (access_log_ == nullptr) return;
+  // The route template, not the path: no ids and no query in the log.
+  access_log_->Write({{"remote", request.remote_addr},
+                      {"method", request.method},
+                      {"route", route},
+                      {"status", response.status},
+                      {"ms", std::round(seconds * 1e5) / 100},
+                      {"bytes_in", request.body.size()},
+                      {"bytes_out", response.body.size()}});
+}
+
+bool Api::Authorize(const Request& request, Response& response,
+                    std::string_view id, Conversation* conversation) {
+  const std::string token = BearerToken(request);
+  if (token.empty()) {
+    response.set_header("WWW-Authenticate", "Bearer realm=\"trustcoach\"");
+    SendProblem(response, 401,
+                "an Authorization: Bearer <conversation token> header is "
+                "required");
+    return false;
+  }
+  if (!ValidConversationId(id)) {
+    SendProblem(response, 404, "no such conversation");
+    return false;
+  }
+  Status status = store_->Load(id, conversation);
+  // A wrong token gets the same answer as an unknown id, so that a token
+  // does not reveal whether another conversation exists.
+  if (status.ok() &&
+      !ConstantTimeEquals(Sha256Hex(token), conversation->token_hash)) {
+    status = Status::NotFound("no such conversation");
+  }
+  if (!status.ok()) {
+    SendStatus(response, status);
+    return false;
+  }
+  return true;
+}
+
+void Api::CreateConversation(const Request& request, Response& response) {
+  if (!request.body.empty() &&
+      !IsJsonContentType(request.get_header_value("Content-Type"))) {
+    SendProblem(response, 415, "send the body as application/json");
+    return;
+  }
+  CreateRequest body;
+  Status status = ParseCreateRequest(request.body, &body);
+  if (!status.ok()) return SendStatus(response, status);
+  if (body.region.empty()) {
+    body.region =
+        RegionFromAcceptLanguage(request.get_header_value("Accept-Language"));
+  }
+  const std::shared_ptr<const Engine> engine = this->engine();
+  Session session;
+  const Reply reply =
+      engine->Start(NewSeed(), &session, TurnOptions{.region = body.region});
+  const std::string token = NewToken();
+  Conversation conversation;
+  conversation.token_hash = Sha256Hex(token);
+  conversation.state = SerializeSession(session);
+  conversation.region = body.region;
+  std::vector<std::string> transcript;
+  AppendCoachEntries(reply, FormatTime(clock_->NowMillis()), &transcript);
+  do {
+    conversation.id = NewConversationId();
+    status = store_->Create(&conversation, transcript);
+  } while (status.code() == Status::Code::kAlreadyExists);
+  if (!status.ok()) return SendStatus(response, status);
+  response.set_header("Location", "/v1/conversations/" + conversation.id);
+  SendJson(response, 201,
+           {{"id", conversation.id},
+            {"token", token},
+            {"messages", MessagesToJson(reply.messages)},
+            {"safety", SafetyToJson(reply.safety)},
+            {"resources", ResourcesToJson(reply.resources)}});
+}
+
+void Api::PostMessage(const Request& request, Response& response) {
+  const std::string id = request.matches[1];
+  Conversation conversation;
+  if (!Authorize(request, response, id, &conversation)) return;
+  if (!IsJsonContentType(request.get_header_value("Content-Type"))) {
+    SendProblem(response, 415, "send the body as application/json");
+    return;
+  }
+  MessageRequest body;
+  Status status = ParseMessageRequest(request.body, &body);
+  if (!status.ok()) return SendStatus(response, status);
+  int64_t retry_after = 0;
+  if (!conversation_limiter_.Allow(id, &retry_after)) {
+    metrics_.RecordRateLimited("conversation");
+    SendProblem(response, 429, "too many messages in this conversation");
+    response.set_header("Retry-After", std::to_string(retry_after));
+    return;
+  }
+  const std::string param = request.get_param_value("explain");
+  const Trace trace =
+      param == "1" || param == "true" ? Trace::kOn : Trace::kOff;
+  const std::shared_ptr<const Engine> engine = this->engine();
+
+  std::lock_guard lock(conversation_locks_[std::hash<std::string>{}(id) %
+                                           conversation_locks_.size()]);
+  for (int attempt = 1;; ++attempt) {
+    Session session;
+    status = ParseSession(conversation.state, &session);
+    if (!status.ok()) {
+      return SendStatus(response, Status::Internal(status.message()));
+    }
+    if (body.region) conversation.region = *body.region;
+    const Reply reply = engine->Respond(
+        body.text, &session,
+        TurnOptions{.trace = trace, .region = conversation.region});
+    const std::string at = FormatTime(clock_->NowMillis());
+    std::vector<std::string> transcript = {
+        Dump({{"role", "user"}, {"text", body.text}, {"at", at}})};
+    AppendCoachEntries(reply, at, &transcript);
+    Conversation updated = conversation;
+    updated.state = SerializeSession(session);
+    status = store_->Save(&updated, transcript);
+    if (status.ok()) {
+      metrics_.RecordTurn(SafetyKindName(reply.safety.kind),
+                          SafetyLevelName(reply.safety.level), reply.fallback);
+      json out = {{"messages", MessagesToJson(reply.messages)},
+                  {"safety", SafetyToJson(reply.safety)},
+                  {"resources", ResourcesToJson(reply.resources)},
+                  {"turn", session.turns}};
+      if (trace == Trace::kOn) out["explain"] = reply.explain;
+      return SendJson(response, 200, out);
+    }
+    if (!status.IsAborted() || attempt == kSaveAttempts) break;
+    // Another instance saved first: continue from its state.
+    status = store_->Load(id, &conversation);
+    if (!status.ok()) break;
+  }
+  SendStatus(response, status);
+}
+
+void Api::GetConversation(const Request& request, Response& response) {
+  const std::string id = request.matches[1];
+  Conversation conversation;
+  if (!Authorize(request, response, id, &conversation)) return;
+  std::vector<std::string> entries;
+  Status status = store_->LoadTranscript(id, &entries);
+  Session session;
+  if (status.ok()) status = ParseSession(conversation.state, &session);
+  if (!status.ok()) return SendStatus(response, status);
+  json transcript = json::array();
+  for (const std::string& entry : entries) {
+    json parsed = json::parse(entry, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_discarded()) transcript.push_back(std::move(parsed));
+  }
+  const int64_t expires =
+      conversation.updated_millis + options_.idle_expiry_seconds * 1000;
+  SendJson(response, 200,
+           {{"id", conversation.id},
+            {"region", conversation.region},
+            {"created_at", FormatTime(conversation.created_millis)},
+            {"updated_at", FormatTime(conversation.updated_millis)},
+            {"expires_at", FormatTime(expires)},
+            {"state", StateSummary(session)},
+            {"transcript", std::move(transcript)}});
+}
+
+void Api::DeleteConversation(const Request& request, Response& response) {
+  const std::string id = request.matches[1];
+  Conversation conversation;
+  if (!Authorize(request, response, id, &conversation)) return;
+  Status status = store_->Delete(id);
+  if (!status.ok()) return SendStatus(response, status);
+  response.status = 204;
+}
+
+void Api::Healthz(const Request&, Response& response) {
+  SendJson(response, 200, {{"status", "ok"}});
+}
+
+void Api::Readyz(const Request&, Response& response) {
+  if (engine() == nullptr) {
+    SendProblem(response, 503, "no dialogs are loaded");
+    response.set_header("Retry-After", "1");
+    return;
+  }
+  Status status = store_->Check();
+  if (!status.ok()) {
+    SendProblem(response, 503, "the session store is unavailable");
+    response.set_header("Retry-After", "1");
+    return;
+  }
+  SendJson(response, 200, {{"status", "ready"}});
+}
+
+void Api::ServeMetrics(const Request&, Response& response) {
+  size_t active = 0;
+  int64_t active_value = -1;  // -1: the store could not count
+  if (store_->CountActive(&active).ok()) {
+    active_value = static_cast<int64_t>(active);
+  }
+  response.set_content(metrics_.Render(active_value),
+                       "text/plain; version=0.0.4; charset=utf-8");
+}
+
+void Api::OpenApi(const Request&, Response& response) {
+  response.set_content(std::string(OpenApiJson()), "application/json");
+}
+
+}  // namespace trustcoach::server

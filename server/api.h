@@ -1,0 +1,115 @@
+#pragma once
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/engine.h"
+#include "engine/status.h"
+#include "server/clock.h"
+#include "server/log.h"
+#include "server/metrics.h"
+#include "server/options.h"
+#include "server/rate_limiter.h"
+#include "server/session_store.h"
+
+namespace trustcoach::server {
+
+// The one mapping from Status to an HTTP status code.
+int HttpStatusFor(const Status& status);
+
+// The route template a path belongs to ("/v1/conversations/{id}"), "static"
+// for anything else under the web folder's mount, or "other". Used as the
+// metrics label so that ids never become label values.
+std::string_view RouteTemplate(std::string_view path);
+
+// The methods a route template accepts ("GET, DELETE, OPTIONS"), or "" for a
+// path the API does not know.
+std::string_view AllowedMethods(std::string_view route);
+
+// Request bodies, validated (the handlers check the content type first).
+struct CreateRequest {
+  std::string region;
+};
+struct MessageRequest {
+  std::string text;
+  std::optional<std::string> region;
+};
+// An empty body is allowed and means no options. InvalidArgument for
+// malformed JSON, JSON nested deeper than 32 levels, a body that is not an
+// object, or a mistyped field. Unknown fields are ignored.
+Status ParseCreateRequest(std::string_view body, CreateRequest* request);
+// As ParseCreateRequest(); "text" (a string) is required.
+Status ParseMessageRequest(std::string_view body, MessageRequest* request);
+
+// The API v1 routes and their cross-cutting handlers (CORS, API keys, rate
+// limits, problem+json errors, access log, metrics). See docs/api.md.
+//
+// Thread safety: Install() once before the server listens; everything else
+// is safe from any request thread. `store`, `clock` and `access_log` must
+// outlive the Api; the engine can be replaced while requests run.
+class Api {
+ public:
+  Api(const ServerOptions& options, SessionStore* store, const Clock* clock,
+      JsonLog* access_log, std::shared_ptr<const Engine> engine);
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  // Registers every route and handler on `http`, and the web folder.
+  // Returns false when the web folder does not exist (the API still works).
+  bool Install(httplib::Server* http);
+
+  // Replaces the engine: requests already running finish with the old one.
+  void SetEngine(std::shared_ptr<const Engine> engine);
+  std::shared_ptr<const Engine> engine() const;
+
+  Metrics* metrics() { return &metrics_; }
+
+ private:
+  using Request = httplib::Request;
+  using Response = httplib::Response;
+  using HandlerResponse = httplib::Server::HandlerResponse;
+
+  HandlerResponse PreRoute(const Request& request, Response& response);
+  HandlerResponse OnError(const Request& request, Response& response);
+  void OnException(const Request& request, Response& response);
+  void OnLog(const Request& request, const Response& response);
+
+  void CreateConversation(const Request& request, Response& response);
+  void PostMessage(const Request& request, Response& response);
+  void GetConversation(const Request& request, Response& response);
+  void DeleteConversation(const Request& request, Response& response);
+  void Healthz(const Request& request, Response& response);
+  void Readyz(const Request& request, Response& response);
+  void ServeMetrics(const Request& request, Response& response);
+  void OpenApi(const Request& request, Response& response);
+
+  // Loads conversation `id` and checks the bearer token. On failure the
+  // response holds the problem and false is returned.
+  bool Authorize(const Request& request, Response& response,
+                 std::string_view id, Conversation* conversation);
+  bool CorsAllowed(std::string_view origin) const;
+
+  const ServerOptions options_;
+  SessionStore* const store_;
+  const Clock* const clock_;
+  JsonLog* const access_log_;
+  Metrics metrics_;
+  RateLimiter client_limiter_;
+  RateLimiter conversation_limiter_;
+
+  mutable std::mutex engine_mu_;
+  std::shared_ptr<const Engine> engine_;
+
+  // Turns on one conversation run one at a time in this process; the
+  // store's version check covers other processes.
+  std::array<std::mutex, 64> conversation_locks_;
+};
+
+}  // namespace trustcoach::server

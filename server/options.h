@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace trustcoach::server {
+
+// Everything `trustcoach serve` can be told, each field with its default.
+// Filled by LoadServerOptions() (server/config.h) from flags, TRUSTCOACH_*
+// environment variables and an optional config file, in that order of
+// precedence.
+struct ServerOptions {
+  // Listening address and port; port 0 picks a free port.
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  // Worker threads answering requests.
+  int threads = 8;
+
+  // Dialog folder; empty means the shipped dialogs.
+  std::string dialogs_dir;
+  // Static files of the demo page and widget; empty means the source tree's
+  // server/web.
+  std::string web_dir;
+
+  // "memory", "sqlite:PATH" or empty for SQLite in `data_dir`.
+  std::string store;
+  // Folder for the default SQLite file (trustcoach.db); empty means
+  // $XDG_DATA_HOME/trustcoach when XDG_DATA_HOME is set, else ./data.
+  std::string data_dir;
+  // SQLite `synchronous`: "full" (default, survives power loss) or "normal"
+  // (survives a process crash such as kill -9, not a power cut).
+  std::string sqlite_synchronous = "full";
+
+  // Conversations untouched this long are deleted (the retention window).
+  int64_t idle_expiry_seconds = 2 * 60 * 60;
+  // How often expired conversations are swept.
+  int64_t sweep_interval_seconds = 60;
+  // Memory store only: the most conversations held at once.
+  size_t memory_max_conversations = 10000;
+
+  // When non-empty, every /v1/conversations call needs `X-API-Key` with one
+  // of these.
+  std::vector<std::string> api_keys;
+  // Origins allowed to call the API from a browser ("*" allows any).
+  std::vector<std::string> allowed_origins;
+
+  // Token buckets: requests per second and burst, per client address on
+  // /v1/conversations*, and per conversation on its messages. 0 disables.
+  double client_rate = 10;
+  double client_burst = 40;
+  double conversation_rate = 1;
+  double conversation_burst = 10;
+
+  // HTTP limits.
+  size_t max_body_bytes = 16 * 1024;
+  int read_timeout_seconds = 5;
+  int write_timeout_seconds = 5;
+  int keep_alive_timeout_seconds = 5;
+  int keep_alive_max_count = 100;
+
+  // Where access logs go as JSON lines: "-" for stdout, "off", or a path.
+  std::string access_log = "-";
+};
+
+}  // namespace trustcoach::server

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "server/clock.h"
+
+namespace trustcoach::server {
+
+// Token buckets keyed by a string (a client address, a conversation id):
+// each key may spend `burst` requests at once and regains `rate` per second.
+// Safe to call from any thread. Buckets that have refilled completely are
+// forgotten, so memory follows the number of recently active keys.
+class RateLimiter {
+ public:
+  // A `rate` of 0 disables the limiter: every request is allowed.
+  RateLimiter(const Clock* clock, double rate, double burst);
+  RateLimiter(const RateLimiter&) = delete;
+  RateLimiter& operator=(const RateLimiter&) = delete;
+
+  // Spends one token of `key`. When none is left returns false and sets
+  // `*retry_after_seconds` to the whole seconds until one is back (>= 1).
+  bool Allow(std::string_view key, int64_t* retry_after_seconds);
+
+  size_t tracked_keys() const;
+
+ private:
+  struct Bucket {
+    double tokens;
+    int64_t updated_millis;
+  };
+  void Prune(int64_t now);
+
+  const Clock* const clock_;
+  const double rate_;
+  const double burst_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_;
+  int64_t last_prune_millis_ = 0;
+};
+
+}  // namespace trustcoach::server

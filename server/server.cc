@@ -1,0 +1,184 @@
+#include "server/server.h"
+
+#include <filesystem>
+#include <utility>
+#include <vector>
+
+#include "server/store_memory.h"
+#include "server/store_sqlite.h"
+
+namespace trustcoach::server {
+
+std::string DataDir(const ServerOptions& options, const EnvLookup& getenv) {
+  if (!options.data_dir.empty()) return options.data_dir;
+  if (const char* xdg = getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg) {
+    return std::string(xdg) + "/trustcoach";
+  }
+  return "data";
+}
+
+Status OpenStore(const ServerOptions& options, const Clock* clock,
+                 std::unique_ptr<SessionStore>* out, std::string* description) {
+  const int64_t idle_millis = options.idle_expiry_seconds * 1000;
+  if (options.store == "memory") {
+    *out = NewMemoryStore(
+        clock, MemoryStoreOptions{
+                   .idle_expiry_millis = idle_millis,
+                   .max_conversations = options.memory_max_conversations});
+    *description = "memory";
+    return Status::OK();
+  }
+  std::string path;
+  if (options.store.rfind("sqlite:", 0) == 0) {
+    path = options.store.substr(7);
+  } else if (options.store.empty()) {
+    namespace fs = std::filesystem;
+    const fs::path dir =
+        DataDir(options, [](const char* name) { return std::getenv(name); });
+    std::error_code error;
+    fs::create_directories(dir, error);
+    if (error) {
+      return Status::Unavailable("cannot create data folder " + dir.string() +
+                                 ": " + error.message());
+    }
+    // Conversations are sensitive: only the server's user may read them.
+    fs::permissions(dir, fs::perms::owner_all, error);
+    path = (dir / "trustcoach.db").string();
+  } else {
+    return Status::InvalidArgument(
+        "store: expected memory or sqlite:PATH, got '" + options.store + "'");
+  }
+  if (path.empty())
+    return Status::InvalidArgument("store: sqlite: needs a path");
+  Status status = OpenSqliteStore(
+      path, clock,
+      SqliteStoreOptions{.idle_expiry_millis = idle_millis,
+                         .sync = options.sqlite_synchronous == "normal"
+                                     ? SqliteStoreOptions::Sync::kNormal
+                                     : SqliteStoreOptions::Sync::kFull},
+      out);
+  if (!status.ok()) return status;
+  std::error_code error;
+  std::filesystem::permissions(
+      path,
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+      error);
+  *description = "sqlite:" + path;
+  return Status::OK();
+}
+
+Status Server::Create(const ServerOptions& options,
+                      std::unique_ptr<SessionStore> store, const Clock* clock,
+                      JsonLog* event_log, std::unique_ptr<Server>* out) {
+  std::unique_ptr<Engine> engine;
+  Status status = Engine::Load(options.dialogs_dir, &engine);
+  if (!status.ok()) return status;
+  ServerOptions resolved = options;
+  if (resolved.web_dir.empty()) resolved.web_dir = TRUSTCOACH_WEB_DIR;
+  out->reset(new Server(resolved, std::move(store), clock, event_log,
+                        std::move(engine)));
+  return (*out)->access_log_ == nullptr
+             ? Status::InvalidArgument("access-log: cannot open " +
+                                       options.access_log)
+             : Status::OK();
+}
+
+Server::Server(const ServerOptions& options,
+               std::unique_ptr<SessionStore> store, const Clock* clock,
+               JsonLog* event_log, std::shared_ptr<const Engine> engine)
+    : options_(options), store_(std::move(store)), event_log_(event_log) {
+  if (!JsonLog::Open(options.access_log, &access_log_).ok()) {
+    access_log_.reset();
+  }
+  api_ = std::make_unique<Api>(options_, store_.get(), clock, access_log_.get(),
+                               std::move(engine));
+  serves_web_ = api_->Install(&http_);
+  const size_t threads = static_cast<size_t>(options_.threads);
+  http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_.set_tcp_nodelay(true);
+  http_.set_keep_alive_max_count(
+      static_cast<size_t>(options_.keep_alive_max_count));
+  http_.set_keep_alive_timeout(options_.keep_alive_timeout_seconds);
+  http_.set_read_timeout(options_.read_timeout_seconds, 0);
+  http_.set_write_timeout(options_.write_timeout_seconds, 0);
+  sweeper_ = std::thread([this] { Sweep(); });
+}
+
+Server::~Server() {
+  Stop();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  sweeper_.join();
+  // The store closes last, after every request has finished.
+}
+
+Status Server::Bind(int* port) {
+  if (options_.port == 0) {
+    *port = http_.bind_to_any_port(options_.host);
+    if (*port > 0) return Status::OK();
+  } else if (http_.bind_to_port(options_.host, options_.port)) {
+    *port = options_.port;
+    return Status::OK();
+  }
+  return Status::Unavailable("cannot listen on " + options_.host + ":" +
+                             std::to_string(options_.port));
+}
+
+void Server::Run() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+  }
+  http_.listen_after_bind();
+}
+
+void Server::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  http_.stop();
+}
+
+Status Server::ReloadDialogs() {
+  std::unique_ptr<Engine> engine;
+  std::vector<std::string> warnings;
+  Status status = Engine::Load(options_.dialogs_dir, &engine, &warnings);
+  if (!status.ok()) {
+    api_->metrics()->RecordReload("rejected");
+    event_log_->Write({{"event", "dialogs_reload_rejected"},
+                       {"dialogs", options_.dialogs_dir},
+                       {"errors", status.message()}});
+    return status;
+  }
+  api_->SetEngine(std::move(engine));
+  api_->metrics()->RecordReload("ok");
+  event_log_->Write({{"event", "dialogs_reloaded"},
+                     {"dialogs", options_.dialogs_dir},
+                     {"warnings", warnings}});
+  return Status::OK();
+}
+
+void Server::Sweep() {
+  std::unique_lock lock(mu_);
+  while (!wake_.wait_for(lock,
+                         std::chrono::seconds(options_.sweep_interval_seconds),
+                         [this] { return stopping_; })) {
+    lock.unlock();
+    size_t removed = 0;
+    Status status = store_->ExpireIdle(&removed);
+    if (!status.ok()) {
+      event_log_->Write(
+          {{"event", "expiry_failed"}, {"error", status.ToString()}});
+    } else if (removed > 0) {
+      event_log_->Write({{"event", "expired"}, {"conversations", removed}});
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace trustcoach::server

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <httplib.h>
+
+#include "engine/status.h"
+#include "server/api.h"
+#include "server/clock.h"
+#include "server/config.h"
+#include "server/log.h"
+#include "server/options.h"
+#include "server/session_store.h"
+
+namespace trustcoach::server {
+
+// Opens the store `options.store` names: "memory", "sqlite:PATH", or, when
+// empty, SQLite in `options.data_dir`/trustcoach.db (created, mode 0700).
+// Sets `*description` to what was opened, for the startup message.
+Status OpenStore(const ServerOptions& options, const Clock* clock,
+                 std::unique_ptr<SessionStore>* out, std::string* description);
+
+// `data_dir` when set, else $XDG_DATA_HOME/trustcoach, else ./data.
+std::string DataDir(const ServerOptions& options, const EnvLookup& getenv);
+
+// One running API server: the HTTP listener, its worker threads, the store
+// and the expiry sweeper. Call order: Create(), Bind(), Run() on one thread;
+// Stop() and ReloadDialogs() from any other thread.
+class Server {
+ public:
+  // Loads the dialogs in `options.dialogs_dir` and serves from `store`.
+  // `clock` must outlive the server. Events (reloads, sweeps, store errors)
+  // are logged as JSON lines to `event_log`, which must outlive the server.
+  static Status Create(const ServerOptions& options,
+                       std::unique_ptr<SessionStore> store, const Clock* clock,
+                       JsonLog* event_log, std::unique_ptr<Server>* out);
+
+  // Stops if running, then closes the store.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds `options.host`:`options.port` (0 picks a free port) and sets
+  // `*port` to the port bound.
+  Status Bind(int* port);
+
+  // Serves until Stop(), then waits for requests in flight to finish.
+  void Run();
+
+  // Stops accepting connections; Run() returns once in-flight requests are
+  // answered. Safe to call more than once and before Run().
+  void Stop();
+
+  bool running() const { return http_.is_running(); }
+
+  // Loads the dialogs again. On error the old dialogs keep serving and the
+  // lint errors are returned (and logged).
+  Status ReloadDialogs();
+
+  // Whether the web folder (demo page, widget) was found.
+  bool serves_web() const { return serves_web_; }
+
+  SessionStore* store() { return store_.get(); }
+
+ private:
+  Server(const ServerOptions& options, std::unique_ptr<SessionStore> store,
+         const Clock* clock, JsonLog* event_log,
+         std::shared_ptr<const Engine> engine);
+  void Sweep();
+
+  const ServerOptions options_;
+  std::unique_ptr<SessionStore> store_;
+  JsonLog* const event_log_;
+  std::unique_ptr<JsonLog> access_log_;
+  std::unique_ptr<Api> api_;
+  httplib::Server http_;
+  bool serves_web_ = false;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread sweeper_;
+};
+
+}  // namespace trustcoach::server

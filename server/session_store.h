@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/status.h"
+
+namespace trustcoach::server {
+
+// One conversation as a store holds it. The store treats `state`, `region`
+// and transcript entries as opaque text.
+struct Conversation {
+  std::string id;
+  std::string token_hash;  // hex SHA-256 of the bearer token, never the token
+  std::string state;       // SerializeSession() output
+  std::string region;      // as the client last asked for it, may be empty
+  uint64_t version = 0;    // set by the store: 1 after Create, +1 per Save
+  int64_t created_millis = 0;  // set by the store
+  int64_t updated_millis = 0;  // set by the store on Create and Save
+};
+
+// Where conversations live between turns. Implementations are safe to call
+// from any request thread. Every conversation idle (not saved) for longer
+// than the store's retention window is gone: Load() and friends answer
+// NotFound for it even before ExpireIdle() has removed it.
+//
+// Errors: NotFound for an unknown, deleted or expired id; Unavailable when
+// the backend is down; Aborted when Save() lost a race.
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+
+  // Stores a new conversation and its first transcript entries. Sets
+  // `version` to 1 and both timestamps. AlreadyExists if the id is taken.
+  virtual Status Create(Conversation* conversation,
+                        const std::vector<std::string>& transcript) = 0;
+
+  // Loads the conversation without its transcript.
+  virtual Status Load(std::string_view id, Conversation* conversation) = 0;
+
+  // Replaces `state` and `region` and appends `transcript` atomically, if the
+  // stored version still equals `conversation->version`; then increments
+  // `conversation->version` and sets `updated_millis`. Aborted when another
+  // writer saved first: reload and retry. Nothing is written on error.
+  virtual Status Save(Conversation* conversation,
+                      const std::vector<std::string>& transcript) = 0;
+
+  // Every transcript entry of `id`, oldest first.
+  virtual Status LoadTranscript(std::string_view id,
+                                std::vector<std::string>* transcript) = 0;
+
+  // Removes the conversation and its transcript for good.
+  virtual Status Delete(std::string_view id) = 0;
+
+  // Removes every conversation idle longer than the retention window.
+  virtual Status ExpireIdle(size_t* removed) = 0;
+
+  // How many conversations are within the retention window.
+  virtual Status CountActive(size_t* count) = 0;
+
+  // OK when the backend can serve requests (for /readyz).
+  virtual Status Check() = 0;
+};
+
+}  // namespace trustcoach::server

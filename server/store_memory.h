@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "server/clock.h"
+#include "server/session_store.h"
+
+namespace trustcoach::server {
+
+struct MemoryStoreOptions {
+  int64_t idle_expiry_millis = 2 * 60 * 60 * 1000;
+  // Create() fails with Unavailable when this many live conversations are
+  // held (after dropping the expired ones).
+  size_t max_conversations = 10000;
+};
+
+// A store in this process's memory: fast, lost on exit. `clock` must outlive
+// the store.
+std::unique_ptr<SessionStore> NewMemoryStore(const Clock* clock,
+                                             const MemoryStoreOptions& options);
+
+}  // namespace trustcoach::server

@@ -284,13 +284,13 @@ SafetyVerdict Screen::Check(std::string_view normalized) const {
   std::vector<size_t> idioms, negations, check_ins, minors, matched;
   bool complete = idioms_.Match(normalized, &idioms);
   complete &= negations_.Match(normalized, &negations);
-  complete &= check_in_.Match(normalized, &check_ins);
   complete &= minor_.Match(normalized, &minors);
   std::string masked(normalized);
   if (mask_ != nullptr && (!idioms.empty() || !negations.empty())) {
     RE2::GlobalReplace(&masked, *mask_, " ~ ");
   }
   complete &= crisis_.Match(masked, &matched);
+  complete &= check_in_.Match(masked, &check_ins);
 
   SafetyVerdict verdict;
   verdict.minor = !minors.empty();

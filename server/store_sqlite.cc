@@ -196,7 +196,7 @@ class SqliteStore : public SessionStore {
 
   Status Delete(std::string_view id) override {
     std::lock_guard lock(mu_);
-    return InTransaction([&]() -> Status {
+    Status status = InTransaction([&]() -> Status {
       bool live = false;
       Status status = IsLive(id, &live);
       if (!status.ok()) return status;
@@ -204,6 +204,9 @@ class SqliteStore : public SessionStore {
       if (!status.ok()) return status;
       return live ? Status::OK() : Status::NotFound("no such conversation");
     });
+    // The WAL still holds the deleted rows until a checkpoint.
+    if (status.ok()) Checkpoint();
+    return status;
   }
 
   Status ExpireIdle(size_t* removed) override {
@@ -225,12 +228,7 @@ class SqliteStore : public SessionStore {
       *removed = static_cast<size_t>(sqlite3_changes(db_));
       return Status::OK();
     });
-    if (status.ok() && *removed > 0) {
-      // Deleted pages are zeroed in the database (secure_delete); truncating
-      // the WAL removes the copies it still held.
-      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE,
-                                nullptr, nullptr);
-    }
+    if (status.ok() && *removed > 0) Checkpoint();
     return status;
   }
 
@@ -253,6 +251,13 @@ class SqliteStore : public SessionStore {
   }
 
  private:
+  // Deleted pages are zeroed in the database (secure_delete); truncating
+  // the WAL removes the copies it still held.
+  void Checkpoint() {
+    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                              nullptr);
+  }
+
   int64_t Cutoff() const {
     return clock_->NowMillis() - options_.idle_expiry_millis;
   }

@@ -1,0 +1,260 @@
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "server/clock.h"
+#include "server/crypto.h"
+#include "server/session_store.h"
+#include "server/store_memory.h"
+#include "server/store_sqlite.h"
+
+namespace trustcoach::server {
+namespace {
+
+constexpr int64_t kIdleMillis = 60'000;
+
+// A fresh folder under the system temp dir, removed with its files.
+class TempDir {
+ public:
+  TempDir()
+      : path_(std::filesystem::temp_directory_path() /
+              ("trustcoach-test-" + NewConversationId())) {
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string File(const std::string& name) const {
+    return (path_ / name).string();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::unique_ptr<SessionStore> OpenStore(const std::string& kind,
+                                        const Clock* clock,
+                                        const TempDir& dir) {
+  if (kind == "memory") {
+    return NewMemoryStore(
+        clock, MemoryStoreOptions{.idle_expiry_millis = kIdleMillis});
+  }
+  std::unique_ptr<SessionStore> store;
+  Status status = OpenSqliteStore(
+      dir.File("store.db"), clock,
+      SqliteStoreOptions{.idle_expiry_millis = kIdleMillis}, &store);
+  REQUIRE(status.ok());
+  return store;
+}
+
+Conversation NewConversation(std::string state = "{\"v\":1}") {
+  Conversation conversation;
+  conversation.id = NewConversationId();
+  conversation.token_hash = Sha256Hex("token");
+  conversation.state = std::move(state);
+  conversation.region = "en-GB";
+  return conversation;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_CASE("Every store keeps, versions, expires and deletes conversations",
+          "[server][store]") {
+  const std::string kind = GENERATE("memory", "sqlite");
+  CAPTURE(kind);
+  TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<SessionStore> store = OpenStore(kind, &clock, dir);
+  Conversation created = NewConversation();
+  REQUIRE(store->Create(&created, {"opening"}).ok());
+  CHECK(created.version == 1);
+  CHECK(created.created_millis == clock.NowMillis());
+
+  SECTION("Load returns what Create stored") {
+    Conversation loaded;
+    REQUIRE(store->Load(created.id, &loaded).ok());
+    CHECK(loaded.id == created.id);
+    CHECK(loaded.token_hash == created.token_hash);
+    CHECK(loaded.state == created.state);
+    CHECK(loaded.region == "en-GB");
+    CHECK(loaded.version == 1);
+    std::vector<std::string> transcript;
+    REQUIRE(store->LoadTranscript(created.id, &transcript).ok());
+    CHECK(transcript == std::vector<std::string>{"opening"});
+  }
+
+  SECTION("Unknown ids are NotFound everywhere") {
+    Conversation loaded;
+    std::vector<std::string> transcript;
+    Conversation unknown = NewConversation();
+    CHECK(store->Load(unknown.id, &loaded).IsNotFound());
+    CHECK(store->LoadTranscript(unknown.id, &transcript).IsNotFound());
+    CHECK(store->Save(&unknown, {}).IsNotFound());
+    CHECK(store->Delete(unknown.id).IsNotFound());
+  }
+
+  SECTION("A taken id cannot be created again") {
+    Conversation again = created;
+    CHECK(store->Create(&again, {}).code() == Status::Code::kAlreadyExists);
+  }
+
+  SECTION("Save with the current version appends and bumps the version") {
+    clock.Advance(5);
+    Conversation turn = created;
+    turn.state = "{\"v\":1,\"turns\":1}";
+    turn.region = "US";
+    REQUIRE(store->Save(&turn, {"user", "coach"}).ok());
+    CHECK(turn.version == 2);
+    CHECK(turn.updated_millis == clock.NowMillis());
+    Conversation loaded;
+    REQUIRE(store->Load(created.id, &loaded).ok());
+    CHECK(loaded.state == turn.state);
+    CHECK(loaded.region == "US");
+    CHECK(loaded.version == 2);
+    CHECK(loaded.created_millis == created.created_millis);
+    std::vector<std::string> transcript;
+    REQUIRE(store->LoadTranscript(created.id, &transcript).ok());
+    CHECK(transcript == std::vector<std::string>{"opening", "user", "coach"});
+  }
+
+  SECTION("Save with a stale version is Aborted and writes nothing") {
+    Conversation first = created;
+    Conversation second = created;
+    REQUIRE(store->Save(&first, {"first"}).ok());
+    second.state = "stale";
+    CHECK(store->Save(&second, {"second"}).IsAborted());
+    CHECK(second.version == 1);
+    Conversation loaded;
+    REQUIRE(store->Load(created.id, &loaded).ok());
+    CHECK(loaded.state == created.state);
+    std::vector<std::string> transcript;
+    REQUIRE(store->LoadTranscript(created.id, &transcript).ok());
+    CHECK(transcript == std::vector<std::string>{"opening", "first"});
+  }
+
+  SECTION("Delete removes the conversation and its transcript") {
+    REQUIRE(store->Delete(created.id).ok());
+    Conversation loaded;
+    std::vector<std::string> transcript;
+    CHECK(store->Load(created.id, &loaded).IsNotFound());
+    CHECK(store->LoadTranscript(created.id, &transcript).IsNotFound());
+    CHECK(store->Delete(created.id).IsNotFound());
+    size_t active = 99;
+    REQUIRE(store->CountActive(&active).ok());
+    CHECK(active == 0);
+  }
+
+  SECTION("Idle conversations are gone at once and swept by ExpireIdle") {
+    Conversation busy = NewConversation();
+    REQUIRE(store->Create(&busy, {}).ok());
+    clock.Advance(kIdleMillis / 2);
+    REQUIRE(store->Save(&busy, {"still here"}).ok());
+    clock.Advance(kIdleMillis / 2 + 1);
+    Conversation loaded;
+    CHECK(store->Load(created.id, &loaded).IsNotFound());
+    Conversation stale = created;
+    CHECK(store->Save(&stale, {}).IsNotFound());
+    CHECK(store->Load(busy.id, &loaded).ok());
+    size_t active = 0;
+    REQUIRE(store->CountActive(&active).ok());
+    CHECK(active == 1);
+    size_t removed = 0;
+    REQUIRE(store->ExpireIdle(&removed).ok());
+    CHECK(removed == 1);
+    REQUIRE(store->ExpireIdle(&removed).ok());
+    CHECK(removed == 0);
+  }
+
+  SECTION("Parallel writers that reload on Aborted lose no entry") {
+    constexpr int kThreads = 6;
+    constexpr int kSaves = 15;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kSaves; ++i) {
+          for (;;) {
+            Conversation current;
+            REQUIRE(store->Load(created.id, &current).ok());
+            current.state = std::to_string(t);
+            Status status = store->Save(
+                &current, {std::to_string(t) + ":" + std::to_string(i)});
+            if (status.ok()) break;
+            REQUIRE(status.IsAborted());
+          }
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    Conversation loaded;
+    REQUIRE(store->Load(created.id, &loaded).ok());
+    CHECK(loaded.version == 1 + kThreads * kSaves);
+    std::vector<std::string> transcript;
+    REQUIRE(store->LoadTranscript(created.id, &transcript).ok());
+    CHECK(transcript.size() == 1 + kThreads * kSaves);
+  }
+
+  CHECK(store->Check().ok());
+}
+
+TEST_CASE("The memory store is bounded", "[server][store]") {
+  FakeClock clock;
+  std::unique_ptr<SessionStore> store = NewMemoryStore(
+      &clock, MemoryStoreOptions{.idle_expiry_millis = kIdleMillis,
+                                 .max_conversations = 2});
+  Conversation a = NewConversation(), b = NewConversation(),
+               c = NewConversation();
+  REQUIRE(store->Create(&a, {}).ok());
+  REQUIRE(store->Create(&b, {}).ok());
+  CHECK(store->Create(&c, {}).IsUnavailable());
+  clock.Advance(kIdleMillis + 1);
+  CHECK(store->Create(&c, {}).ok());
+}
+
+TEST_CASE("The SQLite store survives a reopen and leaves no deleted text",
+          "[server][store][sqlite]") {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.File("store.db");
+  const std::string secret = "a-very-distinctive-secret-7f3a9";
+  Conversation kept = NewConversation();
+  Conversation removed = NewConversation();
+  {
+    std::unique_ptr<SessionStore> store;
+    REQUIRE(OpenSqliteStore(path, &clock, {}, &store).ok());
+    REQUIRE(store->Create(&kept, {"kept"}).ok());
+    REQUIRE(store->Create(&removed, {secret}).ok());
+    CHECK(std::filesystem::exists(path + "-wal"));
+    REQUIRE(store->Delete(removed.id).ok());
+  }
+  CHECK(ReadFile(path).find(secret) == std::string::npos);
+  CHECK(ReadFile(path + "-wal").find(secret) == std::string::npos);
+
+  std::unique_ptr<SessionStore> store;
+  REQUIRE(OpenSqliteStore(path, &clock, {}, &store).ok());
+  Conversation loaded;
+  REQUIRE(store->Load(kept.id, &loaded).ok());
+  CHECK(loaded.version == 1);
+  CHECK(store->Load(removed.id, &loaded).IsNotFound());
+}
+
+TEST_CASE("The SQLite store reports a path it cannot open",
+          "[server][store][sqlite]") {
+  FakeClock clock;
+  std::unique_ptr<SessionStore> store;
+  Status status =
+      OpenSqliteStore("/nonexistent-dir/x/store.db", &clock, {}, &store);
+  CHECK(status.IsUnavailable());
+  CHECK(status.message().find("/nonexistent-dir/x/store.db") !=
+        std::string::npos);
+}
+
+}  // namespace
+}  // namespace trustcoach::server

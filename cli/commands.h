@@ -11,7 +11,8 @@ int RunAnalyze(int argc, char** argv);
 int RunGraph(int argc, char** argv);
 int RunServe(int argc, char** argv);  // cli/serve.cc
 
-// The shipped dialogs folder: $TRUSTCOACH_DIALOGS, else the build's source tree.
+// The shipped dialogs folder: $TRUSTCOACH_DIALOGS, else the build's source
+// tree.
 const char* DefaultDialogsDir();
 
 }  // namespace trustcoach::cli

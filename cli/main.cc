@@ -23,7 +23,9 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+#ifdef TRUSTCOACH_HAVE_SERVER
     {"serve", RunServe, "serve the HTTP API and the web widget"},
+#endif
     {"chat", RunChat, "talk with the coach in the terminal"},
     {"lint", RunLint, "validate dialog files"},
     {"test", RunTest, "run conversation transcript tests"},

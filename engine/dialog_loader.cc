@@ -462,17 +462,22 @@ Status DialogSet::Compile(std::vector<std::string>* warnings) {
 
   for (size_t i = 0; i < spec_.intents.size(); ++i) {
     const IntentSpec& intent = spec_.intents[i];
-    if (!intent_index_.emplace(intent.id, i).second) {
+    auto [it, inserted] = intent_index_.emplace(intent.id, i);
+    if (!inserted) {
+      const IntentSpec& first = spec_.intents[it->second];
       error(intent.file, intent.pointer + "/id",
-            "duplicate intent id '" + intent.id + "'");
+            "duplicate intent id '" + intent.id + "' (also in " + first.file +
+                " at " + first.pointer + ")");
     }
   }
   node_index_.resize(spec_.flows.size());
   for (size_t f = 0; f < spec_.flows.size(); ++f) {
     const FlowSpec& flow = spec_.flows[f];
-    if (!flow_index_.emplace(flow.id, f).second) {
+    auto [it, inserted] = flow_index_.emplace(flow.id, f);
+    if (!inserted) {
       error(flow.file, flow.pointer + "/id",
-            "duplicate flow id '" + flow.id + "'");
+            "duplicate flow id '" + flow.id + "' (also in " +
+                spec_.flows[it->second].file + ")");
     }
     for (size_t n = 0; n < flow.nodes.size(); ++n) {
       node_index_[f].emplace(flow.nodes[n].id, n);
@@ -583,6 +588,15 @@ Status DialogSet::Compile(std::vector<std::string>* warnings) {
       visit_target("", intent.start);
     }
     visit_target("", config_.abuse_redirect);
+    // The engine enters safety.<kind> and safety.check_in by itself.
+    for (SafetyKind kind :
+         {SafetyKind::kSuicide, SafetyKind::kSelfHarm, SafetyKind::kAbuse,
+          SafetyKind::kViolence, SafetyKind::kDangerNow,
+          SafetyKind::kSexualViolence, SafetyKind::kChildSafety}) {
+      visit_target(
+          "", config_.safety_flow + "." + std::string(SafetyKindName(kind)));
+    }
+    visit_target("", config_.safety_flow + ".check_in");
     while (!todo.empty()) {
       const FlowPosition p = todo.back();
       todo.pop_back();

@@ -273,7 +273,11 @@ Reply Engine::Respond(std::string_view text, Session* session,
     }
     // Risk changes the conversation: the interrupted flow is not resumed.
     session->stack.clear();
-    turn.Replace({safety_flow, session->risk});
+    FlowPosition crisis_node{safety_flow, session->risk};
+    if (dialogs.FindNode(crisis_node.flow, crisis_node.node) == nullptr) {
+      dialogs.Resolve("", safety_flow, &crisis_node);  // the flow's start
+    }
+    turn.Replace(crisis_node);
     turn.AttachResources();
     reply.topic = "safety";
     session->misses = 0;

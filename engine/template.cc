@@ -20,7 +20,8 @@ bool ParsePlaceholder(std::string_view tmpl, Placeholder* out) {
   const size_t close = tmpl.find('}');
   if (close == std::string_view::npos) return false;
   std::string_view body = tmpl.substr(1, close - 1);
-  Placeholder p{.length = close + 1};
+  Placeholder p;
+  p.length = close + 1;
   if (!body.empty() && body.front() == '~') {
     p.reflect = true;
     body.remove_prefix(1);

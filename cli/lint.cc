@@ -1,0 +1,49 @@
+// trustcoach lint [DIR]: validates a dialogs folder.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "engine/dialog_loader.h"
+
+namespace trustcoach::cli {
+
+int RunLint(int argc, char** argv) {
+  Flags flags(argc, argv, {});
+  if (flags.Has("help")) {
+    std::printf(
+        "Usage: trustcoach lint [DIR]\n\n"
+        "Loads and validates every dialog file in DIR (default: the shipped\n"
+        "dialogs). Prints each problem as FILE: /json/pointer: message and\n"
+        "exits 1 if there is any; unreachable nodes are warnings.\n");
+    return 0;
+  }
+  if (!flags.error().empty() || !flags.Unknown({"help"}).empty() ||
+      flags.positional().size() > 1) {
+    std::fprintf(stderr, "trustcoach lint: usage: trustcoach lint [DIR]\n");
+    return 2;
+  }
+  const std::string dir =
+      flags.positional().empty() ? DefaultDialogsDir() : flags.positional()[0];
+  std::unique_ptr<DialogSet> dialogs;
+  std::vector<std::string> warnings;
+  Status s = DialogSet::Load(dir, &dialogs, &warnings);
+  for (const std::string& warning : warnings) {
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s\n", s.message().c_str());
+    std::fprintf(stderr, "lint: %s has errors\n", dir.c_str());
+    return 1;
+  }
+  size_t nodes = 0;
+  for (const FlowSpec& flow : dialogs->spec().flows) nodes += flow.nodes.size();
+  std::printf("lint: %s ok: %zu intents, %zu flows, %zu nodes, %zu warnings\n",
+              dir.c_str(), dialogs->spec().intents.size(),
+              dialogs->spec().flows.size(), nodes, warnings.size());
+  return 0;
+}
+
+}  // namespace trustcoach::cli

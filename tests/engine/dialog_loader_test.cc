@@ -1,0 +1,104 @@
+#include "engine/dialog_loader.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/testing/dialogs.h"
+
+namespace trustcoach {
+namespace {
+
+using testing::ScratchDialogs;
+
+Status LoadFrom(const ScratchDialogs& scratch,
+                std::vector<std::string>* warnings = nullptr) {
+  std::unique_ptr<DialogSet> set;
+  Status s = DialogSet::Load(scratch.dir(), &set, warnings);
+  CHECK(s.ok() == (set != nullptr));
+  return s;
+}
+
+TEST_CASE("The test dialogs load cleanly", "[engine][loader]") {
+  std::unique_ptr<DialogSet> set;
+  std::vector<std::string> warnings;
+  Status s = DialogSet::Load(testing::TestDialogsDir(), &set, &warnings);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  CHECK(warnings == std::vector<std::string>{});
+  CHECK(set->FindFlow("hurt") != nullptr);
+  CHECK(set->FindNode("hurt", "exercise")->couples);
+  FlowPosition p;
+  CHECK(set->Resolve("hurt", "therapy", &p));
+  CHECK(p == FlowPosition{"hurt", "therapy"});  // the flow's own node first
+  CHECK(set->Resolve("anger", "therapy", &p));
+  CHECK(p == FlowPosition{"therapy", "open"});
+  CHECK(set->Resolve("", "promise.confirm", &p));
+  CHECK_FALSE(set->Resolve("", "nowhere", &p));
+}
+
+TEST_CASE("Broken dialog files are refused with file, pointer and problem",
+          "[engine][loader]") {
+  ScratchDialogs scratch;
+  const std::string flows = scratch.dir() + "/flows/";
+  auto [file, contents,
+        expected] = GENERATE(table<std::string, std::string, std::string>({
+      {"flows/bad.json", "{not json",
+       "flows/bad.json: invalid JSON: [json.exception.parse_error.101]"},
+      {"flows/bad.json", R"({"intents":[{"id":"x","patterns":["(oops"]}]})",
+       "flows/bad.json: intent 'x' pattern 0 \"(oops\": missing ): (oops"},
+      {"flows/bad.json", R"({"intents":[{"id":"yes","patterns":["y"]}]})",
+       "/intents/0/id: duplicate intent id 'yes' (also in "},
+      {"flows/bad.json",
+       R"({"flows":[{"id":"f","start":"a","nodes":{"a":{"say":"hi","next":"nowhere"}}}]})",
+       "flows/bad.json: /flows/0/nodes/a/next: unknown target node 'nowhere'"},
+      {"flows/bad.json",
+       R"({"flows":[{"id":"f","start":"a","nodes":{"a":{"say":"hi","on":{"nope":"a"}}}}]})",
+       "flows/bad.json: /flows/0/nodes/a/on/nope: unknown intent 'nope'"},
+      {"flows/bad.json",
+       R"({"flows":[{"id":"f","start":"zz","nodes":{"a":{"say":"hi"}}}]})",
+       "flows/bad.json: /flows/0/start: unknown start node 'zz'"},
+      {"flows/bad.json",
+       R"({"flows":[{"id":"f","start":"a","nodes":{"a":{"sya":"hi"}}}]})",
+       "flows/bad.json: /flows/0/nodes/a/sya: unknown key"},
+      {"flows/bad.json",
+       R"({"flows":[{"id":"f","start":"a","nodes":{"a":{"say":"hi","quick_replies":["Banana"]}}}]})",
+       "flows/bad.json: /flows/0/nodes/a/quick_replies/0: quick reply 'Banana' "
+       "is not understood at this node"},
+      {"flows/bad.json",
+       R"({"flows":[{"id":"f","start":"a","nodes":{"a":{"say":[]}}}]})",
+       "flows/bad.json: /flows/0/nodes/a: a node must `say` something or "
+       "`branch`"},
+      {"flows/bad.json",
+       R"({"intents":[{"id":"z","patterns":"x","start":"nowhere"}]})",
+       "flows/bad.json: /intents/0/start: unknown flow or node 'nowhere'"},
+      {"engine.json", R"({"start":"welcome"})",
+       "engine.json: /menu: required string is missing"},
+  }));
+  CAPTURE(file, contents);
+  scratch.Write(file, contents);
+  Status s = LoadFrom(scratch);
+  REQUIRE(s.IsInvalidArgument());
+  CHECK_THAT(s.message(), Catch::Contains(expected));
+}
+
+TEST_CASE("A missing dialogs folder is an error, not a crash",
+          "[engine][loader]") {
+  std::unique_ptr<DialogSet> set;
+  Status s = DialogSet::Load("/nonexistent/dialogs", &set);
+  CHECK(s.message() == "/nonexistent/dialogs: not a dialogs folder");
+}
+
+TEST_CASE("Unreachable nodes are warnings", "[engine][loader]") {
+  ScratchDialogs scratch;
+  scratch.Write(
+      "flows/extra.json",
+      R"({"flows":[{"id":"extra","start":"a","nodes":{"a":{"say":"hi"},"lost":{"say":"never"}}}]})");
+  std::vector<std::string> warnings;
+  REQUIRE(LoadFrom(scratch, &warnings).ok());
+  REQUIRE(warnings.size() == 1);
+  CHECK_THAT(warnings[0],
+             Catch::EndsWith("flows/extra.json: /flows/0/nodes/lost: node "
+                             "'extra.lost' is unreachable"));
+}
+
+}  // namespace
+}  // namespace trustcoach

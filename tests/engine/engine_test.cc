@@ -1,0 +1,219 @@
+#include "engine/engine.h"
+
+#include <catch2/catch.hpp>
+
+#include "engine/normalizer.h"
+#include "tests/testing/dialogs.h"
+
+namespace trustcoach {
+namespace {
+
+using testing::Joined;
+
+std::string Position(const Reply& reply) {
+  return reply.flow + "." + reply.node;
+}
+
+TEST_CASE("A conversation opens, matches intents and walks a flow",
+          "[engine][flow]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  Reply opening = engine->Start(42, &session);
+  CHECK_THAT(Joined(opening), Catch::Contains("automated coach"));
+  CHECK(Position(opening) == "welcome.hello");
+
+  Reply hurt = engine->Respond("My HUSBAND cheated on me", &session);
+  CHECK(hurt.intent == "hurt");
+  CHECK(hurt.topic == "infidelity");
+  CHECK(Position(hurt) == "hurt.open");
+  CHECK_THAT(Joined(hurt), Catch::Contains("husband"));
+  CHECK(hurt.messages.back().quick_replies ==
+        std::vector<std::string>{"Yes", "No"});
+
+  Reply yes = engine->Respond("yes", &session);
+  CHECK(yes.intent == "yes");
+  // `next` chains the exercise into the therapy node.
+  CHECK(Joined(yes) ==
+        "Sit down together and take turns listening.\n"
+        "A couples therapist can help you both.");
+  CHECK(Position(yes) == "hurt.therapy");
+}
+
+TEST_CASE("Variants are deterministic per seed and never repeat back to back",
+          "[engine][flow]") {
+  auto engine = testing::LoadTestEngine();
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    Session a, b;
+    CHECK(Joined(engine->Start(seed, &a)) == Joined(engine->Start(seed, &b)));
+    std::string previous;
+    for (int i = 0; i < 4; ++i) {
+      const std::string text = Joined(engine->Respond("he cheated", &a));
+      CHECK(text != previous);
+      previous = text;
+      engine->Respond("hmm", &a);  // a miss, so the node is re-entered next
+    }
+  }
+}
+
+TEST_CASE("A miss reprompts, two misses show the menu", "[engine][flow]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  engine->Respond("he cheated", &session);
+  Reply first = engine->Respond("purple elephants", &session);
+  CHECK(first.fallback);
+  CHECK(first.intent.empty());
+  CHECK_THAT(Joined(first), Catch::Contains("exercise"));
+  CHECK(Position(first) == "hurt.open");
+  CHECK(first.messages.back().quick_replies.size() == 2);
+
+  Reply second = engine->Respond("more elephants", &session);
+  CHECK(second.fallback);
+  CHECK(Position(second) == "menu.start");
+  CHECK_THAT(Joined(second), Catch::Contains("I can help with"));
+
+  Reply recovered = engine->Respond("therapy", &session);
+  CHECK_FALSE(recovered.fallback);
+  CHECK(Position(recovered) == "therapy.open");
+}
+
+TEST_CASE("A global intent interrupts a flow, which resumes after",
+          "[engine][flow]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  engine->Respond("my wife lied", &session);
+  Reply angry = engine->Respond("I am so angry", &session);
+  CHECK(angry.intent == "anger");
+  REQUIRE(angry.messages.size() == 4);
+  CHECK(angry.messages[0].text == "Anger makes sense when trust is broken.");
+  CHECK(angry.messages[1].text == "Therapy can help find root causes.");
+  CHECK(angry.messages[2].text == "Back to what we were talking about.");
+  CHECK_THAT(angry.messages[3].text, Catch::Contains("exercise"));
+  CHECK(Position(angry) == "hurt.open");
+  CHECK(session.stack.size() == 1);
+}
+
+TEST_CASE("Captured words are reflected and remembered for the next visit",
+          "[engine][flow]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  engine->Respond("I want to make a promise", &session);
+  Reply example = engine->Respond("give me an example", &session);
+  CHECK(example.intent == "example");
+  Reply confirm =
+      engine->Respond("I will call my mum when I am late", &session);
+  CHECK_THAT(Joined(confirm),
+             Catch::Contains("\"you will call your mum when you are late\""));
+  CHECK(session.slots.at("promise") == "i will call my mum when i am late");
+
+  CHECK(Position(confirm) == "therapy.open");
+
+  // A returning person is asked how it went.
+  Reply back = engine->Respond("hello again", &session);
+  CHECK(Position(back) == "welcome.back");
+  CHECK_THAT(Joined(back),
+             Catch::Contains(
+                 "How did \"you will call your mum when you are late\" go?"));
+}
+
+TEST_CASE("Crisis overrides every flow and persists", "[engine][safety]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  engine->Respond("he cheated", &session);
+  Reply crisis =
+      engine->Respond("honestly I want to KMS", &session, {.region = "en-GB"});
+  CHECK(crisis.safety.kind == SafetyKind::kSuicide);
+  CHECK(crisis.safety.level == SafetyLevel::kCrisis);
+  CHECK(Position(crisis) == "safety.suicide");
+  REQUIRE(crisis.resources.size() == 2);
+  CHECK(crisis.resources[0].phone == "999");
+  CHECK(session.stack.size() == 1);  // the coaching flow is not resumed
+
+  Reply after = engine->Respond("I'm fine", &session);
+  CHECK(after.safety.earlier);
+  CHECK(after.safety.kind == SafetyKind::kSuicide);
+  CHECK(after.safety.level == SafetyLevel::kNone);
+  CHECK(Position(after) == "safety.still_here");
+  CHECK_FALSE(after.resources.empty());
+}
+
+TEST_CASE("Negated statements get a check-in", "[engine][safety]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  Reply reply = engine->Respond("I would never kill myself", &session);
+  CHECK(reply.safety.level == SafetyLevel::kCheckIn);
+  CHECK(Position(reply) == "safety.check_in");
+  CHECK(session.risk.empty());
+}
+
+TEST_CASE("After abuse, couples work is replaced by individual support",
+          "[engine][safety]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  engine->Respond("he hits me", &session);
+  CHECK(session.abuse);
+  engine->Respond("my husband cheated", &session);
+  Reply yes = engine->Respond("yes", &session);
+  CHECK_THAT(Joined(yes), !Catch::Contains("together"));
+  CHECK_THAT(Joined(yes), Catch::StartsWith("Support just for you"));
+  // The coaching flow ended there; the safety conversation it interrupted
+  // resumes.
+  CHECK(Position(yes) == "safety.abuse");
+}
+
+TEST_CASE("Odd input never breaks a conversation", "[engine][flow]") {
+  auto engine = testing::LoadTestEngine();
+  std::string huge(100 * 1024, 'a');
+  huge += " cheated";
+  auto text = GENERATE_COPY(
+      as<std::string>{}, "", " ", std::string("\xff\xfe\x00", 3),
+      "\U0001F494\U0001F494", "\u05d1\u05d2\u05d3 \u0627\u0644\u062d\u0628",
+      huge, "{partner}", "%s%n", "\\b(");
+  Session session;
+  engine->Start(1, &session);
+  Reply reply = engine->Respond(text, &session);
+  CHECK_FALSE(reply.messages.empty());
+  Session copy;
+  REQUIRE(ParseSession(SerializeSession(session), &copy).ok());
+  CHECK(copy == session);
+  if (text.size() > kMaxInputBytes) {
+    CHECK(reply.truncated);
+    CHECK_THAT(Joined(reply), Catch::StartsWith("I read the first part"));
+    CHECK(reply.intent.empty());  // "cheated" was past the limit
+  }
+}
+
+TEST_CASE("The coach reminds the person it is automated", "[engine][flow]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  std::string all;
+  for (int i = 0; i < 5; ++i)
+    all += Joined(engine->Respond("therapy", &session));
+  CHECK_THAT(all, Catch::Contains("Reminder: I am an automated coach."));
+}
+
+TEST_CASE("Explain says why", "[engine][explain]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  Reply reply = engine->Respond("My fiancé lied, I'm angry", &session,
+                                {.trace = Trace::kOn});
+  const nlohmann::json& why = reply.explain;
+  CHECK(why["input"] == "my fiance lied, i am angry");
+  CHECK(why["chosen"]["intent"] == "hurt");
+  CHECK(why["chosen"]["captures"]["partner"] == "fiance");
+  CHECK(why["candidates"].size() == 2);
+  CHECK(why["safety"]["kind"] == "none");
+  CHECK(why["action"] == "start");
+  CHECK(why["flow"] == "hurt");
+  CHECK(why["slots"]["partner"] == "fiance");
+}
+
+}  // namespace
+}  // namespace trustcoach

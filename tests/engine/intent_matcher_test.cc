@@ -1,0 +1,80 @@
+#include "engine/intent_matcher.h"
+
+#include <catch2/catch.hpp>
+
+namespace trustcoach {
+namespace {
+
+std::vector<IntentSpec> Intents() {
+  std::vector<IntentSpec> intents(5);
+  intents[0] = {.id = "yes", .patterns = {"^(yes|sure)\\b"}, .local = true};
+  intents[1] = {.id = "hurt",
+                .topic = "infidelity",
+                .patterns = {"\\bcheat(ed|ing)\\b",
+                             "\\bmy (?P<partner>husband|wife|fiance) lied\\b"},
+                .priority = 5};
+  intents[2] = {.id = "anger", .topic = "anger", .patterns = {"\\bangry\\b"}};
+  intents[3] = {
+      .id = "example", .patterns = {"\\bexample\\b"}, .scope = {"promise.ask"}};
+  intents[4] = {.id = "sure_topic", .patterns = {"\\bsure\\b"}, .priority = 9};
+  return intents;
+}
+
+TEST_CASE("IntentMatcher picks by expectation, then priority, then order",
+          "[engine][intent]") {
+  const std::vector<IntentSpec> intents = Intents();
+  std::unique_ptr<IntentMatcher> matcher;
+  REQUIRE(IntentMatcher::Create(intents, &matcher).ok());
+
+  SECTION("priority wins among global intents") {
+    IntentMatch m = matcher->Match("i am angry he cheated", {});
+    REQUIRE(m.intent == 1);
+    CHECK(m.candidates.size() == 2);
+  }
+  SECTION("named captures fill slots") {
+    IntentMatch m = matcher->Match("my fiance lied to me", {});
+    REQUIRE(m.intent == 1);
+    CHECK(m.pattern == 1);
+    CHECK(m.captures.at("partner") == "fiance");
+  }
+  SECTION("local intents only where a node expects them") {
+    CHECK(matcher->Match("yes please", {}).intent == -1);
+    const std::map<std::string, std::string> on = {{"yes", "next"}};
+    IntentMatch m =
+        matcher->Match("sure", {.flow = "f", .node = "n", .expected = &on});
+    CHECK(m.intent == 0);  // expected beats the higher-priority global intent
+    CHECK(m.candidates.size() == 2);
+  }
+  SECTION("scoped intents only in their flow node") {
+    CHECK(matcher->Match("an example", {}).intent == -1);
+    CHECK(matcher->Match("an example", {.flow = "promise", .node = "other"})
+              .intent == -1);
+    CHECK(matcher->Match("an example", {.flow = "promise", .node = "ask"})
+              .intent == 3);
+  }
+  SECTION("nothing matches") {
+    IntentMatch m = matcher->Match("hello there", {});
+    CHECK(m.intent == -1);
+    CHECK(m.candidates.empty());
+  }
+  SECTION("MatchAll ignores scope") {
+    CHECK(matcher->MatchAll("sure, an example") ==
+          std::vector<std::string>{"yes", "example", "sure_topic"});
+  }
+}
+
+TEST_CASE("IntentMatcher reports RE2's error with the intent and file",
+          "[engine][intent]") {
+  std::vector<IntentSpec> intents = {
+      {.id = "broken", .patterns = {"(unclosed"}, .file = "flows/x.json"}};
+  std::unique_ptr<IntentMatcher> matcher;
+  Status s = IntentMatcher::Create(intents, &matcher);
+  CHECK(s.IsInvalidArgument());
+  CHECK(s.message() ==
+        "flows/x.json: intent 'broken' pattern 0 \"(unclosed\": missing ): "
+        "(unclosed");
+  CHECK(matcher == nullptr);
+}
+
+}  // namespace
+}  // namespace trustcoach

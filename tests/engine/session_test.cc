@@ -1,0 +1,57 @@
+#include "engine/session.h"
+
+#include <catch2/catch.hpp>
+
+namespace trustcoach {
+namespace {
+
+Session Sample() {
+  Session s;
+  s.seed = 0xFFFFFFFFFFFFFFFFull;
+  s.stack = {{"hurt", "open"}, {"therapy", "open"}};
+  s.slots = {{"partner", "wife"}, {"promise", "text when late \u00e9"}};
+  s.visits = {{"hurt.open", 2}};
+  s.turns = 7;
+  s.misses = 1;
+  s.risk = "suicide";
+  s.abuse = true;
+  s.minor = true;
+  s.history = {{"hurt", "hurt.open"}, {"", "hurt.open"}};
+  return s;
+}
+
+TEST_CASE("Session survives a JSON round trip", "[engine][session]") {
+  const Session original = Sample();
+  Session copy;
+  REQUIRE(ParseSession(SerializeSession(original), &copy).ok());
+  CHECK(copy == original);
+
+  Session empty;
+  REQUIRE(ParseSession(SerializeSession(Session{}), &empty).ok());
+  CHECK(empty == Session{});
+}
+
+TEST_CASE("Session serialisation is versioned and compact",
+          "[engine][session]") {
+  const std::string text = SerializeSession(Sample());
+  CHECK(text.rfind("{", 0) == 0);
+  CHECK(nlohmann::json::parse(text).at("v") == Session::kVersion);
+  CHECK(text.size() < 400);
+}
+
+TEST_CASE("Broken session JSON is refused and leaves the session alone",
+          "[engine][session]") {
+  const Session original = Sample();
+  auto text = GENERATE(
+      as<std::string>{}, "", "not json", "[]", "{}", R"({"v":2,"seed":1})",
+      R"({"v":1,"seed":"x","stack":[],"slots":{},"visits":{},"turns":0,"misses":0,"history":[]})",
+      R"({"v":1,"seed":1,"stack":[["only-one"]],"slots":{},"visits":{},"turns":0,"misses":0,"history":[]})");
+  CAPTURE(text);
+  Session session = original;
+  Status s = ParseSession(text, &session);
+  CHECK(s.IsInvalidArgument());
+  CHECK(session == original);
+}
+
+}  // namespace
+}  // namespace trustcoach

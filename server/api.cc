@@ -49,6 +49,8 @@ std::string_view Title(int status) {
       return "Request Timeout";
     case 409:
       return "Conflict";
+    case 411:
+      return "Length Required";
     case 413:
       return "Content Too Large";
     case 414:
@@ -84,6 +86,8 @@ std::string ProblemType(int status) {
       return "urn:trustcoach:problem:method-not-allowed";
     case 409:
       return "urn:trustcoach:problem:conflict";
+    case 411:
+      return "urn:trustcoach:problem:length-required";
     case 413:
       return "urn:trustcoach:problem:too-large";
     case 415:
@@ -282,35 +286,44 @@ int HttpStatusFor(const Status& status) {
   return 500;
 }
 
-std::string_view RouteTemplate(std::string_view path) {
-  for (std::string_view fixed :
-       {"/healthz", "/readyz", "/metrics", "/v1/openapi.json"}) {
-    if (path == fixed) return fixed;
-  }
-  if (path == kConversations) return kConversations;
-  if (path.substr(0, kConversations.size() + 1) == "/v1/conversations/") {
-    std::string_view rest = path.substr(kConversations.size() + 1);
-    const size_t slash = rest.find('/');
-    if (rest.empty()) return "other";
-    if (slash == std::string_view::npos) return "/v1/conversations/{id}";
-    if (slash > 0 && rest.substr(slash) == "/messages") {
-      return "/v1/conversations/{id}/messages";
+namespace {
+
+// Whether `path` fits `route`, where "{id}" stands for one non-empty segment.
+bool Matches(std::string_view route, std::string_view path) {
+  while (!route.empty() && !path.empty()) {
+    if (route.substr(0, 4) == "{id}") {
+      const size_t end = path.find('/');
+      if (end == 0) return false;
+      route.remove_prefix(4);
+      path.remove_prefix(std::min(end, path.size()));
+    } else if (route.front() == path.front()) {
+      route.remove_prefix(1);
+      path.remove_prefix(1);
+    } else {
+      return false;
     }
-    return "other";
+  }
+  return route.empty() && path.empty();
+}
+
+}  // namespace
+
+std::string_view RouteTemplate(std::string_view path) {
+  for (const auto& [method, route] : Api::Routes()) {
+    if (Matches(route, path)) return route;
   }
   if (path.substr(0, 4) == "/v1/" || path == "/v1") return "other";
   return "static";
 }
 
-std::string_view AllowedMethods(std::string_view route) {
-  if (route == "/v1/conversations") return "POST, OPTIONS";
-  if (route == "/v1/conversations/{id}") return "GET, DELETE, OPTIONS";
-  if (route == "/v1/conversations/{id}/messages") return "POST, OPTIONS";
-  if (route == "/healthz" || route == "/readyz" || route == "/metrics" ||
-      route == "/v1/openapi.json") {
-    return "GET, HEAD, OPTIONS";
+std::string AllowedMethods(std::string_view route) {
+  std::string allowed;
+  for (const auto& [method, path] : Api::Routes()) {
+    if (path != route) continue;
+    allowed += std::string(method) + ", ";
+    if (method == "GET") allowed += "HEAD, ";
   }
-  return "";
+  return allowed.empty() ? "" : allowed + "OPTIONS";
 }
 
 Status ParseCreateRequest(std::string_view body, CreateRequest* request) {
@@ -362,22 +375,47 @@ std::shared_ptr<const Engine> Api::engine() const {
   return engine_;
 }
 
-bool Api::Install(httplib::Server* http) {
-  using Handler = httplib::Server::Handler;
-  auto bind = [this](void (Api::*method)(const Request&, Response&)) {
-    return Handler([this, method](const Request& request, Response& response) {
-      (this->*method)(request, response);
-    });
+const std::vector<Api::RouteEntry>& Api::RouteTable() {
+  static const std::vector<RouteEntry> table = {
+      {"POST", "/v1/conversations", &Api::CreateConversation},
+      {"POST", "/v1/conversations/{id}/messages", &Api::PostMessage},
+      {"GET", "/v1/conversations/{id}", &Api::GetConversation},
+      {"DELETE", "/v1/conversations/{id}", &Api::DeleteConversation},
+      {"GET", "/healthz", &Api::Healthz},
+      {"GET", "/readyz", &Api::Readyz},
+      {"GET", "/metrics", &Api::ServeMetrics},
+      {"GET", "/v1/openapi.json", &Api::OpenApi},
   };
-  const std::string id = "([^/]+)";
-  http->Post("/v1/conversations", bind(&Api::CreateConversation));
-  http->Post("/v1/conversations/" + id + "/messages", bind(&Api::PostMessage));
-  http->Get("/v1/conversations/" + id, bind(&Api::GetConversation));
-  http->Delete("/v1/conversations/" + id, bind(&Api::DeleteConversation));
-  http->Get("/healthz", bind(&Api::Healthz));
-  http->Get("/readyz", bind(&Api::Readyz));
-  http->Get("/metrics", bind(&Api::ServeMetrics));
-  http->Get("/v1/openapi.json", bind(&Api::OpenApi));
+  return table;
+}
+
+std::vector<std::pair<std::string_view, std::string_view>> Api::Routes() {
+  std::vector<std::pair<std::string_view, std::string_view>> routes;
+  for (const RouteEntry& entry : RouteTable()) {
+    routes.emplace_back(entry.method, entry.path);
+  }
+  return routes;
+}
+
+bool Api::Install(httplib::Server* http) {
+  for (const RouteEntry& entry : RouteTable()) {
+    std::string pattern(entry.path);
+    if (auto id = pattern.find("{id}"); id != std::string::npos) {
+      pattern.replace(id, 4, "([^/]+)");
+    }
+    const httplib::Server::Handler handler = [this, method = entry.handler](
+                                                 const Request& request,
+                                                 Response& response) {
+      (this->*method)(request, response);
+    };
+    if (entry.method == "GET") {
+      http->Get(pattern, handler);
+    } else if (entry.method == "POST") {
+      http->Post(pattern, handler);
+    } else if (entry.method == "DELETE") {
+      http->Delete(pattern, handler);
+    }
+  }
   using WithResponse = httplib::Server::HandlerWithResponse;
   http->set_pre_routing_handler(
       WithResponse([this](const Request& request, Response& response) {
@@ -423,7 +461,7 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
   if (!options_.allowed_origins.empty()) response.set_header("Vary", "Origin");
 
   if (request.method == "OPTIONS") {
-    const std::string_view allowed = AllowedMethods(route);
+    const std::string allowed = AllowedMethods(route);
     if (allowed.empty()) {
       SendProblem(response, 404, "no such resource");
       return HandlerResponse::Handled;
@@ -444,12 +482,30 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
     return HandlerResponse::Handled;
   }
   if (!api) return HandlerResponse::Unhandled;
+  // A request without Content-Length or Transfer-Encoding has no body (RFC
+  // 9112, 6.3), but httplib would read until the timeout: answer now.
+  const bool unframed = !request.has_header("Content-Length") &&
+                        !request.has_header("Transfer-Encoding");
+  if (unframed && (request.method == "POST" || request.method == "PUT" ||
+                   request.method == "PATCH")) {
+    if (!Admit(request, response)) return HandlerResponse::Handled;
+    if (request.method == "POST" && route == kConversations) {
+      CreateConversation(request, response);
+    } else {
+      SendProblem(response, 411, "send a Content-Length header");
+    }
+    return HandlerResponse::Handled;
+  }
+  return Admit(request, response) ? HandlerResponse::Unhandled
+                                  : HandlerResponse::Handled;
+}
 
+bool Api::Admit(const Request& request, Response& response) {
   if (!options_.api_keys.empty()) {
     const std::string key = request.get_header_value("X-API-Key");
     if (key.empty()) {
       SendProblem(response, 401, "an X-API-Key header is required");
-      return HandlerResponse::Handled;
+      return false;
     }
     bool match = false;
     // Every key is compared, so timing does not tell which one matched.
@@ -458,7 +514,7 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
     }
     if (!match) {
       SendProblem(response, 403, "the API key is not valid");
-      return HandlerResponse::Handled;
+      return false;
     }
   }
   int64_t retry_after = 0;
@@ -466,17 +522,18 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
     metrics_.RecordRateLimited("client");
     SendProblem(response, 429, "too many requests from this address");
     response.set_header("Retry-After", std::to_string(retry_after));
-    return HandlerResponse::Handled;
+    return false;
   }
-  return HandlerResponse::Unhandled;
+  return true;
 }
 
 Api::HandlerResponse Api::OnError(const Request& request, Response& response) {
   if (!response.body.empty()) return HandlerResponse::Unhandled;
   // Unrouted requests: a known path with another method is a 405.
-  const std::string_view allowed = AllowedMethods(RouteTemplate(request.path));
-  if ((response.status == 404 || response.status == 400) && !allowed.empty() &&
-      !request.method.empty()) {
+  const std::string allowed = AllowedMethods(RouteTemplate(request.path));
+  // httplib answers 400 for methods it has no handler table for (TRACE).
+  const bool no_table = response.status == 400 && request.method == "TRACE";
+  if ((response.status == 404 || no_table) && !allowed.empty()) {
     response.set_header("Allow", std::string(allowed));
     SendProblem(response, 405, "this resource allows " + std::string(allowed));
     return HandlerResponse::Handled;

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -24,14 +26,14 @@ namespace trustcoach::server {
 // The one mapping from Status to an HTTP status code.
 int HttpStatusFor(const Status& status);
 
-// The route template a path belongs to ("/v1/conversations/{id}"), "static"
-// for anything else under the web folder's mount, or "other". Used as the
-// metrics label so that ids never become label values.
+// The route template a path belongs to ("/v1/conversations/{id}"), "other"
+// for an unknown /v1/ path, else "static" (the web folder). Used as the
+// metrics and log label so that ids never become label values.
 std::string_view RouteTemplate(std::string_view path);
 
-// The methods a route template accepts ("GET, DELETE, OPTIONS"), or "" for a
-// path the API does not know.
-std::string_view AllowedMethods(std::string_view route);
+// The methods a route template accepts ("GET, HEAD, DELETE, OPTIONS"), or ""
+// for a path the API does not know.
+std::string AllowedMethods(std::string_view route);
 
 // Request bodies, validated (the handlers check the content type first).
 struct CreateRequest {
@@ -71,12 +73,25 @@ class Api {
 
   Metrics* metrics() { return &metrics_; }
 
+  // Every (method, route template) the API serves, for the spec test.
+  static std::vector<std::pair<std::string_view, std::string_view>> Routes();
+
  private:
   using Request = httplib::Request;
   using Response = httplib::Response;
   using HandlerResponse = httplib::Server::HandlerResponse;
 
+  struct RouteEntry {
+    std::string_view method;
+    std::string_view path;  // "{id}" stands for one path segment
+    void (Api::*handler)(const Request&, Response&);
+  };
+  static const std::vector<RouteEntry>& RouteTable();
+
   HandlerResponse PreRoute(const Request& request, Response& response);
+  // API keys and the per-address rate limit; false when refused (the
+  // response holds the problem).
+  bool Admit(const Request& request, Response& response);
   HandlerResponse OnError(const Request& request, Response& response);
   void OnException(const Request& request, Response& response);
   void OnLog(const Request& request, const Response& response);

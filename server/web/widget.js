@@ -90,15 +90,16 @@
     constructor(kind, status) { super(kind); this.kind = kind; this.status = status; }
   }
 
-  async function api(base, method, path, token, body, keepalive) {
+  async function api(cfg, method, path, token, body, keepalive) {
     const headers = { Accept: 'application/json' };
+    if (cfg.apiKey) headers['X-API-Key'] = cfg.apiKey;
     if (body) headers['Content-Type'] = 'application/json';
     if (token) headers.Authorization = 'Bearer ' + token;
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), 20000);
     let res;
     try {
-      res = await fetch(base + path, {
+      res = await fetch(cfg.api + path, {
         method, headers, body: body ? JSON.stringify(body) : undefined,
         signal: ctl.signal, credentials: 'omit', cache: 'no-store', keepalive: !!keepalive,
       });
@@ -277,8 +278,9 @@ footer button:hover{color:var(--_fg)}
         delay: Math.max(0, Number(this.opt('greeting-delay', 'greetingDelay', '700')) || 0),
         storage: this.opt('storage', 'storage', 'session'),
         key: this.opt('storage-key', 'storageKey', 'trustcoach'),
-        exitUrl: this.opt('quick-exit', 'quickExit', 'https://www.google.com/'),
+        exitUrl: webHref(this.opt('quick-exit', 'quickExit', '')) || 'https://www.google.com/',
         region: this.opt('region', 'region', navigator.language || ''),
+        apiKey: this.opt('api-key', 'apiKey', ''),
       };
       this.store = makeStore(this.cfg.storage);
       this.mem = null;
@@ -511,7 +513,7 @@ footer button:hover{color:var(--_fg)}
         const saved = fresh ? null : this.load();
         if (saved && saved.id && saved.token) {
           try {
-            const conv = await api(this.cfg.api, 'GET', '/v1/conversations/' + encodeURIComponent(saved.id), saved.token);
+            const conv = await api(this.cfg, 'GET', '/v1/conversations/' + encodeURIComponent(saved.id), saved.token);
             this.conv = { id: saved.id, token: saved.token };
             this.renderTranscript(conv);
             return;
@@ -526,7 +528,7 @@ footer button:hover{color:var(--_fg)}
         const delay = sleep(this.cfg.delay);
         let data;
         try {
-          data = await api(this.cfg.api, 'POST', '/v1/conversations', null, { region: this.cfg.region });
+          data = await api(this.cfg, 'POST', '/v1/conversations', null, { region: this.cfg.region });
         } catch (e) {
           this.showError(e.kind === 'gone' ? new ApiError('failed', e.status) : e, () => this.start(true));
           return;
@@ -572,7 +574,7 @@ footer button:hover{color:var(--_fg)}
       this.append([mine], true);
       this.showTyping(true);
       try {
-        const data = await api(this.cfg.api, 'POST', '/v1/conversations/' + encodeURIComponent(this.conv.id) + '/messages',
+        const data = await api(this.cfg, 'POST', '/v1/conversations/' + encodeURIComponent(this.conv.id) + '/messages',
           this.conv.token, { text: clean, region: this.cfg.region });
         mine.classList.remove('pending');
         this.showTyping(false);
@@ -608,7 +610,7 @@ footer button:hover{color:var(--_fg)}
       this.clearError();
       this.log.textContent = '';
       this.setReplies([]);
-      if (old) api(this.cfg.api, 'DELETE', '/v1/conversations/' + encodeURIComponent(old.id), old.token, null, true).catch(() => {});
+      if (old) api(this.cfg, 'DELETE', '/v1/conversations/' + encodeURIComponent(old.id), old.token, null, true).catch(() => {});
       await this.start(true);
       this.input.focus();
     }
@@ -621,7 +623,7 @@ footer button:hover{color:var(--_fg)}
       const conv = this.conv || this.load();
       try {
         if (conv && conv.id && conv.token) {
-          await api(this.cfg.api, 'DELETE', '/v1/conversations/' + encodeURIComponent(conv.id), conv.token);
+          await api(this.cfg, 'DELETE', '/v1/conversations/' + encodeURIComponent(conv.id), conv.token);
         }
       } catch (e) {
         if (e.kind !== 'gone') {
@@ -648,7 +650,7 @@ footer button:hover{color:var(--_fg)}
       const conv = this.conv || this.load();
       this.forget();
       if (conv && conv.id && conv.token) {
-        try { api(this.cfg.api, 'DELETE', '/v1/conversations/' + encodeURIComponent(conv.id), conv.token, null, true).catch(() => {}); } catch (e) { /* leaving anyway */ }
+        try { api(this.cfg, 'DELETE', '/v1/conversations/' + encodeURIComponent(conv.id), conv.token, null, true).catch(() => {}); } catch (e) { /* leaving anyway */ }
       }
       try { document.title = ''; } catch (e) { /* ignore */ }
       location.replace(this.cfg.exitUrl);

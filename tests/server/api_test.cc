@@ -1,0 +1,220 @@
+#include "server/api.h"
+
+#include <algorithm>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "server/clock.h"
+#include "server/log.h"
+#include "server/openapi.h"
+#include "server/server.h"
+#include "server/store_memory.h"
+
+namespace trustcoach::server {
+namespace {
+
+using json = nlohmann::json;
+
+TEST_CASE("Every route the server has is in the OpenAPI spec, and no other",
+          "[server][api][openapi]") {
+  const json spec = json::parse(OpenApiJson());
+  std::set<std::pair<std::string, std::string>> documented;
+  for (const auto& [path, item] : spec.at("paths").items()) {
+    for (const auto& [method, operation] : item.items()) {
+      if (method == "parameters") continue;
+      std::string upper = method;
+      std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+      documented.emplace(upper, path);
+    }
+  }
+  std::set<std::pair<std::string, std::string>> served;
+  for (const auto& [method, path] : Api::Routes()) {
+    served.emplace(std::string(method), std::string(path));
+  }
+  CHECK(served == documented);
+}
+
+TEST_CASE("Statuses map to HTTP codes in one place", "[server][api]") {
+  auto [status, code] = GENERATE(table<Status, int>({
+      {Status::OK(), 200},
+      {Status::InvalidArgument("x"), 400},
+      {Status::FailedPrecondition("x"), 400},
+      {Status::PermissionDenied("x"), 403},
+      {Status::NotFound("x"), 404},
+      {Status::AlreadyExists("x"), 409},
+      {Status::Aborted("x"), 409},
+      {Status::ResourceExhausted("x"), 429},
+      {Status::Internal("x"), 500},
+      {Status::Unavailable("x"), 503},
+  }));
+  CHECK(HttpStatusFor(status) == code);
+}
+
+TEST_CASE("Paths map to route templates, never to ids", "[server][api]") {
+  auto [path, route] = GENERATE(table<std::string, std::string>({
+      {"/v1/conversations", "/v1/conversations"},
+      {"/v1/conversations/abc", "/v1/conversations/{id}"},
+      {"/v1/conversations/abc/messages", "/v1/conversations/{id}/messages"},
+      {"/v1/conversations//messages", "other"},
+      {"/v1/conversations/abc/other", "other"},
+      {"/v1/nothing", "other"},
+      {"/healthz", "/healthz"},
+      {"/widget.js", "static"},
+      {"/", "static"},
+  }));
+  CAPTURE(path);
+  CHECK(RouteTemplate(path) == route);
+  CHECK(AllowedMethods("/v1/conversations/{id}") ==
+        "GET, HEAD, DELETE, OPTIONS");
+}
+
+TEST_CASE("Message bodies are validated before the engine sees them",
+          "[server][api]") {
+  auto [body, error] = GENERATE(table<std::string, std::string>({
+      {R"({"text": "hello"})", ""},
+      {R"({"text": "", "region": "en-GB", "other": 1})", ""},
+      {R"({"text": "hi", "region": null})", ""},
+      {"", "the body must be a JSON object with a \"text\" string"},
+      {"{", "the body is not valid JSON"},
+      {"\"text\"", "the body must be a JSON object"},
+      {R"({"text": 1})", "\"text\" must be a string"},
+      {R"({"text": null})", "\"text\" must be a string"},
+      {R"({"text": "hi", "region": "a/b"})",
+       "\"region\" must be a locale or region code such as \"en-GB\""},
+      {R"({"text": "hi", "region": 5})",
+       "\"region\" must be a locale or region code such as \"en-GB\""},
+      {std::string(33, '[') + std::string(33, ']'),
+       "the JSON body is nested too deeply"},
+      {R"({"text": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["})", ""},
+  }));
+  CAPTURE(body);
+  MessageRequest request;
+  Status status = ParseMessageRequest(body, &request);
+  CHECK(status.message() == error);
+  CHECK(status.ok() == error.empty());
+}
+
+// A server on a free loopback port with a memory store and a fake clock.
+class TestServer {
+ public:
+  explicit TestServer(ServerOptions options = {}) {
+    options.port = 0;
+    options.dialogs_dir = TRUSTCOACH_DIALOGS_DIR;
+    options.access_log = "off";
+    options.threads = 4;
+    options.client_rate = 0;
+    (void)JsonLog::Open("off", &events_);
+    Status status = Server::Create(
+        options,
+        NewMemoryStore(&clock_, {.idle_expiry_millis =
+                                     options.idle_expiry_seconds * 1000}),
+        &clock_, events_.get(), &server_);
+    REQUIRE(status.ok());
+    REQUIRE(server_->Bind(&port_).ok());
+    thread_ = std::thread([this] { server_->Run(); });
+    while (!server_->running()) std::this_thread::yield();
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+  }
+  ~TestServer() {
+    server_->Stop();
+    thread_.join();
+  }
+
+  httplib::Client& client() { return *client_; }
+  FakeClock& clock() { return clock_; }
+  Server& server() { return *server_; }
+
+  json Create() {
+    auto result = client_->Post("/v1/conversations", "{}", "application/json");
+    REQUIRE(result);
+    REQUIRE(result->status == 201);
+    return json::parse(result->body);
+  }
+
+ private:
+  FakeClock clock_;
+  std::unique_ptr<JsonLog> events_;
+  std::unique_ptr<Server> server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+httplib::Headers Bearer(const json& conversation) {
+  return {{"Authorization",
+           "Bearer " + conversation.at("token").get<std::string>()}};
+}
+
+TEST_CASE("The API talks, remembers and forgets over HTTP",
+          "[server][api][http]") {
+  TestServer test;
+  const json created = test.Create();
+  const std::string path =
+      "/v1/conversations/" + created.at("id").get<std::string>();
+  REQUIRE_FALSE(created.at("messages").empty());
+
+  SECTION("A turn is answered and lands in the transcript") {
+    auto reply =
+        test.client().Post((path + "/messages").c_str(), Bearer(created),
+                           R"({"text": "hello"})", "application/json");
+    REQUIRE(reply);
+    CHECK(reply->status == 200);
+    CHECK(json::parse(reply->body).at("turn") == 1);
+    auto got = test.client().Get(path.c_str(), Bearer(created));
+    REQUIRE(got);
+    const json conversation = json::parse(got->body);
+    CHECK(conversation.at("state").at("turns") == 1);
+    CHECK(conversation.at("transcript").at(1).at("text") == "hello");
+    CHECK(conversation.at("transcript").at(1).at("role") == "user");
+  }
+
+  SECTION("Idle conversations expire with the clock") {
+    test.clock().Advance(ServerOptions{}.idle_expiry_seconds * 1000 + 1);
+    auto got = test.client().Get(path.c_str(), Bearer(created));
+    REQUIRE(got);
+    CHECK(got->status == 404);
+    CHECK(got->get_header_value("Content-Type") == "application/problem+json");
+  }
+
+  SECTION("A reload keeps the conversation going") {
+    REQUIRE(test.server().ReloadDialogs().ok());
+    auto reply =
+        test.client().Post((path + "/messages").c_str(), Bearer(created),
+                           R"({"text": "hi"})", "application/json");
+    REQUIRE(reply);
+    CHECK(reply->status == 200);
+  }
+
+  SECTION("Errors are problem+json, never HTML or empty") {
+    for (const auto& [method, target, status] :
+         std::vector<std::tuple<std::string, std::string, int>>{
+             {"GET", path, 401},
+             {"GET", "/v1/conversations/" + std::string(32, 'a'), 401},
+             {"PUT", path, 405},
+             {"GET", "/v1/unknown", 404},
+         }) {
+      CAPTURE(method, target);
+      httplib::Request request;
+      request.method = method;
+      request.path = target;
+      auto result = test.client().send(request);
+      REQUIRE(result);
+      CHECK(result->status == status);
+      CHECK(result->get_header_value("Content-Type") ==
+            "application/problem+json");
+      const json problem = json::parse(result->body);
+      CHECK(problem.at("status") == status);
+      CHECK_FALSE(problem.at("detail").get<std::string>().empty());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace trustcoach::server

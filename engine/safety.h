@@ -83,6 +83,7 @@ struct Resource {
   std::string sms;    // number or "text HOME to 741741"
   std::string web;    // https URL
   std::string hours;  // e.g. "24/7"
+  bool operator==(const Resource&) const = default;
 };
 
 // Helplines per region, from dialogs/resources.json. Immutable; safe from any

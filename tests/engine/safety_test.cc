@@ -1,0 +1,439 @@
+#include "engine/safety.h"
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <re2/re2.h>
+
+#include "engine/normalizer.h"
+
+namespace trustcoach {
+namespace {
+
+using nlohmann::json;
+
+json ReadJson(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  return json::parse(in);
+}
+
+std::string Dialogs(const std::string& relative) {
+  return std::string(TRUSTCOACH_DIALOGS_DIR) + "/" + relative;
+}
+
+// The shipped screen and substitutions, built once for every test here.
+struct Shipped {
+  std::unique_ptr<SafetyScreen> screen;
+  std::unique_ptr<ResourceDirectory> resources;
+  Substitutions subs;
+
+  SafetyVerdict Check(const std::string& text) const {
+    return screen->Check(Normalize(text, subs));
+  }
+};
+
+const Shipped& LoadShipped() {
+  static const Shipped* shipped = [] {
+    auto* loaded = new Shipped();
+    Status s = SafetyScreen::Create(ReadJson(Dialogs("safety.json")),
+                                    "safety.json", &loaded->screen);
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+    s = ResourceDirectory::Create(ReadJson(Dialogs("resources.json")),
+                                  "resources.json", &loaded->resources);
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+    const json subs = ReadJson(Dialogs("substitutions.json"));
+    for (const auto& [word, replacement] : subs["words"].items()) {
+      loaded->subs.words[word] = replacement.get<std::string>();
+    }
+    return loaded;
+  }();
+  return *shipped;
+}
+
+TEST_CASE("SafetyScreen flags crisis phrasings of every kind",
+          "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  auto [text, kind] = GENERATE(table<std::string, SafetyKind>({
+      {"i want to end it all", SafetyKind::kSuicide},
+      {"I just want to die", SafetyKind::kSuicide},
+      {"everyone would be better off without me", SafetyKind::kSuicide},
+      {"I can't go on", SafetyKind::kSuicide},
+      {"there's no reason to live anymore", SafetyKind::kSuicide},
+      {"I've been writing goodbye letters", SafetyKind::kSuicide},
+      {"I'm thinking about stepping in front of a train", SafetyKind::kSuicide},
+      {"I cut myself again last night", SafetyKind::kSelfHarm},
+      {"the urge to self-harm is back", SafetyKind::kSelfHarm},
+      {"I burn myself when it gets too much", SafetyKind::kSelfHarm},
+      {"my husband hits me", SafetyKind::kAbuse},
+      {"he strangled me during the fight", SafetyKind::kAbuse},
+      {"she controls all my money and takes my phone", SafetyKind::kAbuse},
+      {"he tracks my location and won't let me see my friends",
+       SafetyKind::kAbuse},
+      {"he threatens to take the kids if I leave", SafetyKind::kAbuse},
+      {"I'm afraid of my boyfriend", SafetyKind::kAbuse},
+      {"my partner is emotionally abusive", SafetyKind::kAbuse},
+      {"he raped me", SafetyKind::kSexualViolence},
+      {"he pressures me into sex when I say no", SafetyKind::kSexualViolence},
+      {"she forced me to have sex", SafetyKind::kSexualViolence},
+      {"I want to kill the guy she cheated with", SafetyKind::kViolence},
+      {"sometimes I hit her when I get angry", SafetyKind::kViolence},
+      {"he is outside with a knife", SafetyKind::kDangerNow},
+      {"she locked me in the bedroom", SafetyKind::kDangerNow},
+      {"I just took a bunch of pills", SafetyKind::kDangerNow},
+      {"my daughter was molested by her coach", SafetyKind::kChildSafety},
+  }));
+  CAPTURE(text);
+  const SafetyVerdict verdict = shipped.Check(text);
+  CHECK(verdict.level == SafetyLevel::kCrisis);
+  CHECK(verdict.kind == kind);
+  CHECK_FALSE(verdict.rule.empty());
+}
+
+TEST_CASE("Idioms are not crises", "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  auto text =
+      GENERATE(as<std::string>{}, "this week is killing me",
+               "I could die of embarrassment", "I'm dying to see him",
+               "I would kill for a coffee", "my feet are killing me",
+               "it kills me that he lied", "I cut him off", "hit me up later",
+               "it finally hit me", "beats me why", "I'm dead tired",
+               "I want to end it with him", "his drug abuse ruined us",
+               "he pushed me away", "she kicked me out",
+               "we watched Suicide Squad", "the affair killed my self esteem",
+               "I need to cut ties with her", "I burned myself out");
+  CAPTURE(text);
+  CHECK(shipped.Check(text).level == SafetyLevel::kNone);
+}
+
+TEST_CASE("Negated statements get a check-in, not the crisis answer",
+          "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  auto [text, kind] = GENERATE(table<std::string, SafetyKind>({
+      {"I would never hurt myself", SafetyKind::kSelfHarm},
+      {"I am not suicidal, just tired", SafetyKind::kSuicide},
+      {"I'd never kill myself, I have my kids", SafetyKind::kSuicide},
+      {"I don't want to die, I want the pain to stop", SafetyKind::kSuicide},
+      {"i'm not suicidal but sometimes i wish i was never born",
+       SafetyKind::kSuicide},
+      {"he has never hit me", SafetyKind::kAbuse},
+      {"I would never hurt her", SafetyKind::kViolence},
+  }));
+  CAPTURE(text);
+  const SafetyVerdict verdict = shipped.Check(text);
+  CHECK(verdict.level == SafetyLevel::kCheckIn);
+  CHECK(verdict.kind == kind);
+}
+
+TEST_CASE("An idiom or a negation does not hide a crisis in the same message",
+          "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  auto [text, kind] = GENERATE(table<std::string, SafetyKind>({
+      {"this week is killing me and i want to kill myself",
+       SafetyKind::kSuicide},
+      {"i am not suicidal but i cut myself yesterday", SafetyKind::kSelfHarm},
+      {"i would never kill myself but i want to die", SafetyKind::kSuicide},
+      {"he's not abusive, he only chokes me when he's drunk",
+       SafetyKind::kAbuse},
+      {"I could die of embarrassment, he hits me in front of people",
+       SafetyKind::kAbuse},
+  }));
+  CAPTURE(text);
+  const SafetyVerdict verdict = shipped.Check(text);
+  CHECK(verdict.level == SafetyLevel::kCrisis);
+  CHECK(verdict.kind == kind);
+}
+
+TEST_CASE("Misspellings, upper case and chat spellings do not defeat it",
+          "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  auto [text, kind] = GENERATE(table<std::string, SafetyKind>({
+      {"I WANT TO KILL MYSELF", SafetyKind::kSuicide},
+      {"kms", SafetyKind::kSuicide},
+      {"i wanna kil myself", SafetyKind::kSuicide},
+      {"i want to kill my self", SafetyKind::kSuicide},
+      {"im feeling sucidal", SafetyKind::kSuicide},
+      {"having suicde thoughts again", SafetyKind::kSuicide},
+      {"I feel suicidal", SafetyKind::kSuicide},
+      {"I want to unalive myself", SafetyKind::kSuicide},
+      {"i dont want to live anymore", SafetyKind::kSuicide},
+      {"I can\u2019t go on", SafetyKind::kSuicide},
+      {"my bf hits me", SafetyKind::kAbuse},
+      {"HE CHOKED ME", SafetyKind::kAbuse},
+      {"i keep cuting myself", SafetyKind::kSelfHarm},
+      {"selfharm again", SafetyKind::kSelfHarm},
+  }));
+  CAPTURE(text);
+  const SafetyVerdict verdict = shipped.Check(text);
+  CHECK(verdict.level == SafetyLevel::kCrisis);
+  CHECK(verdict.kind == kind);
+}
+
+TEST_CASE("A minor is noticed, and abuse of a minor is child safety",
+          "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  SECTION("abuse or sexual content from a minor") {
+    auto text = GENERATE(as<std::string>{},
+                         "I'm being forced to have sex and I'm only 12",
+                         "im 14 and my boyfriend hits me",
+                         "I'm in middle school and my uncle touched me",
+                         "i am in high school and he raped me",
+                         "I'm 15 and an older guy keeps asking me for nudes");
+    CAPTURE(text);
+    const SafetyVerdict verdict = shipped.Check(text);
+    CHECK(verdict.level == SafetyLevel::kCrisis);
+    CHECK(verdict.kind == SafetyKind::kChildSafety);
+    CHECK(verdict.minor);
+  }
+  SECTION("a minor with no crisis") {
+    const SafetyVerdict verdict =
+        shipped.Check("I'm 16 and my boyfriend cheated on me");
+    CHECK(verdict.level == SafetyLevel::kNone);
+    CHECK(verdict.minor);
+  }
+  SECTION("a minor at risk of suicide keeps the kind, with youth resources") {
+    const SafetyVerdict verdict = shipped.Check("I'm 13 and I want to die");
+    CHECK(verdict.kind == SafetyKind::kSuicide);
+    CHECK(verdict.minor);
+  }
+  SECTION("ages and school in the past are not a minor") {
+    auto text = GENERATE(as<std::string>{}, "when I was 15 my parents split",
+                         "I met my wife in high school", "I am 35",
+                         "I'm 19 and he cheated", "i am 15 minutes late");
+    CAPTURE(text);
+    CHECK_FALSE(shipped.Check(text).minor);
+  }
+}
+
+TEST_CASE("Abuse is flagged even when a more urgent kind decides",
+          "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  const SafetyVerdict verdict =
+      shipped.Check("he beats me and I want to kill myself");
+  CHECK(verdict.kind == SafetyKind::kSuicide);
+  CHECK(verdict.abuse);
+  CHECK_FALSE(shipped.Check("I want to kill myself").abuse);
+}
+
+TEST_CASE("Safety kinds and levels have stable names", "[engine][safety]") {
+  for (SafetyKind kind :
+       {SafetyKind::kNone, SafetyKind::kSuicide, SafetyKind::kSelfHarm,
+        SafetyKind::kAbuse, SafetyKind::kViolence, SafetyKind::kDangerNow,
+        SafetyKind::kSexualViolence, SafetyKind::kChildSafety}) {
+    CHECK(ParseSafetyKind(SafetyKindName(kind)) == kind);
+  }
+  CHECK(SafetyKindName(SafetyKind::kDangerNow) == "danger_now");
+  CHECK_FALSE(ParseSafetyKind("crisis").has_value());
+  CHECK(SafetyLevelName(SafetyLevel::kCheckIn) == "check_in");
+  CHECK(SafetyLevelName(SafetyLevel::kCrisis) == "crisis");
+  CHECK(SafetyLevelName(SafetyLevel::kNone) == "none");
+}
+
+TEST_CASE("A broken safety.json gives a Status naming the file and rule",
+          "[engine][safety]") {
+  auto [spec, expected] = GENERATE(table<std::string, std::string>({
+      {R"({"crisis": [{"id": "s.x", "kind": "suicide", "patterns": ["(oops"]}]})",
+       "safety.json: /crisis/0: rule 's.x': pattern 0 /(oops/: missing ): "
+       "(oops"},
+      {R"({"crisis": [{"id": "s.x", "kind": "sadness", "patterns": ["x"]}]})",
+       "safety.json: /crisis/0: rule 's.x': unknown kind 'sadness'"},
+      {R"({"crisis": [{"kind": "suicide", "patterns": ["x"]}]})",
+       "safety.json: /crisis/0/id: required string is missing"},
+      {R"({"crisis": [{"id": "s.x", "kind": "suicide", "patterns": []}]})",
+       "safety.json: /crisis/0: rule 's.x': needs a list of patterns"},
+      {R"({"crisis": [{"id": "s.x", "kind": "suicide", "patern": ["x"]}]})",
+       "safety.json: /crisis/0/patern: unknown key"},
+      {R"({"crisis": {}})", "safety.json: /crisis: expected a list of rules"},
+      {R"({"idioms": []})",
+       "safety.json: /crisis: required list of rules is missing"},
+      {R"({"crisis": [], "extra": 1})", "safety.json: /extra: unknown key"},
+      {R"({"crisis": [], "minor_upgrades": ["grief"]})",
+       "safety.json: /minor_upgrades: unknown kind 'grief'"},
+      {R"({"crisis": [{"id": "s.x", "kind": "suicide", "patterns": [7]}]})",
+       "safety.json: [json.exception.type_error.302] (/0) type must be "
+       "string, but is number"},
+      {R"([1, 2])", "safety.json: expected an object"},
+  }));
+  CAPTURE(spec);
+  std::unique_ptr<SafetyScreen> screen;
+  Status s = SafetyScreen::Create(json::parse(spec), "safety.json", &screen);
+  CHECK(s.IsInvalidArgument());
+  CHECK(s.message() == expected);
+  CHECK(screen == nullptr);
+}
+
+TEST_CASE("Regions resolve from locales, codes and aliases",
+          "[engine][safety][resources]") {
+  const Shipped& shipped = LoadShipped();
+  auto [input, region] = GENERATE(table<std::string, std::string>({
+      {"en-GB", "GB"},
+      {"gb", "GB"},
+      {"UK", "GB"},
+      {"en_IE", "IE"},
+      {"ga-IE", "IE"},
+      {"AU", "AU"},
+      {"en-AU", "AU"},
+      {"fr-CA", "CA"},
+      {"en-US", "US"},
+      {"en-GB,en;q=0.9", "GB"},
+      {"zh-Hant-TW", "INTL"},
+      {"es-419", "INTL"},
+      {"en", "INTL"},
+      {"ca-ES", "INTL"},
+      {"", "INTL"},
+      {"xx", "INTL"},
+  }));
+  CAPTURE(input);
+  CHECK(shipped.resources->ResolveRegion(input) == region);
+}
+
+TEST_CASE("Resources put the emergency number first and fit the kind",
+          "[engine][safety][resources]") {
+  const Shipped& shipped = LoadShipped();
+  const ResourceDirectory& directory = *shipped.resources;
+  const auto kinds = [](const std::vector<Resource>& resources) {
+    std::vector<std::string> out;
+    for (const Resource& resource : resources) out.push_back(resource.kind);
+    return out;
+  };
+
+  std::vector<Resource> suicide =
+      directory.ResourcesFor(SafetyKind::kSuicide, false, "US");
+  REQUIRE(suicide.size() >= 2);
+  CHECK(suicide[0].phone == "911");
+  CHECK(suicide[1].phone == "988");
+
+  CHECK(kinds(directory.ResourcesFor(SafetyKind::kAbuse, false, "GB")) ==
+        std::vector<std::string>{"emergency", "abuse", "crisis", "crisis"});
+  std::vector<Resource> minor =
+      directory.ResourcesFor(SafetyKind::kChildSafety, true, "AU");
+  CHECK(kinds(minor).at(1) == "youth");
+  CHECK(minor.at(1).phone == "1800 55 1800");
+  CHECK(kinds(directory.ResourcesFor(SafetyKind::kSuicide, true, "IE")).at(1) ==
+        "youth");
+  CHECK(directory.ResourcesFor(SafetyKind::kSexualViolence, false, "IE")
+            .at(1)
+            .phone == "1800 77 8888");
+
+  // Unknown regions get the international default.
+  std::vector<Resource> unknown =
+      directory.ResourcesFor(SafetyKind::kSuicide, false, "ZZ");
+  REQUIRE_FALSE(unknown.empty());
+  CHECK(unknown[0].kind == "emergency");
+  CHECK(unknown == directory.ResourcesFor(SafetyKind::kSuicide, false,
+                                          directory.ResolveRegion("")));
+}
+
+TEST_CASE("Every shipped region has emergency, crisis, abuse and youth lines",
+          "[engine][safety][resources]") {
+  const json spec = ReadJson(Dialogs("resources.json"));
+  for (const char* region : {"US", "GB", "IE", "CA", "AU", "INTL"}) {
+    CAPTURE(region);
+    REQUIRE(spec["regions"].contains(region));
+    std::set<std::string> kinds;
+    for (const json& resource : spec["regions"][region]["resources"]) {
+      kinds.insert(resource["kind"].get<std::string>());
+      CHECK_FALSE(resource.value("source", "").empty());
+    }
+    for (const char* kind : {"emergency", "crisis", "abuse", "youth"}) {
+      CAPTURE(kind);
+      CHECK(kinds.count(kind) == 1);
+    }
+  }
+}
+
+TEST_CASE("A broken resources.json gives a Status naming the file",
+          "[engine][safety][resources]") {
+  auto [spec, expected] = GENERATE(table<std::string, std::string>({
+      {R"({"default": "US", "regions": {}})",
+       "resources.json: /default: 'US' is not a region"},
+      {R"({"default": "US", "regions": {"US": {"resources": []}}})",
+       "resources.json: /regions/US: has no resources"},
+      {R"({"default": "US", "regions": {"US": {"resources": [
+         {"kind": "crisis", "name": "988", "phone": "988"}]}}})",
+       "resources.json: /regions/US/resources/0/source: say where '988' is "
+       "published"},
+      {R"({"default": "US", "regions": {"US": {"resources": [
+         {"kind": "crisis", "name": "988", "web": "http://988lifeline.org",
+          "source": "x"}]}}})",
+       "resources.json: /regions/US/resources/0/web: must start with "
+       "https://"},
+      {R"({"default": "US", "regions": {"US": {"resources": [
+         {"kind": "crisis", "name": "988", "source": "x"}]}}})",
+       "resources.json: /regions/US/resources/0: '988' needs a phone, sms or "
+       "web"},
+      {R"({"default": "US", "aliases": {"UK": "GB"}, "regions": {"US":
+         {"resources": [{"kind": "crisis", "name": "x", "phone": "1",
+          "source": "x"}]}}})",
+       "resources.json: /aliases/UK: 'GB' is not a region"},
+      {R"({"default": "US", "by_kind": {"grief": []}, "regions": {"US":
+         {"resources": [{"kind": "crisis", "name": "x", "phone": "1",
+          "source": "x"}]}}})",
+       "resources.json: /by_kind/grief: unknown safety kind"},
+  }));
+  CAPTURE(spec);
+  std::unique_ptr<ResourceDirectory> directory;
+  Status s = ResourceDirectory::Create(json::parse(spec), "resources.json",
+                                       &directory);
+  CHECK(s.IsInvalidArgument());
+  CHECK(s.message() == expected);
+}
+
+// Every text the coach says, from every dialog file: say, reprompt, quick
+// replies and engine messages. Patterns are what people write, not what the
+// coach says, so they are left out.
+void CollectSaid(const json& value, const std::string& key,
+                 std::vector<std::string>* out) {
+  if (value.is_object()) {
+    for (const auto& [child_key, child] : value.items()) {
+      if (child_key == "patterns") continue;
+      CollectSaid(child, child_key, out);
+    }
+  } else if (value.is_array()) {
+    for (const json& item : value) CollectSaid(item, key, out);
+  } else if (value.is_string() &&
+             (key == "say" || key == "reprompt" || key == "quick_replies" ||
+              key == "truncated" || key == "return" || key == "fallback" ||
+              key == "reminder")) {
+    out->push_back(value.get<std::string>());
+  }
+}
+
+TEST_CASE("Nothing the coach says uses unsafe wording", "[engine][safety]") {
+  std::vector<std::string> said;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(TRUSTCOACH_DIALOGS_DIR)) {
+    if (entry.path().extension() != ".json") continue;
+    CollectSaid(ReadJson(entry.path().string()), "", &said);
+  }
+  REQUIRE(said.size() > 100);
+  // Safe-messaging and respect: "died by suicide", no method or means, no
+  // labels for a partner, no claim to be a therapist or a person, no promise
+  // of confidentiality the product cannot keep.
+  const RE2 unsafe(
+      "(?i)\\b(commit(ted|ting|s)? suicide|successful suicide|failed "
+      "(suicide|attempt)|overdos\\w*|noose|hang(ing)? (yourself|himself|"
+      "herself)|slit\\w*|razor|lethal|how to (kill|hurt|cut)|abuser|abusers|"
+      "cheater|cheaters|liar|liars|psycho|crazy ex|i am a (therapist|"
+      "counsell?or|psychologist|doctor|human|person)|i'm a (therapist|"
+      "counsell?or|psychologist|doctor|human|person)|as your therapist|"
+      "(this|our) (chat|conversation) is (private|confidential|secret)|"
+      "between (just )?(you and me|us)|no one will know|i will not tell "
+      "anyone|i won't tell anyone|i will keep (this|it) (a )?secret)\\b");
+  REQUIRE(unsafe.ok());
+  for (const std::string& text : said) {
+    CAPTURE(text);
+    CHECK_FALSE(RE2::PartialMatch(text, unsafe));
+  }
+}
+
+}  // namespace
+}  // namespace trustcoach

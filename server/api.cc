@@ -131,6 +131,19 @@ bool IsJsonContentType(std::string_view content_type) {
   return media == "application/json";
 }
 
+// Whether a Content-Length value is a number above `max_bytes`. Malformed
+// values are left to httplib, which answers them with 400.
+bool DeclaredTooLarge(std::string_view length, size_t max_bytes) {
+  const bool digits =
+      !length.empty() &&
+      std::all_of(length.begin(), length.end(),
+                  [](unsigned char c) { return std::isdigit(c); });
+  if (!digits) return false;
+  // More digits than a size_t holds: too large, and no overflow.
+  if (length.size() > 19) return true;
+  return std::stoull(std::string(length)) > max_bytes;
+}
+
 // Deep nesting is refused before parsing: cheap, and it bounds the work
 // the parser and the value's destructor do.
 bool TooDeep(std::string_view body) {
@@ -306,6 +319,19 @@ bool Matches(std::string_view route, std::string_view path) {
   return route.empty() && path.empty();
 }
 
+// The store's shared limiter when it has one, so that limits hold across
+// instances; else one in this process.
+std::unique_ptr<RateLimiter> NewLimiter(SessionStore* store, const Clock* clock,
+                                        std::string_view name, double rate,
+                                        double burst) {
+  std::unique_ptr<RateLimiter> limiter =
+      store->NewSharedRateLimiter(name, rate, burst);
+  if (limiter == nullptr) {
+    limiter = std::make_unique<RateLimiter>(clock, rate, burst);
+  }
+  return limiter;
+}
+
 }  // namespace
 
 std::string_view RouteTemplate(std::string_view path) {
@@ -360,9 +386,11 @@ Api::Api(const ServerOptions& options, SessionStore* store, const Clock* clock,
       store_(store),
       clock_(clock),
       access_log_(access_log),
-      client_limiter_(clock, options.client_rate, options.client_burst),
-      conversation_limiter_(clock, options.conversation_rate,
-                            options.conversation_burst),
+      client_limiter_(NewLimiter(store, clock, "client", options.client_rate,
+                                 options.client_burst)),
+      conversation_limiter_(NewLimiter(store, clock, "conversation",
+                                       options.conversation_rate,
+                                       options.conversation_burst)),
       engine_(std::move(engine)) {}
 
 void Api::SetEngine(std::shared_ptr<const Engine> engine) {
@@ -481,6 +509,16 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
     response.status = 204;
     return HandlerResponse::Handled;
   }
+  // httplib reads (and discards) a body over the limit before it answers
+  // 413: refuse a declared length now, before any of the body is read.
+  if (DeclaredTooLarge(request.get_header_value("Content-Length"),
+                       options_.max_body_bytes)) {
+    SendProblem(response, 413,
+                "the request body is larger than " +
+                    std::to_string(options_.max_body_bytes) + " bytes");
+    response.set_header("Connection", "close");
+    return HandlerResponse::Handled;
+  }
   if (!api) return HandlerResponse::Unhandled;
   // A request without Content-Length or Transfer-Encoding has no body (RFC
   // 9112, 6.3), but httplib would read until the timeout: answer now.
@@ -488,8 +526,13 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
                         !request.has_header("Transfer-Encoding");
   if (unframed && (request.method == "POST" || request.method == "PUT" ||
                    request.method == "PATCH")) {
-    if (!Admit(request, response)) return HandlerResponse::Handled;
-    if (request.method == "POST" && route == kConversations) {
+    const std::string allowed = AllowedMethods(route);
+    if (allowed.find(request.method) == std::string::npos) {
+      response.set_header("Allow", allowed);
+      SendProblem(response, 405, "this resource allows " + allowed);
+    } else if (!Admit(request, response)) {
+      // Admit() wrote the problem.
+    } else if (route == kConversations) {
       CreateConversation(request, response);
     } else {
       SendProblem(response, 411, "send a Content-Length header");
@@ -518,7 +561,7 @@ bool Api::Admit(const Request& request, Response& response) {
     }
   }
   int64_t retry_after = 0;
-  if (!client_limiter_.Allow(request.remote_addr, &retry_after)) {
+  if (!client_limiter_->Allow(request.remote_addr, &retry_after)) {
     metrics_.RecordRateLimited("client");
     SendProblem(response, 429, "too many requests from this address");
     response.set_header("Retry-After", std::to_string(retry_after));
@@ -652,7 +695,7 @@ void Api::PostMessage(const Request& request, Response& response) {
   Status status = ParseMessageRequest(request.body, &body);
   if (!status.ok()) return SendStatus(response, status);
   int64_t retry_after = 0;
-  if (!conversation_limiter_.Allow(id, &retry_after)) {
+  if (!conversation_limiter_->Allow(id, &retry_after)) {
     metrics_.RecordRateLimited("conversation");
     SendProblem(response, 429, "too many messages in this conversation");
     response.set_header("Retry-After", std::to_string(retry_after));

@@ -190,8 +190,13 @@ h2{margin:0;font-size:17px;font-weight:650;line-height:1.25;overflow:hidden;text
 .close svg{width:22px;height:22px;fill:currentColor}
 .close:hover{background:var(--_coach)}
 .disclosure{margin:0;padding:10px 18px;font-size:13.5px;line-height:1.4;color:var(--_muted);background:var(--_surface);border-bottom:1px solid var(--_border)}
+.helpbar{display:flex;flex-wrap:wrap;align-items:center;gap:6px 8px;padding:8px 14px;background:var(--_safety-bg);border-bottom:2px solid var(--_safety)}
+.helpbar p{margin:0;font-size:14px;font-weight:600;color:var(--_safety);flex-basis:100%}
+.helpbar a{display:inline-flex;align-items:center;min-height:44px;padding:0 14px;border-radius:999px;background:var(--_safety);color:var(--_surface);text-decoration:none;font-weight:600;font-size:15px}
+.helpbar a+a{background:var(--_surface);color:var(--_fg);border:1px solid var(--_safety)}
 .body{position:relative;flex:1;min-height:0;display:flex;flex-direction:column}
-.log{flex:1;min-height:0;overflow-y:auto;overflow-x:hidden;padding:16px 14px 8px;display:flex;flex-direction:column;gap:8px;overscroll-behavior:contain}
+.scroller{position:relative;flex:1;min-height:0;overflow-y:auto;overflow-x:hidden;overscroll-behavior:contain}
+.log{padding:16px 14px 8px;display:flex;flex-direction:column;gap:8px}
 .msg{max-width:86%;padding:10px 14px;border-radius:var(--_radius);white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word}
 .coach{align-self:flex-start;background:var(--_coach);color:var(--_on-coach);border-bottom-left-radius:6px}
 .person{align-self:flex-end;background:var(--_person);color:var(--_on-person);border-bottom-right-radius:6px}
@@ -217,7 +222,7 @@ h2{margin:0;font-size:17px;font-weight:650;line-height:1.25;overflow:hidden;text
 .alert p{margin:0;flex:1 1 180px}
 .primary-btn{background:var(--_accent);color:var(--_on-accent);font-weight:600}
 .secondary-btn{border-color:var(--_border);background:var(--_surface)}
-.replies{display:flex;flex-wrap:wrap;gap:8px;padding:4px 12px 10px;justify-content:flex-end}
+.replies{display:flex;flex-wrap:wrap;gap:8px;padding:2px 14px 12px;justify-content:flex-end}
 .replies button{border-color:var(--_accent);color:var(--_accent);background:var(--_surface);font-size:15px;padding:8px 16px;text-align:left;max-width:100%;overflow-wrap:anywhere}
 .replies button:hover{background:var(--_coach)}
 form{display:flex;gap:8px;align-items:flex-end;padding:10px 12px;border-top:1px solid var(--_border);background:var(--_surface)}
@@ -307,9 +312,14 @@ footer button:hover{color:var(--_fg)}
 
       this.log = h('div', {
         class: 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions',
-        'aria-label': T.log, tabindex: '0', id: id + 'log',
+        'aria-label': T.log, id: id + 'log',
       });
-      this.log.addEventListener('scroll', () => { if (this.nearBottom()) this.newer.hidden = true; }, { passive: true });
+      this.replies = h('div', { class: 'replies', role: 'group', 'aria-label': T.replies, hidden: true });
+      // The transcript and the quick replies scroll together; the scroller
+      // can take focus so the transcript can be read back from the keyboard.
+      this.scroller = h('div', { class: 'scroller', tabindex: '0' }, this.log, this.replies);
+      this.scroller.addEventListener('scroll', () => { if (this.nearBottom()) this.newer.hidden = true; }, { passive: true });
+      this.helpbar = h('div', { class: 'helpbar', hidden: true });
       this.newer = h('button', { class: 'newer', type: 'button', hidden: true, text: T.newer, onclick: () => this.scrollEnd(true) });
       this.typing = h('div', { class: 'typing', role: 'status', hidden: true },
         h('i', { 'aria-hidden': 'true' }), h('i', { 'aria-hidden': 'true' }), h('i', { 'aria-hidden': 'true' }),
@@ -317,7 +327,6 @@ footer button:hover{color:var(--_fg)}
       this.alertText = h('p');
       this.retryBtn = h('button', { type: 'button', class: 'primary-btn', text: T.retry, onclick: () => this.retry() });
       this.alert = h('div', { class: 'alert', role: 'alert', hidden: true }, this.alertText, this.retryBtn);
-      this.replies = h('div', { class: 'replies', role: 'group', 'aria-label': T.replies, hidden: true });
       this.input = h('textarea', {
         rows: '1', 'aria-label': T.message, placeholder: T.placeholder, maxlength: '2000',
         autocomplete: 'off', enterkeyhint: 'send', id: id + 'in',
@@ -345,9 +354,10 @@ footer button:hover{color:var(--_fg)}
         hidden: c.launcher,
       },
       header,
-      h('p', { class: 'disclosure', text: T.disclosure }),
-      h('div', { class: 'body' }, this.log, this.newer),
-      this.typing, this.alert, this.replies, form, footer);
+      this.disclosure = h('p', { class: 'disclosure', text: T.disclosure }),
+      this.helpbar,
+      h('div', { class: 'body' }, this.scroller, this.newer),
+      this.typing, this.alert, form, footer);
       this.panel.addEventListener('keydown', (e) => {
         if (e.key === 'Escape' && this.cfg.launcher) { e.stopPropagation(); this.close(true); }
       });
@@ -393,27 +403,28 @@ footer button:hover{color:var(--_fg)}
 
     // ---- transcript rendering ----
     nearBottom() {
-      const l = this.log;
+      const l = this.scroller;
       return l.scrollHeight - l.scrollTop - l.clientHeight < 40;
     }
     scrollEnd(force) {
-      const l = this.log;
+      const l = this.scroller;
       l.scrollTo({ top: l.scrollHeight, behavior: force || (REDUCED && REDUCED.matches) ? 'auto' : 'smooth' });
       this.newer.hidden = true;
     }
     // Appends nodes; follows them only when the person was already at the end
     // (or `follow`), so reading back is never interrupted.
-    append(nodes, follow) {
+    append(nodes, follow, replies) {
       const stick = follow || this.nearBottom();
       for (const n of nodes) this.log.append(n);
+      if (replies) this.setReplies(replies);
       if (!nodes.length) return;
       if (!stick) { this.newer.hidden = false; return; }
       const first = nodes[0];
-      const l = this.log;
+      const l = this.scroller;
       const room = l.clientHeight - 16;
       const fresh = l.scrollHeight - first.offsetTop;
       if (fresh > room && first.offsetTop > l.scrollTop) {
-        l.scrollTo({ top: first.offsetTop - 12, behavior: REDUCED && REDUCED.matches ? 'auto' : 'smooth' });
+        l.scrollTo({ top: first.offsetTop - 8, behavior: REDUCED && REDUCED.matches ? 'auto' : 'smooth' });
         this.newer.hidden = true;
       } else {
         this.scrollEnd(false);
@@ -456,15 +467,42 @@ footer button:hover{color:var(--_fg)}
       const safety = data.safety || {};
       const flagged = safety.level === 'crisis' || safety.level === 'check_in';
       const nodes = msgs.map((m) => this.bubble('coach', m && m.text, flagged));
-      if (Array.isArray(data.resources) && data.resources.length) nodes.push(this.helpCard(data.resources));
-      this.append(nodes, follow);
+      const res = Array.isArray(data.resources) ? data.resources : [];
+      if (res.length) nodes.push(this.helpCard(res));
+      if (safety.level === 'crisis' && res.length) this.showHelpbar(res);
       let qr = [];
       for (const m of msgs) if (m && Array.isArray(m.quick_replies) && m.quick_replies.length) qr = m.quick_replies;
-      this.setReplies(qr);
+      this.append(nodes, follow, qr);
+    }
+    // After a crisis reply, the first helplines stay in view above the
+    // transcript (in place of the disclosure) for the rest of the conversation.
+    showHelpbar(resources) {
+      const links = [];
+      for (const r of resources) {
+        if (links.length === 2 || !r || typeof r !== 'object') break;
+        const tel = r.phone && telHref(r.phone);
+        const sms = !tel && r.sms && smsHref(r.sms);
+        if (tel) links.push(h('a', { href: tel, text: T.call + r.phone }));
+        else if (sms) links.push(h('a', { href: sms, text: T.text + r.sms.replace(/^text\s+/i, '') }));
+      }
+      if (!links.length) return;
+      this.helpbar.textContent = '';
+      this.helpbar.append(h('p', { text: T.help }), ...links);
+      this.helpbar.hidden = false;
+      this.disclosure.hidden = true;
+    }
+    clearLog() {
+      this.log.textContent = '';
+      this.hideHelpbar();
+    }
+    hideHelpbar() {
+      this.helpbar.hidden = true;
+      this.helpbar.textContent = '';
+      this.disclosure.hidden = false;
     }
     // GET /v1/conversations/{id}: the transcript, restored after a reload.
     renderTranscript(conv) {
-      this.log.textContent = '';
+      this.clearLog();
       const t = Array.isArray(conv.transcript) ? conv.transcript : [];
       const nodes = [];
       let qr = [];
@@ -476,8 +514,7 @@ footer button:hover{color:var(--_fg)}
         if (role === 'coach' && Array.isArray(e.resources) && e.resources.length) nodes.push(this.helpCard(e.resources));
         qr = role === 'coach' ? (Array.isArray(e.quick_replies) ? e.quick_replies : qr) : [];
       }
-      this.append(nodes, true);
-      this.setReplies(qr);
+      this.append(nodes, true, qr);
       this.scrollEnd(true);
     }
 
@@ -522,7 +559,7 @@ footer button:hover{color:var(--_fg)}
             this.forget();
           }
         }
-        this.log.textContent = '';
+        this.clearLog();
         this.setReplies([]);
         this.showTyping(true);
         const delay = sleep(this.cfg.delay);
@@ -608,7 +645,7 @@ footer button:hover{color:var(--_fg)}
       const old = this.conv;
       this.forget();
       this.clearError();
-      this.log.textContent = '';
+      this.clearLog();
       this.setReplies([]);
       if (old) api(this.cfg, 'DELETE', '/v1/conversations/' + encodeURIComponent(old.id), old.token, null, true).catch(() => {});
       await this.start(true);
@@ -634,7 +671,7 @@ footer button:hover{color:var(--_fg)}
       }
       this.forget();
       this.setBusy(false);
-      this.log.textContent = '';
+      this.clearLog();
       this.setReplies([]);
       const again = h('button', { type: 'button', class: 'primary-btn', text: T.newChat, onclick: () => this.startOver() });
       this.log.append(h('div', { class: 'note' }, h('p', { text: T.deleted }), again));

@@ -183,6 +183,21 @@ describe('conversation', () => {
     // Resources are visible without scrolling away from the reply.
     assert.ok(await links.first().isVisible());
     assert.equal(await w.help.first().getAttribute('role'), 'group');
+    // The first helplines stay in view above the transcript from now on.
+    assert.ok(await w.helpbar.isVisible());
+    const bar = await w.helpbar.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    assert.ok(bar.length >= 1 && bar.length <= 2, JSON.stringify(bar));
+    assert.ok(bar[0].startsWith('tel:'), JSON.stringify(bar));
+    const n = await w.coach.count();
+    await w.input.fill('ok');
+    await w.input.press('Enter');
+    await waitMore(w.coach, n);
+    assert.ok(await w.helpbar.isVisible(), 'still there on the next turn');
+    // Start over clears it and brings the disclosure back.
+    await w.startOver.click();
+    await waitCount(w.person, 0);
+    assert.equal(await w.helpbar.isVisible(), false);
+    assert.ok(await w.disclosure.isVisible());
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -199,7 +214,7 @@ describe('conversation', () => {
       await w.input.press('Enter');
       await waitMore(w.coach, n);
     }
-    const scrollable = await w.log.evaluate((l) => l.scrollHeight > l.clientHeight + 100);
+    const scrollable = await w.scroller.evaluate((l) => l.scrollHeight > l.clientHeight + 100);
     assert.ok(scrollable, 'the transcript is long enough to scroll');
     // A reply arrives while the person reads back: the view stays put.
     await page.route('**/v1/conversations/*/messages', async (route) => {
@@ -212,16 +227,16 @@ describe('conversation', () => {
     // while the reply is on its way.
     await w.input.press('Enter');
     await page.waitForTimeout(80);
-    await w.log.evaluate((l) => { l.scrollTop = 0; });
+    await w.scroller.evaluate((l) => { l.scrollTop = 0; });
     await waitMore(w.coach, m);
     await page.waitForTimeout(400);
-    assert.equal(await w.log.evaluate((l) => l.scrollTop), 0);
+    assert.equal(await w.scroller.evaluate((l) => l.scrollTop), 0);
     // A "new messages" button offers the way down.
     const newer = w.root.locator('.newer');
     assert.ok(await newer.isVisible());
     await newer.click();
     await page.waitForTimeout(300);
-    assert.ok(await w.log.evaluate((l) => l.scrollHeight - l.scrollTop - l.clientHeight < 40));
+    assert.ok(await w.scroller.evaluate((l) => l.scrollHeight - l.scrollTop - l.clientHeight < 40));
     await context.close();
   });
 });

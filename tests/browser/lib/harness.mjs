@@ -109,6 +109,8 @@ export function widget(page, host = 'trustcoach-chat[mode=launcher]') {
     launcher: root.locator('.launcher'),
     panel: root.locator('.panel'),
     log: root.locator('[role=log]'),
+    scroller: root.locator('.scroller'),
+    helpbar: root.locator('.helpbar'),
     input: root.getByRole('textbox', { name: 'Message' }),
     send: root.getByRole('button', { name: 'Send', exact: true }),
     coach: root.locator('.log .msg.coach'),

@@ -116,8 +116,9 @@ class Api {
   const Clock* const clock_;
   JsonLog* const access_log_;
   Metrics metrics_;
-  RateLimiter client_limiter_;
-  RateLimiter conversation_limiter_;
+  // Shared through the store's backend when it offers that (Redis).
+  std::unique_ptr<RateLimiter> client_limiter_;
+  std::unique_ptr<RateLimiter> conversation_limiter_;
 
   mutable std::mutex engine_mu_;
   std::shared_ptr<const Engine> engine_;

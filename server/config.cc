@@ -102,7 +102,9 @@ const std::vector<Key>& Keys() {
                 &O::dialogs_dir),
       StringKey("web-dir", "demo page and widget files (server/web)",
                 &O::web_dir),
-      StringKey("store", "memory | sqlite:PATH (SQLite in --data-dir)",
+      StringKey("store",
+                "memory | sqlite:PATH | redis://HOST[:PORT][/DB] (SQLite in "
+                "--data-dir)",
                 &O::store),
       StringKey("data-dir",
                 "folder of the default SQLite file "

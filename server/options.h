@@ -24,7 +24,9 @@ struct ServerOptions {
   // server/web.
   std::string web_dir;
 
-  // "memory", "sqlite:PATH" or empty for SQLite in `data_dir`.
+  // "memory", "sqlite:PATH", "redis://HOST[:PORT][/DB][?OPTIONS]" (see
+  // ParseRedisUrl in server/redis_client.h) or empty for SQLite in
+  // `data_dir`.
   std::string store;
   // Folder for the default SQLite file (trustcoach.db); empty means
   // $XDG_DATA_HOME/trustcoach when XDG_DATA_HOME is set, else ./data.

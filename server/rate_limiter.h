@@ -15,16 +15,19 @@ namespace trustcoach::server {
 // each key may spend `burst` requests at once and regains `rate` per second.
 // Safe to call from any thread. Buckets that have refilled completely are
 // forgotten, so memory follows the number of recently active keys.
+// RedisRateLimiter (server/rate_limiter_redis.h) keeps the buckets in Redis
+// instead, to share them between instances.
 class RateLimiter {
  public:
   // A `rate` of 0 disables the limiter: every request is allowed.
   RateLimiter(const Clock* clock, double rate, double burst);
+  virtual ~RateLimiter() = default;
   RateLimiter(const RateLimiter&) = delete;
   RateLimiter& operator=(const RateLimiter&) = delete;
 
   // Spends one token of `key`. When none is left returns false and sets
   // `*retry_after_seconds` to the whole seconds until one is back (>= 1).
-  bool Allow(std::string_view key, int64_t* retry_after_seconds);
+  virtual bool Allow(std::string_view key, int64_t* retry_after_seconds);
 
   size_t tracked_keys() const;
 

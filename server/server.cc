@@ -1,13 +1,24 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <utility>
 #include <vector>
 
 #include "server/store_memory.h"
 #include "server/store_sqlite.h"
+#include "server/thread_pool.h"
+#if TRUSTCOACH_WITH_REDIS
+#include "server/store_redis.h"
+#endif
 
 namespace trustcoach::server {
+namespace {
+
+// The most connections served at once (see ElasticThreadPool).
+constexpr size_t kMaxConnectionThreads = 512;
+
+}  // namespace
 
 std::string DataDir(const ServerOptions& options, const EnvLookup& getenv) {
   if (!options.data_dir.empty()) return options.data_dir;
@@ -28,6 +39,27 @@ Status OpenStore(const ServerOptions& options, const Clock* clock,
     *description = "memory";
     return Status::OK();
   }
+  if (options.store.starts_with("redis")) {  // redis:// and rediss://
+#if TRUSTCOACH_WITH_REDIS
+    RedisOptions redis;
+    Status status = ParseRedisUrl(options.store, &redis);
+    if (!status.ok()) return status;
+    // One connection per worker thread, and one for the sweeper.
+    if (redis.pool_size == 0) {
+      redis.pool_size = static_cast<size_t>(options.threads) + 1;
+    }
+    status = OpenRedisStore(
+        redis, clock, RedisStoreOptions{.idle_expiry_millis = idle_millis},
+        out);
+    if (!status.ok()) return status;
+    *description = DescribeRedis(redis);
+    return Status::OK();
+#else
+    return Status::InvalidArgument(
+        "store: this trustcoach was built without Redis "
+        "(TRUSTCOACH_WITH_REDIS=OFF)");
+#endif
+  }
   std::string path;
   if (options.store.rfind("sqlite:", 0) == 0) {
     path = options.store.substr(7);
@@ -46,7 +78,9 @@ Status OpenStore(const ServerOptions& options, const Clock* clock,
     path = (dir / "trustcoach.db").string();
   } else {
     return Status::InvalidArgument(
-        "store: expected memory or sqlite:PATH, got '" + options.store + "'");
+        "store: expected memory, sqlite:PATH or redis://HOST[:PORT][/DB], "
+        "got '" +
+        options.store + "'");
   }
   if (path.empty())
     return Status::InvalidArgument("store: sqlite: needs a path");
@@ -94,7 +128,12 @@ Server::Server(const ServerOptions& options,
                                std::move(engine));
   serves_web_ = api_->Install(&http_);
   const size_t threads = static_cast<size_t>(options_.threads);
-  http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Idle and slow connections each hold a thread: grow past `threads` when
+  // all are busy rather than queue new clients behind them.
+  http_.new_task_queue = [threads] {
+    return new ElasticThreadPool(threads,
+                                 std::max(threads, kMaxConnectionThreads));
+  };
   http_.set_tcp_nodelay(true);
   http_.set_keep_alive_max_count(
       static_cast<size_t>(options_.keep_alive_max_count));

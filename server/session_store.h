@@ -1,11 +1,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/status.h"
+#include "server/rate_limiter.h"
 
 namespace trustcoach::server {
 
@@ -62,6 +64,14 @@ class SessionStore {
 
   // OK when the backend can serve requests (for /readyz).
   virtual Status Check() = 0;
+
+  // A rate limiter (see RateLimiter) whose buckets this store's backend
+  // shares with other instances, or null when the store is private to this
+  // process. `name` tells the limiters of one store apart.
+  virtual std::unique_ptr<RateLimiter> NewSharedRateLimiter(
+      std::string_view /*name*/, double /*rate*/, double /*burst*/) {
+    return nullptr;
+  }
 };
 
 }  // namespace trustcoach::server

@@ -428,3 +428,24 @@ TEST_CASE("content: prompts have more than one wording", "[content]") {
   for (const std::string& p : problems) UNSCOPED_INFO(p);
   CHECK(problems.empty());
 }
+
+TEST_CASE("content: patterns hold no control characters", "[content]") {
+  // In JSON, "\b" is a backspace, not RE2's word boundary: write "\\b".
+  std::vector<std::string> problems;
+  for (const fs::path& file : FlowFiles()) {
+    const json doc = ReadJson(file);
+    const json intents = doc.value("intents", json::array());
+    for (const json& intent : intents) {
+      for (const json& pattern : intent.value("patterns", json::array())) {
+        const std::string text = pattern.get<std::string>();
+        if (std::any_of(text.begin(), text.end(),
+                        [](unsigned char c) { return c < 0x20; })) {
+          problems.push_back(file.filename().string() + ": " +
+                             intent.value("id", std::string("?")));
+        }
+      }
+    }
+  }
+  for (const std::string& p : problems) UNSCOPED_INFO(p);
+  CHECK(problems.empty());
+}

@@ -218,7 +218,7 @@ h2{margin:0;font-size:17px;font-weight:650;line-height:1.25;overflow:hidden;text
 .typing i:nth-child(2){animation-delay:.15s}.typing i:nth-child(3){animation-delay:.3s}
 @keyframes tc-dot{0%,80%,100%{opacity:.3;transform:translateY(0)}40%{opacity:1;transform:translateY(-3px)}}
 .newer{position:absolute;left:50%;transform:translateX(-50%);bottom:8px;background:var(--_surface);border:1px solid var(--_border);box-shadow:var(--_shadow);font-size:14px}
-.alert{margin:0 12px 8px;padding:10px 12px;border-radius:12px;border:1px solid var(--_safety);background:var(--_safety-bg);font-size:14px;display:flex;gap:10px;align-items:center;flex-wrap:wrap}
+.alert{margin:0 12px 8px;padding:10px 12px;border-radius:12px;border:1px solid var(--_border);border-left:4px solid var(--_safety);background:var(--_surface);font-size:14px;display:flex;gap:10px;align-items:center;flex-wrap:wrap}
 .alert p{margin:0;flex:1 1 180px}
 .primary-btn{background:var(--_accent);color:var(--_on-accent);font-weight:600}
 .secondary-btn{border-color:var(--_border);background:var(--_surface)}

@@ -91,6 +91,19 @@ describe('conversation', () => {
     await context.close();
   });
 
+  test('the greeting waits for the configured delay, with the typing indicator', async () => {
+    const { context, page } = await freshPage();
+    await hostPage(page, server, { script: '<script src="/widget.js" data-greeting-delay="1200" async></script>' });
+    const w = widget(page);
+    const opened = Date.now();
+    await w.launcher.click();
+    await w.typing.waitFor({ state: 'visible' });
+    await waitMore(w.coach, 0);
+    assert.ok(Date.now() - opened >= 1000, `greeting after ${Date.now() - opened} ms`);
+    assert.equal(await w.typing.isVisible(), false);
+    await context.close();
+  });
+
   test('clicking a quick reply sends it and it stays as the person\'s message', async () => {
     const { context, page, errors, calls } = await freshPage();
     await hostPage(page, server, { script: launcherScript('data-open="true"') });

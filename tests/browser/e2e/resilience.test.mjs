@@ -144,4 +144,31 @@ describe('resilience', () => {
       await server.stop();
     }
   });
+  test('too many messages (429): asked to wait, text kept, retry later works', async () => {
+    // One message of burst, then one every two seconds.
+    const server = await startServer({ name: 'ratelimit', extra: ['--conversation-burst', '1', '--conversation-rate', '0.5'] });
+    try {
+      const { context, page } = await freshPage();
+      await hostPage(page, server, { script: launcherScript('data-open="true"') });
+      const w = widget(page);
+      await waitMore(w.coach, 0);
+      let n = await w.coach.count();
+      await w.input.fill('first');
+      await w.input.press('Enter');
+      await waitMore(w.coach, n);
+      await w.input.fill('second, too soon');
+      await w.input.press('Enter');
+      await w.alert.waitFor({ state: 'visible' });
+      assert.match(await w.alert.textContent(), /wait a moment/i);
+      assert.equal(await w.input.inputValue(), 'second, too soon');
+      await page.waitForTimeout(2200);
+      n = await w.coach.count();
+      await w.retry.click();
+      await waitCount(w.person, 2);
+      await waitMore(w.coach, n);
+      await context.close();
+    } finally {
+      await server.stop();
+    }
+  });
 });

@@ -1,16 +1,24 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <utility>
 #include <vector>
 
 #include "server/store_memory.h"
 #include "server/store_sqlite.h"
+#include "server/thread_pool.h"
 #if TRUSTCOACH_WITH_REDIS
 #include "server/store_redis.h"
 #endif
 
 namespace trustcoach::server {
+namespace {
+
+// The most connections served at once (see ElasticThreadPool).
+constexpr size_t kMaxConnectionThreads = 512;
+
+}  // namespace
 
 std::string DataDir(const ServerOptions& options, const EnvLookup& getenv) {
   if (!options.data_dir.empty()) return options.data_dir;
@@ -120,7 +128,12 @@ Server::Server(const ServerOptions& options,
                                std::move(engine));
   serves_web_ = api_->Install(&http_);
   const size_t threads = static_cast<size_t>(options_.threads);
-  http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Idle and slow connections each hold a thread: grow past `threads` when
+  // all are busy rather than queue new clients behind them.
+  http_.new_task_queue = [threads] {
+    return new ElasticThreadPool(threads,
+                                 std::max(threads, kMaxConnectionThreads));
+  };
   http_.set_tcp_nodelay(true);
   http_.set_keep_alive_max_count(
       static_cast<size_t>(options_.keep_alive_max_count));

@@ -1,0 +1,481 @@
+#!/usr/bin/env python3
+"""Hostile input against the running `trustcoach serve`: malformed, deep,
+huge, slow and endless requests, over plain sockets on 127.0.0.1 (standard
+library only). After every test the server must answer a normal
+conversation correctly, and the conversations stored before the test must
+read back byte for byte the same.
+
+  python3 tests/hostile/hostile_test.py --binary build/bin/trustcoach [unittest args]
+"""
+
+import argparse
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import HOST, Server, bearer, read_all, status_of  # noqa: E402
+
+BINARY = None
+MB = 1024 * 1024
+# Rate limits off, except in the rate-limit test; a short read timeout keeps
+# the slow-client tests short (the default is 5 s).
+OPEN = ["--client-rate", "0", "--conversation-rate", "0", "--read-timeout", "2",
+        "--threads", "8"]
+
+
+class HostileTestCase(unittest.TestCase):
+    server_args = OPEN
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(BINARY, *cls.server_args).start()
+        # Conversations that no attack may change.
+        cls.kept = []
+        for opening in ("my husband cheated on me", "I feel anxious all the time"):
+            conversation = cls.server.create(region="en-GB")
+            for text in (opening, "yes"):
+                status, _, body = cls.server.say(conversation, text)
+                assert status == 200, (status, body)
+            cls.kept.append(conversation)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.server.stop()
+        finally:
+            cls.server.cleanup()
+
+    def setUp(self):
+        self.before = self.snapshot()
+
+    def tearDown(self):
+        self.assertTrue(self.server.alive(), "the server died: " + self.server.logs())
+        self.assertServesNormally(self.server)
+        self.assertEqual(self.snapshot(), self.before, "a stored conversation changed")
+
+    def snapshot(self):
+        out = {}
+        for conversation in self.kept:
+            status, _, body = self.server.get(conversation)
+            self.assertEqual(status, 200, body)
+            out[conversation["id"]] = body
+        return out
+
+    def assertServesNormally(self, server, deadline_seconds=20):
+        start = time.time()
+        conversation = server.create()
+        status, headers, reply = server.say(conversation, "my partner lied to me")
+        self.assertEqual(status, 200, reply)
+        self.assertTrue(reply["messages"] and reply["messages"][0]["text"])
+        status, _, stored = server.get(conversation)
+        self.assertEqual(status, 200)
+        said = [e["text"] for e in stored["transcript"] if e["role"] == "user"]
+        self.assertEqual(said, ["my partner lied to me"])
+        self.assertLess(time.time() - start, deadline_seconds)
+
+    def message_path(self, conversation):
+        return "/v1/conversations/%s/messages" % conversation["id"]
+
+    def post_raw(self, conversation, body, content_type="application/json", timeout=15):
+        headers = dict(bearer(conversation))
+        if content_type:
+            headers["Content-Type"] = content_type
+        return self.server.request("POST", self.message_path(conversation), headers=headers,
+                                   raw=body, timeout=timeout)
+
+    def assertProblem(self, response, statuses):
+        status, headers, body = response
+        self.assertIn(status, statuses, body)
+        self.assertEqual(headers.get("content-type"), "application/problem+json")
+        self.assertIsInstance(body, dict)
+        self.assertEqual(body["status"], status)
+        return body
+
+
+class MalformedBodies(HostileTestCase):
+    def test_every_truncation_of_a_valid_body_is_a_400(self):
+        target = self.server.create()
+        valid = b'{"text": "I feel hurt \\u00e9", "region": "en-GB", "x": [1, {"y": null}]}'
+        for cut in range(len(valid)):
+            with self.subTest(body=valid[:cut]):
+                body = self.assertProblem(self.post_raw(target, valid[:cut]), (400,))
+                # Problems never quote the request.
+                if cut > 12:
+                    self.assertNotIn("I feel hurt", json.dumps(body))
+        status, _, reply = self.post_raw(target, valid)
+        self.assertEqual(status, 200, reply)
+
+    def test_garbage_bodies_are_400(self):
+        target = self.server.create()
+        for body in (b"\x00", b"\x00" * 100, b"{'text': 'single quotes'}", b'{"text": "x",}',
+                     b'{"text": "x"} trailing', b'{"text": "x"}{"text": "y"}',
+                     b'{"text": "\\uZZZZ"}', b'{"text": "\\', b"\xff\xfe\xfd", b"nul",
+                     b'{"text": "x" "y"}', b"{" * 10, b"}" * 10, b"]" * 5000, b"-",
+                     b'{"text": "x", "region": "en-GB" ', b"\r\n\r\n", b" " * 1000):
+            with self.subTest(body=body[:40]):
+                self.assertProblem(self.post_raw(target, body), (400,))
+
+    def test_wrong_types_are_400(self):
+        target = self.server.create()
+        for body in ({"text": 5}, {"text": None}, {"text": True}, {"text": []}, {"text": {}},
+                     {"text": ["hello"]}, {"text": "hi", "region": 5},
+                     {"text": "hi", "region": []}, {"text": "hi", "region": "x" * 100},
+                     {"text": "hi", "region": "../../etc"}, {"text": "hi", "region": "en GB"},
+                     [], ["text"], "text", 5, None, True, {}):
+            with self.subTest(body=body):
+                self.assertProblem(self.post_raw(target, json.dumps(body).encode()), (400,))
+        for body in ({"region": 5}, {"region": {}}, {"region": "a/b"}, [], "x", 5):
+            with self.subTest(create=body):
+                self.assertProblem(
+                    self.server.request("POST", "/v1/conversations", body), (400,))
+        # Numbers past double range are not valid JSON values for nlohmann.
+        self.assertProblem(self.post_raw(target, b'{"text": "x", "region": 1e999}'), (400,))
+        # Unknown fields are ignored; duplicate keys keep one value.
+        status, _, _ = self.post_raw(target, b'{"text": "a", "text": "b", "z": [1e300]}')
+        self.assertEqual(status, 200)
+
+    def test_wrong_content_types_and_framing(self):
+        target = self.server.create()
+        for content_type in ("text/plain", "application/x-www-form-urlencoded",
+                             "multipart/form-data; boundary=x", "application/jsonx", ""):
+            with self.subTest(content_type=content_type):
+                # httplib itself parses (and refuses) a multipart body: 400.
+                self.assertProblem(self.post_raw(target, b'{"text": "hi"}', content_type or None),
+                                   (400, 415) if "multipart" in content_type else (415,))
+        path = self.message_path(target)
+        auth = "Authorization: Bearer %s\r\n" % target["token"]
+        # A body shorter than its Content-Length, then the client stops sending:
+        # the read timeout answers or closes, and the worker is free again.
+        start = time.time()
+        answer = self.server.raw(
+            ("POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
+             "Content-Length: 100\r\n\r\n{\"text\": " % (path, auth)).encode(),
+            timeout=15, shutdown=False)
+        self.assertLess(time.time() - start, 12)
+        self.assertIn(status_of(answer), (None, 400, 408))
+        # Content-Length that is not a number, negative, huge, or given twice.
+        for length in (b"abc", b"-1", b"99999999999999999999999999", b"1, 2", b"0x10"):
+            with self.subTest(length=length):
+                answer = self.server.raw(
+                    b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + auth.encode() +
+                    b"Content-Type: application/json\r\nContent-Length: " + length +
+                    b"\r\nConnection: close\r\n\r\n{\"text\": \"hi\"}", timeout=15)
+                self.assertNotEqual(status_of(answer), 200, answer[:200])
+        # Chunked encoding that lies about its chunk sizes.
+        answer = self.server.raw(
+            b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + auth.encode() +
+            b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+            b"Connection: close\r\n\r\nfffffffffffffffffff\r\nabc\r\n0\r\n\r\n", timeout=15)
+        self.assertNotEqual(status_of(answer), 200, answer[:200])
+
+
+class DeepNesting(HostileTestCase):
+    # Deep bodies must reach the parser: allow 4 MB here.
+    server_args = OPEN + ["--max-body-bytes", str(4 * MB)]
+
+    def test_deep_json_is_refused_without_crashing(self):
+        target = self.server.create()
+        depth = 100_000
+        bodies = [
+            b"[" * depth + b"]" * depth,
+            b"[" * depth,
+            b'{"a":' * depth + b"1" + b"}" * depth,
+            b'{"text": "hi", "region": ' + b"[" * depth + b"]" * depth + b"}",
+            b'{"text": "hi", "x": ' + b'{"a":[' * (depth // 2) + b"]}" * (depth // 2) + b"}",
+            b"[" * (4 * MB - 16),
+        ]
+        for body in bodies:
+            with self.subTest(size=len(body), head=body[:12]):
+                start = time.time()
+                self.assertProblem(self.post_raw(target, body, timeout=30), (400,))
+                self.assertProblem(self.server.request(
+                    "POST", "/v1/conversations", headers={"Content-Type": "application/json"},
+                    raw=body, timeout=30), (400,))
+                self.assertLess(time.time() - start, 10)
+        # Brackets inside a string are text, not nesting.
+        status, _, reply = self.post_raw(
+            target, json.dumps({"text": "[" * depth + "{" * depth}).encode())
+        self.assertEqual(status, 200, reply)
+        self.assertTrue(reply["messages"])
+
+
+class HugeRequests(HostileTestCase):
+    def stream_body(self, head, total, chunk=64 * 1024, chunked=False):
+        """Sends `head` then up to `total` body bytes from a thread while
+        reading the answer. Returns (answer bytes, seconds to the first
+        answer byte, body bytes the server took before answering)."""
+        sock = socket.create_connection((HOST, self.server.port), timeout=30)
+        sent = [0]
+        done = threading.Event()
+
+        def send():
+            try:
+                sock.sendall(head)
+                block = b"x" * chunk
+                if chunked:
+                    block = b"%x\r\n" % chunk + block + b"\r\n"
+                while sent[0] < total and not done.is_set():
+                    sock.sendall(block)
+                    sent[0] += chunk
+            except OSError:
+                pass
+
+        sender = threading.Thread(target=send)
+        start = time.time()
+        sender.start()
+        try:
+            sock.settimeout(30)
+            first = sock.recv(65536)
+            elapsed = time.time() - start
+            done.set()  # as a client does on a final answer with Connection: close
+            answer = first + read_all(sock, 2)
+        except OSError:
+            answer, elapsed = b"", time.time() - start
+        finally:
+            done.set()
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sender.join(timeout=30)
+            sock.close()
+        return answer, elapsed, sent[0]
+
+    def test_a_100_mb_body_gets_413_at_once(self):
+        target = self.server.create()
+        rss_before = self.server.rss_kb()
+        for path, auth in ((self.message_path(target), bearer(target)["Authorization"]),
+                           ("/v1/conversations", "")):
+            with self.subTest(path=path):
+                head = ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        "%sContent-Length: %d\r\n\r\n" % (
+                            path, "Authorization: %s\r\n" % auth if auth else "", 100 * MB)).encode()
+                answer, elapsed, sent = self.stream_body(head, 100 * MB)
+                self.assertEqual(status_of(answer), 413, answer[:300])
+                self.assertLess(elapsed, 3, "413 only after %.1f s, %d MB sent" % (elapsed, sent // MB))
+                self.assertLess(sent, 50 * MB, "the server read the body before answering")
+        self.assertLess(self.server.rss_kb() - rss_before, 20 * 1024)
+
+    def test_a_100_mb_chunked_body_is_refused(self):
+        target = self.server.create()
+        head = ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                "Authorization: %s\r\nTransfer-Encoding: chunked\r\n\r\n" % (
+                    self.message_path(target), bearer(target)["Authorization"])).encode()
+        rss_before = self.server.rss_kb()
+        answer, elapsed, sent = self.stream_body(head, 100 * MB, chunked=True)
+        # httplib stops reading at the limit and answers 400 for chunked bodies.
+        self.assertIn(status_of(answer), (400, 413), answer[:300])
+        self.assertLess(elapsed, 5)
+        self.assertLess(self.server.rss_kb() - rss_before, 20 * 1024)
+
+    @unittest.expectedFailure
+    def test_an_endless_request_line_is_cut_off(self):
+        # KNOWN LIMITATION (docs/reliability.md): cpp-httplib 0.11 (Debian 12)
+        # buffers a request or header line until its newline, however long;
+        # upstream bounds it at 32 KB since commit 7b75210 (2025). Remove
+        # expectedFailure when a fixed httplib is used.
+        rss_before = self.server.rss_kb()
+        with socket.create_connection((HOST, self.server.port), timeout=10) as sock:
+            try:
+                for _ in range(64 * 16):  # 64 MB without a newline
+                    sock.sendall(b"G" * 65536)
+            except OSError:
+                pass  # cut off: what a fixed server does
+            grown = self.server.rss_kb() - rss_before
+        self.assertLess(grown, 16 * 1024, "the server buffered %d MB of one line" % (grown // 1024))
+
+    def test_huge_and_numerous_headers(self):
+        cases = {
+            "one 100 KB header": b"X-Big: " + b"a" * (100 * 1024) + b"\r\n",
+            "one 10 MB header": b"X-Big: " + b"a" * (10 * MB) + b"\r\n",
+            "10000 headers": b"".join(b"X-H%d: v\r\n" % i for i in range(10000)),
+            "a header without a colon": b"no colon here\r\n",
+            "a NUL in a header": b"X-Nul: a\x00b\r\n",
+            "obsolete line folding": b"X-Fold: a\r\n  folded\r\n",
+            "a 1 MB cookie": b"Cookie: " + b"c=" * (MB // 2) + b"\r\n",
+        }
+        for name, headers in cases.items():
+            with self.subTest(case=name):
+                start = time.time()
+                answer = self.server.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + headers +
+                                         b"Connection: close\r\n\r\n", timeout=15)
+                code = status_of(answer)
+                # Refused with a 4xx, or the connection closed; never a crash.
+                self.assertTrue(code is None or code in (200, 400, 413, 414, 431), answer[:200])
+                self.assertLess(time.time() - start, 12)
+        # A 100 KB request target.
+        answer = self.server.raw(b"GET /v1/conversations/" + b"a" * (100 * 1024) +
+                                 b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertIn(status_of(answer), (None, 400, 404, 414))
+
+
+class HostileText(HostileTestCase):
+    def test_invalid_utf8_and_nul_bytes_in_text(self):
+        target = self.server.create()
+        texts = [b"\xff\xfe invalid", b"\xc0\xaf overlong", b"\xed\xa0\x80 surrogate bytes",
+                 b"\xf4\x90\x80\x80 past U+10FFFF", b"cut \xe2\x82", b"nul \x00 inside",
+                 b"\\u0000 escaped nul", b"\\ud800 lone surrogate escape",
+                 b"\\udc00\\ud800 reversed pair", b"\x1b[31m terminal escape \x07",
+                 "\u202e right-to-left override".encode(), "\ufeff bom".encode()]
+        for text in texts:
+            with self.subTest(text=text):
+                status, _, body = self.post_raw(target, b'{"text": "' + text + b'"}')
+                self.assertIn(status, (200, 400), body)
+                self.assertIsInstance(body, dict)
+        # Whatever was stored reads back as valid UTF-8 JSON.
+        status, headers, raw = self.server.request(
+            "GET", "/v1/conversations/" + target["id"],
+            headers=dict(bearer(target), **{"Accept": "application/json"}))
+        self.assertEqual(status, 200)
+        self.assertIsInstance(raw, dict)  # parsed by json.loads: valid UTF-8
+
+    def test_path_traversal_on_static_files(self):
+        secrets = (b"root:x:0:0", b"cmake_minimum_required", b"PRIVATE KEY", b"SQLite format")
+        paths = ["/../../etc/passwd", "/../../../../../../etc/passwd",
+                 "/%2e%2e/%2e%2e/etc/passwd", "/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+                 "/..%2f..%2f..%2fetc/passwd", "/%252e%252e/%252e%252e/etc/passwd",
+                 "/....//....//etc/passwd", "/..\\..\\etc\\passwd", "/%5c..%5c..%5cetc/passwd",
+                 "/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd", "/./././../../etc/passwd",
+                 "//etc/passwd", "/index.html/../../../etc/passwd", "/../../CMakeLists.txt",
+                 "/%2e%2e/%2e%2e/CMakeLists.txt", "/..%2f..%2fCMakeLists.txt",
+                 "/.%2e/.%2e/CMakeLists.txt", "/../server/api.cc", "/widget.js%00.html",
+                 "/%00", "/.", "/..", "/~root", "/proc/self/environ", "/../../../proc/self/environ",
+                 "/" + "../" * 200 + "etc/passwd", "http://127.0.0.1/../../etc/passwd",
+                 "/../data/trustcoach.db"]
+        for path in paths:
+            with self.subTest(path=path):
+                answer = self.server.raw(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                                          % path).encode("latin-1"))
+                self.assertIsNotNone(status_of(answer), answer[:200])
+                for secret in secrets:
+                    self.assertNotIn(secret, answer)
+
+    def test_unknown_and_odd_methods(self):
+        for request in (b"FOO / HTTP/1.1", b"TRACE / HTTP/1.1", b"CONNECT 127.0.0.1:22 HTTP/1.1",
+                        b"PROPFIND / HTTP/1.1", b"get /healthz HTTP/1.1", b"G\x00T / HTTP/1.1",
+                        b"GET", b"GET /healthz", b"GET /healthz HTTP/9.9", b"GET /healthz FOO/1.1",
+                        b"X" * 20000 + b" / HTTP/1.1", b"PRI * HTTP/2.0\r\n\r\nSM",
+                        b"DELETE /v1/conversations HTTP/1.1", b"\x16\x03\x01\x02\x00\x01\x00",
+                        b"   ", b"\r\n\r\n\r\n"):
+            with self.subTest(request=request[:40]):
+                answer = self.server.raw(request + b"\r\nHost: x\r\nX-Echo: secret-4417\r\n"
+                                         b"Connection: close\r\n\r\n", timeout=10)
+                code = status_of(answer)
+                self.assertTrue(code is None or 400 <= code < 600 or
+                                request.startswith(b"GET /healthz"), answer[:200])
+                self.assertNotIn(b"secret-4417", answer)  # TRACE must not echo
+
+
+class SlowAndIdleClients(HostileTestCase):
+    def drip(self, count, seconds):
+        """Opens `count` connections that each send a request a byte a second
+        for `seconds`, from a thread. Returns (sockets, stop event, thread)."""
+        socks = [socket.create_connection((HOST, self.server.port), timeout=5)
+                 for _ in range(count)]
+        stop = threading.Event()
+        request = (b"POST /v1/conversations HTTP/1.1\r\nHost: x\r\n" +
+                   b"".join(b"X-Slow-%d: %d\r\n" % (i, i) for i in range(20)) +
+                   b"Content-Length: 2\r\n\r\n{}")
+
+        def send():
+            for i in range(min(seconds, len(request))):
+                for sock in socks:
+                    try:
+                        sock.send(request[i:i + 1])
+                    except OSError:
+                        pass
+                if stop.wait(1):
+                    break
+
+        thread = threading.Thread(target=send)
+        thread.start()
+        return socks, stop, thread
+
+    def test_a_byte_a_second_does_not_hold_the_workers(self):
+        # More slow clients than resident worker threads, each sending a
+        # request a byte a second: normal requests must still be answered.
+        socks, stop, thread = self.drip(24, 20)
+        try:
+            time.sleep(3)
+            start = time.time()
+            self.assertServesNormally(self.server, deadline_seconds=8)
+            self.assertLess(time.time() - start, 8)
+        finally:
+            stop.set()
+            thread.join()
+            for sock in socks:
+                sock.close()
+
+    def test_hundreds_of_idle_connections(self):
+        idle = []
+        fds_before = self.server.open_fds()
+        try:
+            for _ in range(300):
+                idle.append(socket.create_connection((HOST, self.server.port), timeout=5))
+            start = time.time()
+            self.assertServesNormally(self.server, deadline_seconds=8)
+            self.assertLess(time.time() - start, 8)
+        finally:
+            for sock in idle:
+                sock.close()
+        # The server lets go of them: file descriptors return to about where they were.
+        deadline = time.time() + 15
+        while time.time() < deadline and self.server.open_fds() > fds_before + 10:
+            time.sleep(0.5)
+        self.assertLessEqual(self.server.open_fds(), fds_before + 10)
+
+
+class RateLimit(HostileTestCase):
+    # The shipped limits: 10 requests a second, bursts of 40, per address;
+    # 1 message a second, bursts of 10, per conversation.
+    server_args = ["--read-timeout", "2"]
+
+    def assertServesNormally(self, server, deadline_seconds=20):
+        time.sleep(5)  # let the buckets refill
+        super().assertServesNormally(server, deadline_seconds)
+
+    def test_a_burst_over_the_limits(self):
+        time.sleep(5)
+        codes = []
+        for _ in range(120):
+            status, headers, body = self.server.request("POST", "/v1/conversations", {})
+            codes.append(status)
+            if status == 429:
+                self.assertGreaterEqual(int(headers["retry-after"]), 1)
+        self.assertEqual(set(codes), {201, 429})
+        self.assertGreaterEqual(codes.count(201), 40)
+        self.assertLess(codes.count(201), 80)
+        # Health checks are not limited.
+        self.assertEqual(self.server.request("GET", "/healthz")[0], 200)
+
+        time.sleep(5)
+        target = self.server.create()
+        acknowledged = []
+        for i in range(30):
+            status, _, _ = self.server.say(target, "message %d" % i)
+            if status == 200:
+                acknowledged.append("message %d" % i)
+            else:
+                self.assertEqual(status, 429)
+        self.assertLess(len(acknowledged), 20)
+        _, _, stored = self.server.get(target)
+        said = [e["text"] for e in stored["transcript"] if e["role"] == "user"]
+        self.assertEqual(said, acknowledged)
+
+
+def main():
+    global BINARY
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    args, rest = parser.parse_known_args()
+    BINARY = os.path.abspath(args.binary)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()

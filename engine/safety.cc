@@ -67,8 +67,9 @@ std::string Pointer(std::string_view section, size_t rule) {
 struct Rule {
   std::string id;
   SafetyKind kind = SafetyKind::kNone;
-  bool abuse = false;      // matching it means abuse was disclosed
-  bool negatable = false;  // a negation of its kind turns it into a check-in
+  bool abuse = false;       // matching it means abuse was disclosed
+  bool negatable = false;   // a negation of its kind turns it into a check-in
+  bool minor_only = false;  // counts only if the message says "I am 14"...
 };
 
 // One section of safety.json compiled into one RE2::Set. Each pattern
@@ -156,7 +157,7 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, bool kinds,
   for (const auto& item : in.items()) {
     const std::string& key = item.key();
     if (key != "id" && key != "kind" && key != "patterns" && key != "note" &&
-        key != "abuse" && key != "negatable") {
+        key != "abuse" && key != "negatable" && key != "minor_only") {
       return Status::InvalidArgument(where + "/" + key + ": unknown key");
     }
   }
@@ -176,6 +177,7 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, bool kinds,
     rule.abuse = in.value("abuse", IsAbuseKind(rule.kind));
   }
   rule.negatable = in.value("negatable", false);
+  rule.minor_only = in.value("minor_only", false);
   const json patterns = in.value("patterns", json::array());
   if (!patterns.is_array() || patterns.empty()) {
     return Status::InvalidArgument(named + ": needs a list of patterns");
@@ -301,6 +303,7 @@ SafetyVerdict Screen::Check(std::string_view normalized) const {
   std::vector<size_t> crises, softened;
   for (size_t hit : matched) {
     const Rule& rule = crisis_.rule(hit);
+    if (rule.minor_only && !verdict.minor) continue;
     verdict.abuse |= rule.abuse;
     const bool soft = rule.negatable && negated.count(rule.kind) > 0;
     (soft ? softened : crises).push_back(hit);
@@ -408,12 +411,14 @@ Status Directory::Init(const json& spec, std::string_view file) {
     return Status::InvalidArgument(where + ": expected an object");
   }
   default_region_ = spec.value("default", std::string());
-  for (const auto& [alias, code] :
-       spec.value("aliases", json::object()).items()) {
+  // value() returns a copy: keep it alive while items() iterates over it.
+  const json aliases = spec.value("aliases", json::object());
+  const json regions = spec.value("regions", json::object());
+  const json by_kind = spec.value("by_kind", json::object());
+  for (const auto& [alias, code] : aliases.items()) {
     aliases_[Upper(alias)] = code.get<std::string>();
   }
-  for (const auto& [code, region] :
-       spec.value("regions", json::object()).items()) {
+  for (const auto& [code, region] : regions.items()) {
     const json list = region.value("resources", json::array());
     std::vector<Resource>& resources = regions_[code];
     for (size_t i = 0; i < list.size(); ++i) {
@@ -440,8 +445,7 @@ Status Directory::Init(const json& spec, std::string_view file) {
                                      code + "' is not a region");
     }
   }
-  for (const auto& [name, kinds] :
-       spec.value("by_kind", json::object()).items()) {
+  for (const auto& [name, kinds] : by_kind.items()) {
     std::optional<SafetyKind> kind = ParseSafetyKind(name);
     if (!kind) {
       return Status::InvalidArgument(where + ": /by_kind/" + name +

@@ -237,12 +237,20 @@ json ResourcesToJson(const std::vector<Resource>& resources) {
 }
 
 // Transcript rows as the store keeps them: one JSON object per line said.
+// Lines of a safety reply carry `safety`, and its last line the resources,
+// so that a restored transcript shows the helplines where they were.
 void AppendCoachEntries(const Reply& reply, const std::string& at,
                         std::vector<std::string>* entries) {
-  for (const Message& message : reply.messages) {
-    json entry = MessageToJson(message);
+  for (size_t i = 0; i < reply.messages.size(); ++i) {
+    json entry = MessageToJson(reply.messages[i]);
     entry["role"] = "coach";
     entry["at"] = at;
+    if (reply.safety.level != SafetyLevel::kNone) {
+      entry["safety"] = SafetyToJson(reply.safety);
+    }
+    if (i + 1 == reply.messages.size() && !reply.resources.empty()) {
+      entry["resources"] = ResourcesToJson(reply.resources);
+    }
     entries->push_back(Dump(entry));
   }
 }

@@ -198,10 +198,9 @@ class SqliteStore : public SessionStore {
     std::lock_guard lock(mu_);
     Status status = InTransaction([&]() -> Status {
       bool live = false;
-      Status status = IsLive(id, &live);
-      if (!status.ok()) return status;
-      status = DeleteRows(id);
-      if (!status.ok()) return status;
+      Status checked = IsLive(id, &live);
+      if (checked.ok()) checked = DeleteRows(id);
+      if (!checked.ok()) return checked;
       return live ? Status::OK() : Status::NotFound("no such conversation");
     });
     // The WAL still holds the deleted rows until a checkpoint.

@@ -202,6 +202,11 @@ class ConversationTest(HttpTestCase):
         self.assertEqual(reply["safety"]["kind"], "suicide")
         self.assertEqual(reply["safety"]["level"], "crisis")
         self.assertTrue(reply["resources"])
+        # The restored transcript shows the helplines where they were.
+        _, _, conversation = self.server.get(created)
+        last = [e for e in conversation["transcript"] if e["role"] == "coach"][-1]
+        self.assertEqual(last["safety"]["kind"], "suicide")
+        self.assertEqual(last["resources"], reply["resources"])
 
     def test_region_from_accept_language(self):
         created = self.server.create(headers={"Accept-Language": "en-AU,en;q=0.8"})

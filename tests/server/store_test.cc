@@ -14,6 +14,10 @@
 #include "server/session_store.h"
 #include "server/store_memory.h"
 #include "server/store_sqlite.h"
+#if TRUSTCOACH_WITH_REDIS
+#include "server/store_redis.h"
+#include "tests/testing/redis_server.h"
+#endif
 
 namespace trustcoach::server {
 namespace {
@@ -45,11 +49,35 @@ std::unique_ptr<SessionStore> OpenStore(const std::string& kind,
         clock, MemoryStoreOptions{.idle_expiry_millis = kIdleMillis});
   }
   std::unique_ptr<SessionStore> store;
+#if TRUSTCOACH_WITH_REDIS
+  if (kind == "redis") {
+    // A key prefix of its own keeps this store apart from the others that
+    // share the test's redis-server.
+    RedisOptions redis;
+    REQUIRE(ParseRedisUrl(testing::SharedRedisServer().url(), &redis).ok());
+    redis.key_prefix = "test-" + NewConversationId() + ":";
+    Status status = OpenRedisStore(
+        redis, clock, RedisStoreOptions{.idle_expiry_millis = kIdleMillis},
+        &store);
+    INFO(status.ToString());
+    REQUIRE(status.ok());
+    return store;
+  }
+#endif
   Status status = OpenSqliteStore(
       dir.File("store.db"), clock,
       SqliteStoreOptions{.idle_expiry_millis = kIdleMillis}, &store);
   REQUIRE(status.ok());
   return store;
+}
+
+// Every store this build has.
+std::vector<std::string> StoreKinds() {
+  std::vector<std::string> kinds = {"memory", "sqlite"};
+#if TRUSTCOACH_WITH_REDIS
+  kinds.push_back("redis");
+#endif
+  return kinds;
 }
 
 Conversation NewConversation(std::string state = "{\"v\":1}") {
@@ -68,7 +96,7 @@ std::string ReadFile(const std::string& path) {
 
 TEST_CASE("Every store keeps, versions, expires and deletes conversations",
           "[server][store]") {
-  const std::string kind = GENERATE("memory", "sqlite");
+  const std::string kind = GENERATE(from_range(StoreKinds()));
   CAPTURE(kind);
   TempDir dir;
   FakeClock clock;

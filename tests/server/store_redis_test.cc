@@ -1,0 +1,271 @@
+// The Redis store beyond the contract every store meets (store_test.cc):
+// URLs, keys and TTLs, two instances on one Redis, outages and recovery,
+// shared rate limits. Each test case starts its own redis-server.
+#if TRUSTCOACH_WITH_REDIS
+
+#include "server/store_redis.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "server/clock.h"
+#include "server/crypto.h"
+#include "server/rate_limiter.h"
+#include "server/redis_client.h"
+#include "tests/testing/redis_server.h"
+
+namespace trustcoach::server {
+namespace {
+
+constexpr int64_t kIdleMillis = 60'000;
+
+RedisOptions Options(const testing::RedisServer& server,
+                     std::string query = "") {
+  RedisOptions options;
+  Status status = ParseRedisUrl(server.url() + query, &options);
+  REQUIRE(status.ok());
+  options.key_prefix = "test-" + NewConversationId() + ":";
+  return options;
+}
+
+std::unique_ptr<SessionStore> Open(const RedisOptions& options,
+                                   const Clock* clock) {
+  std::unique_ptr<SessionStore> store;
+  Status status = OpenRedisStore(
+      options, clock, RedisStoreOptions{.idle_expiry_millis = kIdleMillis},
+      &store);
+  INFO(status.ToString());
+  REQUIRE(status.ok());
+  return store;
+}
+
+std::unique_ptr<RedisClient> Raw(const RedisOptions& options) {
+  std::unique_ptr<RedisClient> client;
+  REQUIRE(RedisClient::Connect(options, &client).ok());
+  return client;
+}
+
+// The keys under `prefix`, sorted.
+std::vector<std::string> Keys(RedisClient* client, const std::string& prefix) {
+  RedisReply reply;
+  REQUIRE(client->Command({"KEYS", prefix + "*"}, &reply).ok());
+  std::vector<std::string> keys;
+  for (const RedisReply& key : reply.elements) keys.push_back(key.text);
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+Conversation NewConversation() {
+  Conversation conversation;
+  conversation.id = NewConversationId();
+  conversation.token_hash = Sha256Hex("token");
+  conversation.state = "{}";
+  return conversation;
+}
+
+TEST_CASE("Redis URLs name host, port, database and options",
+          "[server][redis]") {
+  auto [url, host, port, db] =
+      GENERATE(table<std::string, std::string, int, int>({
+          {"redis://localhost", "localhost", 6379, 0},
+          {"redis://10.0.0.5:6380", "10.0.0.5", 6380, 0},
+          {"redis://10.0.0.5:6380/3", "10.0.0.5", 6380, 3},
+          {"redis://[::1]:7000/2", "::1", 7000, 2},
+          {"redis://:s%40cret@cache:6379/1", "cache", 6379, 1},
+      }));
+  CAPTURE(url);
+  RedisOptions options;
+  REQUIRE(ParseRedisUrl(url, &options).ok());
+  CHECK(options.host == host);
+  CHECK(options.port == port);
+  CHECK(options.db == db);
+  CHECK(DescribeRedis(options).find("cret") == std::string::npos);
+}
+
+TEST_CASE("Redis URL options and credentials", "[server][redis]") {
+  RedisOptions options;
+  REQUIRE(ParseRedisUrl("redis://app:pa%3Ass@h/0?timeout_ms=250&"
+                        "connect_timeout_ms=100&pool=4&prefix=tc%3A",
+                        &options)
+              .ok());
+  CHECK(options.user == "app");
+  CHECK(options.password == "pa:ss");
+  CHECK(options.command_timeout_millis == 250);
+  CHECK(options.connect_timeout_millis == 100);
+  CHECK(options.pool_size == 4);
+  CHECK(options.key_prefix == "tc:");
+}
+
+TEST_CASE("Bad Redis URLs are refused with the reason", "[server][redis]") {
+  auto [url, reason] = GENERATE(table<std::string, std::string>({
+      {"redis:/host", "store: not a redis:// URL"},
+      {"rediss://host", "store: TLS (rediss://) is not supported"},
+      {"redis://", "store: the host is missing"},
+      {"redis://host:0", "store: the port must be 1 to 65535, got '0'"},
+      {"redis://host:http", "store: the port must be 1 to 65535, got 'http'"},
+      {"redis://host/x", "store: the database must be a number, got 'x'"},
+      {"redis://host?pool=0", "store: bad value '0' for pool"},
+      {"redis://host?colour=red", "store: unknown option 'colour'"},
+      {"redis://secret@host", "store: credentials must be [USER]:PASSWORD"},
+  }));
+  CAPTURE(url);
+  RedisOptions options;
+  Status status = ParseRedisUrl(url, &options);
+  CHECK(status.IsInvalidArgument());
+  CHECK(status.message().starts_with(reason));
+  CHECK(status.message().find("secret") == std::string::npos);
+}
+
+TEST_CASE("Opening an unreachable Redis names the address and the reason",
+          "[server][redis]") {
+  std::unique_ptr<SessionStore> store;
+  RedisOptions options;
+  REQUIRE(ParseRedisUrl("redis://127.0.0.1:1/0", &options).ok());
+  Status status = OpenRedisStore(options, SystemClock(), {}, &store);
+  CHECK(status.IsUnavailable());
+  CHECK(status.message() ==
+        "redis redis://127.0.0.1:1/0: cannot connect: Connection refused");
+}
+
+TEST_CASE("The Redis store keeps a conversation in keys with TTLs",
+          "[server][redis]") {
+  testing::RedisServer server;
+  const RedisOptions options = Options(server);
+  std::unique_ptr<RedisClient> raw = Raw(options);
+  FakeClock clock;
+  std::unique_ptr<SessionStore> store = Open(options, &clock);
+  Conversation conversation = NewConversation();
+  REQUIRE(store->Create(&conversation, {"opening"}).ok());
+  const std::string key = options.key_prefix + "{" + conversation.id + "}:";
+  CHECK(Keys(raw.get(), options.key_prefix) ==
+        std::vector<std::string>{options.key_prefix + "active",
+                                 key + "conversation", key + "transcript"});
+  for (const char* name : {"conversation", "transcript"}) {
+    RedisReply ttl;
+    REQUIRE(raw->Command({"PTTL", key + name}, &ttl).ok());
+    CHECK(ttl.integer > kIdleMillis - 5'000);
+    CHECK(ttl.integer <= kIdleMillis);
+  }
+
+  SECTION("Delete removes every key") {
+    REQUIRE(store->Delete(conversation.id).ok());
+    CHECK(Keys(raw.get(), options.key_prefix).empty());
+  }
+
+  SECTION("ExpireIdle removes every key before the TTL fires") {
+    clock.Advance(kIdleMillis + 1);
+    size_t removed = 0;
+    REQUIRE(store->ExpireIdle(&removed).ok());
+    CHECK(removed == 1);
+    CHECK(Keys(raw.get(), options.key_prefix).empty());
+  }
+
+  SECTION("Keys vanish by themselves when the TTL fires") {
+    RedisReply reply;
+    REQUIRE(raw->Command({"PEXPIRE", key + "conversation", "1"}, &reply).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    Conversation loaded;
+    CHECK(store->Load(conversation.id, &loaded).IsNotFound());
+  }
+}
+
+TEST_CASE("Two instances on one Redis see each other's turns",
+          "[server][redis]") {
+  testing::RedisServer server;
+  const RedisOptions options = Options(server);
+  FakeClock clock;
+  std::unique_ptr<SessionStore> first = Open(options, &clock);
+  std::unique_ptr<SessionStore> second = Open(options, &clock);
+  Conversation created = NewConversation();
+  REQUIRE(first->Create(&created, {"opening"}).ok());
+
+  Conversation a = created;
+  Conversation b;
+  REQUIRE(second->Load(created.id, &b).ok());
+  REQUIRE(first->Save(&a, {"a"}).ok());
+  CHECK(second->Save(&b, {"b"}).IsAborted());
+  REQUIRE(second->Load(created.id, &b).ok());
+  CHECK(b.version == 2);
+  REQUIRE(second->Save(&b, {"b"}).ok());
+
+  std::vector<std::string> transcript;
+  REQUIRE(first->LoadTranscript(created.id, &transcript).ok());
+  CHECK(transcript == std::vector<std::string>{"opening", "a", "b"});
+  REQUIRE(second->Delete(created.id).ok());
+  CHECK(first->Load(created.id, &a).IsNotFound());
+}
+
+TEST_CASE("The Redis store is Unavailable while Redis is down, then recovers",
+          "[server][redis]") {
+  testing::RedisServer server;
+  // A short command timeout, so that the frozen server fails fast.
+  const RedisOptions options = Options(server, "?timeout_ms=300");
+  FakeClock clock;
+  std::unique_ptr<SessionStore> store = Open(options, &clock);
+  Conversation conversation = NewConversation();
+  REQUIRE(store->Create(&conversation, {}).ok());
+  Conversation loaded;
+
+  SECTION("after a restart (the data is gone: no persistence here)") {
+    server.Stop();
+    CHECK(store->Check().IsUnavailable());
+    CHECK(store->Load(conversation.id, &loaded).IsUnavailable());
+    Conversation other = NewConversation();
+    CHECK(store->Create(&other, {}).IsUnavailable());
+    server.Start();
+    CHECK(store->Check().ok());
+    CHECK(store->Load(conversation.id, &loaded).IsNotFound());
+    CHECK(store->Create(&other, {}).ok());
+  }
+
+  SECTION("while it does not answer") {
+    server.Pause();
+    const auto start = std::chrono::steady_clock::now();
+    Status status = store->Load(conversation.id, &loaded);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    server.Resume();
+    CHECK(status.IsUnavailable());
+    CHECK(waited < std::chrono::seconds(2));
+    CHECK(store->Load(conversation.id, &loaded).ok());
+  }
+}
+
+TEST_CASE("Rate limits are shared by every instance on one Redis",
+          "[server][redis]") {
+  testing::RedisServer server;
+  const RedisOptions options = Options(server);
+  FakeClock clock;
+  std::unique_ptr<SessionStore> first = Open(options, &clock);
+  std::unique_ptr<SessionStore> second = Open(options, &clock);
+  std::unique_ptr<RateLimiter> one =
+      first->NewSharedRateLimiter("client", /*rate=*/1, /*burst=*/3);
+  std::unique_ptr<RateLimiter> two =
+      second->NewSharedRateLimiter("client", /*rate=*/1, /*burst=*/3);
+  REQUIRE(one != nullptr);
+  int64_t retry_after = 0;
+  CHECK(one->Allow("10.0.0.1", &retry_after));
+  CHECK(two->Allow("10.0.0.1", &retry_after));
+  CHECK(one->Allow("10.0.0.1", &retry_after));
+  CHECK_FALSE(two->Allow("10.0.0.1", &retry_after));
+  CHECK(retry_after == 1);
+  CHECK(two->Allow("10.0.0.2", &retry_after));
+  clock.Advance(1000);
+  CHECK(two->Allow("10.0.0.1", &retry_after));
+  CHECK_FALSE(one->Allow("10.0.0.1", &retry_after));
+
+  // With Redis gone each instance limits on its own instead of refusing
+  // everyone.
+  server.Stop();
+  CHECK(one->Allow("10.0.0.1", &retry_after));
+}
+
+}  // namespace
+}  // namespace trustcoach::server
+
+#endif  // TRUSTCOACH_WITH_REDIS

@@ -318,7 +318,17 @@ footer button:hover{color:var(--_fg)}
       // The transcript and the quick replies scroll together; the scroller
       // can take focus so the transcript can be read back from the keyboard.
       this.scroller = h('div', { class: 'scroller', tabindex: '0' }, this.log, this.replies);
-      this.scroller.addEventListener('scroll', () => { if (this.nearBottom()) this.newer.hidden = true; }, { passive: true });
+      // Following the end stops only when the person scrolls up, never
+      // because a smooth scroll of ours is still on its way down.
+      this.pinned = true;
+      this.lastTop = 0;
+      this.scroller.addEventListener('scroll', () => {
+        const top = this.scroller.scrollTop;
+        if (top < this.lastTop - 2) this.pinned = this.nearBottom();
+        else if (this.nearBottom()) this.pinned = true;
+        this.lastTop = top;
+        if (this.pinned) this.newer.hidden = true;
+      }, { passive: true });
       this.helpbar = h('div', { class: 'helpbar', hidden: true });
       this.newer = h('button', { class: 'newer', type: 'button', hidden: true, text: T.newer, onclick: () => this.scrollEnd(true) });
       this.typing = h('div', { class: 'typing', role: 'status', hidden: true },
@@ -409,12 +419,13 @@ footer button:hover{color:var(--_fg)}
     scrollEnd(force) {
       const l = this.scroller;
       l.scrollTo({ top: l.scrollHeight, behavior: force || (REDUCED && REDUCED.matches) ? 'auto' : 'smooth' });
+      this.pinned = true;
       this.newer.hidden = true;
     }
     // Appends nodes; follows them only when the person was already at the end
     // (or `follow`), so reading back is never interrupted.
     append(nodes, follow, replies) {
-      const stick = follow || this.nearBottom();
+      const stick = follow || this.pinned || this.nearBottom();
       for (const n of nodes) this.log.append(n);
       if (replies) this.setReplies(replies);
       if (!nodes.length) return;
@@ -456,7 +467,7 @@ footer button:hover{color:var(--_fg)}
       this.replies.textContent = '';
       const items = (Array.isArray(list) ? list : []).filter((q) => typeof q === 'string' && q.trim());
       for (const q of items) {
-        this.replies.append(h('button', { type: 'button', text: q, onclick: (e) => { e.currentTarget.disabled = true; this.pick(q); } }));
+        this.replies.append(h('button', { type: 'button', text: q, onclick: () => this.pick(q) }));
       }
       this.replies.hidden = !items.length;
     }
@@ -525,7 +536,7 @@ footer button:hover{color:var(--_fg)}
     }
     showTyping(on) {
       this.typing.hidden = !on;
-      if (on && this.nearBottom()) this.scrollEnd(false);
+      if (on && (this.pinned || this.nearBottom())) this.scrollEnd(false);
     }
     showError(err, retry) {
       this.retryFn = retry;

@@ -45,6 +45,8 @@ export async function startServer({ port, store = 'memory', extra = [], name = '
   const args = [
     'serve', '--host', '127.0.0.1', '--port', String(port), '--store', store,
     '--web-dir', path.join(REPO, 'server/web'),
+    // The binary's own dialogs unless TRUSTCOACH_DIALOGS names a folder.
+    ...(process.env.TRUSTCOACH_DIALOGS ? ['--dialogs', process.env.TRUSTCOACH_DIALOGS] : []),
     // The whole suite comes from one address: no per-client rate limit.
     '--client-rate', '0',
     ...extra,

@@ -496,6 +496,12 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
   }
   if (!options_.allowed_origins.empty()) response.set_header("Vary", "Origin");
 
+  // httplib 0.11 does not apply the body limit to chunked bodies: refuse
+  // them before they are read. Browsers always send a Content-Length.
+  if (request.has_header("Transfer-Encoding")) {
+    SendProblem(response, 411, "send the body with a Content-Length header");
+    return HandlerResponse::Handled;
+  }
   if (request.method == "OPTIONS") {
     const std::string allowed = AllowedMethods(route);
     if (allowed.empty()) {
@@ -530,8 +536,7 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
   if (!api) return HandlerResponse::Unhandled;
   // A request without Content-Length or Transfer-Encoding has no body (RFC
   // 9112, 6.3), but httplib would read until the timeout: answer now.
-  const bool unframed = !request.has_header("Content-Length") &&
-                        !request.has_header("Transfer-Encoding");
+  const bool unframed = !request.has_header("Content-Length");
   if (unframed && (request.method == "POST" || request.method == "PUT" ||
                    request.method == "PATCH")) {
     const std::string allowed = AllowedMethods(route);

@@ -223,6 +223,17 @@ class ConversationTest(HttpTestCase):
         self.assertEqual(connection.getresponse().status, 201)
         connection.close()
 
+    def test_chunked_bodies_are_refused_before_they_are_read(self):
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=5)
+        connection.request("POST", "/v1/conversations", body=iter([b"{", b"}" * 100000]),
+                           headers={"Content-Type": "application/json",
+                                    "Transfer-Encoding": "chunked"}, encode_chunked=True)
+        response = connection.getresponse()
+        self.assertEqual(response.status, 411)
+        self.assertEqual(response.getheader("Content-Type"), "application/problem+json")
+        connection.close()
+        self.assertEqual(self.server.request("GET", "/healthz")[0], 200)
+
     def test_tokens_are_per_conversation(self):
         first = self.server.create()
         second = self.server.create()

@@ -488,6 +488,33 @@ class PersistenceTest(HttpTestCase):
         self.assertEqual(server.say(created, "after the restart")[0], 200)
         server.stop()
 
+    def test_sigterm_answers_the_request_in_flight_then_exits(self):
+        server = Server(*OPEN).start()
+        self.addCleanup(server.cleanup)
+        created = server.create()
+        body = json.dumps({"text": "said while stopping"}).encode()
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.putrequest("POST", "/v1/conversations/%s/messages" % created["id"])
+        connection.putheader("Authorization", "Bearer " + created["token"])
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders()
+        connection.send(body[:10])
+        time.sleep(0.3)  # the request is in flight: headers read, body pending
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        connection.send(body[10:])
+        response = connection.getresponse()
+        self.assertEqual(response.status, 200)
+        response.read()
+        connection.close()
+        self.assertEqual(server.process.wait(timeout=20), 0)
+        server.stop()
+        server.start()
+        _, _, stored = server.get(created)
+        self.assertIn("said while stopping", [e["text"] for e in stored["transcript"]])
+        server.stop()
+
     def test_no_acknowledged_turn_is_lost_on_kill_9(self):
         server = Server(*OPEN).start()
         self.addCleanup(server.cleanup)

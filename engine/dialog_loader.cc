@@ -419,14 +419,19 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
         doc.erase(key);
       }
     }
-    for (size_t i = 0; i < doc.value("intents", json::array()).size(); ++i) {
+    // By reference: json::value() returns a copy, which per element made
+    // loading quadratic in the number of intents.
+    const json none = json::array();
+    const json& intents = doc.contains("intents") ? doc["intents"] : none;
+    for (size_t i = 0; i < intents.size(); ++i) {
       IntentSpec intent;
-      ReadIntent(&reader, doc["intents"][i], Child("/intents", i), &intent);
+      ReadIntent(&reader, intents[i], Child("/intents", i), &intent);
       set->spec_.intents.push_back(std::move(intent));
     }
-    for (size_t i = 0; i < doc.value("flows", json::array()).size(); ++i) {
+    const json& flows = doc.contains("flows") ? doc["flows"] : none;
+    for (size_t i = 0; i < flows.size(); ++i) {
       FlowSpec flow;
-      ReadFlow(&reader, doc["flows"][i], Child("/flows", i), &flow);
+      ReadFlow(&reader, flows[i], Child("/flows", i), &flow);
       set->spec_.flows.push_back(std::move(flow));
     }
   }

@@ -1,0 +1,175 @@
+// Engine benchmarks with the shipped dialogs: one turn over a realistic mix,
+// each kind of turn alone, dialog load time, and the bytes a conversation's
+// state takes in memory and serialised. Run by scripts/bench.sh.
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include <benchmark/benchmark.h>
+
+#include "bench/bench_util.h"
+#include "engine/engine.h"
+#include "engine/session.h"
+
+namespace trustcoach::bench {
+namespace {
+
+const Engine& ShippedEngine() {
+  static const Engine* engine = [] {
+    std::unique_ptr<Engine> loaded;
+    Status status = Engine::Load(ShippedDialogsDir(), &loaded);
+    if (!status.ok()) {
+      std::fprintf(stderr, "cannot load dialogs: %s\n",
+                   status.ToString().c_str());
+      std::abort();
+    }
+    return loaded.release();
+  }();
+  return *engine;
+}
+
+// One call per iteration, walking the mix as one conversation after another:
+// an opening is Engine::Start(), every other entry Engine::Respond().
+void BM_TurnMix(benchmark::State& state) {
+  const Engine& engine = ShippedEngine();
+  const auto& mix = RealisticMix();
+  Session session;
+  size_t next = 0;
+  uint64_t seed = 1;
+  for (auto _ : state) {
+    const ScriptedTurn& turn = mix[next];
+    Reply reply = turn.kind == Kind::kOpening
+                      ? engine.Start(seed++, &session)
+                      : engine.Respond(turn.text, &session);
+    benchmark::DoNotOptimize(reply);
+    next = (next + 1) % mix.size();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TurnMix);
+
+// The same turn again and again, per kind: the session is restored from the
+// state just before that turn (the copy is measured by BM_SessionCopy).
+void BM_TurnKind(benchmark::State& state) {
+  const Engine& engine = ShippedEngine();
+  const auto& mix = RealisticMix();
+  const Kind kind = static_cast<Kind>(state.range(0));
+  state.SetLabel(std::string(KindName(kind)));
+  // The states before each turn of this kind.
+  std::vector<std::pair<Session, std::string_view>> turns;
+  Session session;
+  for (const ScriptedTurn& turn : mix) {
+    if (turn.kind == kind) turns.emplace_back(session, turn.text);
+    if (turn.kind == Kind::kOpening) {
+      engine.Start(1, &session);
+    } else {
+      engine.Respond(turn.text, &session);
+    }
+  }
+  size_t next = 0;
+  for (auto _ : state) {
+    Session copy = turns[next].first;
+    Reply reply = kind == Kind::kOpening
+                      ? engine.Start(7, &copy)
+                      : engine.Respond(turns[next].second, &copy);
+    benchmark::DoNotOptimize(reply);
+    next = (next + 1) % turns.size();
+  }
+}
+BENCHMARK(BM_TurnKind)
+    ->Arg(static_cast<int>(Kind::kOpening))
+    ->Arg(static_cast<int>(Kind::kCoaching))
+    ->Arg(static_cast<int>(Kind::kFallback))
+    ->Arg(static_cast<int>(Kind::kCrisis));
+
+// A session mid-conversation: after every turn of the mix.
+Session MidConversation() {
+  const Engine& engine = ShippedEngine();
+  Session session;
+  for (const ScriptedTurn& turn : RealisticMix()) {
+    if (turn.kind == Kind::kOpening) {
+      engine.Start(1, &session);
+    } else {
+      engine.Respond(turn.text, &session);
+    }
+  }
+  return session;
+}
+
+void BM_SessionCopy(benchmark::State& state) {
+  const Session session = MidConversation();
+  for (auto _ : state) {
+    Session copy = session;
+    benchmark::DoNotOptimize(copy);
+  }
+}
+BENCHMARK(BM_SessionCopy);
+
+// What the server does around a turn: parse the stored state, serialise it.
+void BM_SessionRoundTrip(benchmark::State& state) {
+  const std::string text = SerializeSession(MidConversation());
+  for (auto _ : state) {
+    Session session;
+    Status status = ParseSession(text, &session);
+    benchmark::DoNotOptimize(status);
+    std::string again = SerializeSession(session);
+    benchmark::DoNotOptimize(again);
+  }
+}
+BENCHMARK(BM_SessionRoundTrip);
+
+// Bytes of state: counters, not times. heap_bytes is what a copy of the
+// Session allocates (malloc_usable_size, so allocator rounding included).
+void BM_StateBytes(benchmark::State& state) {
+  const Session session = MidConversation();
+  size_t heap = 0;
+  for (auto _ : state) {
+    const size_t before = ThreadHeapBytes();
+    Session copy = session;
+    heap = ThreadHeapBytes() - before;
+    benchmark::DoNotOptimize(copy);
+  }
+  state.counters["in_memory_bytes"] =
+      static_cast<double>(sizeof(Session) + heap);
+  state.counters["serialised_bytes"] =
+      static_cast<double>(SerializeSession(session).size());
+  Session fresh;
+  ShippedEngine().Start(1, &fresh);
+  state.counters["serialised_bytes_after_start"] =
+      static_cast<double>(SerializeSession(fresh).size());
+}
+BENCHMARK(BM_StateBytes)->Iterations(1);
+
+void BM_LoadShippedDialogs(benchmark::State& state) {
+  for (auto _ : state) {
+    std::unique_ptr<Engine> engine;
+    Status status = Engine::Load(ShippedDialogsDir(), &engine);
+    if (!status.ok()) state.SkipWithError(status.ToString().c_str());
+    benchmark::DoNotOptimize(engine);
+  }
+}
+BENCHMARK(BM_LoadShippedDialogs)->Unit(benchmark::kMillisecond);
+
+// Turn time against message length (the engine reads the first 2,000 bytes).
+void BM_TurnLength(benchmark::State& state) {
+  const Engine& engine = ShippedEngine();
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  std::string text = "my husband cheated on me and ";
+  const std::string_view filler[] = {"we ",      "talked ", "about ", "the ",
+                                     "weekend ", "and ",    "work ",  "plans "};
+  for (size_t i = 0; text.size() < bytes; ++i) text += filler[i % 8];
+  text.resize(bytes);
+  Session start;
+  engine.Start(1, &start);
+  for (auto _ : state) {
+    Session session = start;
+    Reply reply = engine.Respond(text, &session);
+    benchmark::DoNotOptimize(reply);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_TurnLength)->Arg(10)->Arg(100)->Arg(1000)->Arg(2000)->Arg(10000);
+
+}  // namespace
+}  // namespace trustcoach::bench

@@ -9,6 +9,8 @@
 #include "engine/session.h"
 #include "server/crypto.h"
 #include "server/openapi.h"
+#include "server/problem.h"
+#include "server/request.h"
 
 namespace trustcoach::server {
 namespace {
@@ -16,205 +18,10 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kConversations = "/v1/conversations";
-constexpr int kMaxJsonDepth = 32;
-constexpr size_t kMaxRegionLength = 35;
 constexpr int kSaveAttempts = 5;
 
 // Set when routing starts on this worker thread, read by the access log.
 thread_local std::optional<std::chrono::steady_clock::time_point> request_start;
-
-std::string Dump(const json& value) {
-  // Replace, not throw: text the person typed may be invalid UTF-8.
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-void SendJson(httplib::Response& response, int status, const json& body) {
-  response.status = status;
-  response.set_content(Dump(body), "application/json");
-}
-
-std::string_view Title(int status) {
-  switch (status) {
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 409:
-      return "Conflict";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Content Too Large";
-    case 414:
-      return "URI Too Long";
-    case 415:
-      return "Unsupported Media Type";
-    case 416:
-      return "Range Not Satisfiable";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return status < 500 ? "Client Error" : "Server Error";
-  }
-}
-
-std::string ProblemType(int status) {
-  switch (status) {
-    case 400:
-      return "urn:trustcoach:problem:bad-request";
-    case 401:
-      return "urn:trustcoach:problem:unauthorized";
-    case 403:
-      return "urn:trustcoach:problem:forbidden";
-    case 404:
-      return "urn:trustcoach:problem:not-found";
-    case 405:
-      return "urn:trustcoach:problem:method-not-allowed";
-    case 409:
-      return "urn:trustcoach:problem:conflict";
-    case 411:
-      return "urn:trustcoach:problem:length-required";
-    case 413:
-      return "urn:trustcoach:problem:too-large";
-    case 415:
-      return "urn:trustcoach:problem:unsupported-media-type";
-    case 429:
-      return "urn:trustcoach:problem:rate-limited";
-    case 500:
-      return "urn:trustcoach:problem:internal";
-    case 503:
-      return "urn:trustcoach:problem:unavailable";
-    default:
-      return "about:blank";
-  }
-}
-
-// An RFC 9457 problem. `detail` never holds request text.
-void SendProblem(httplib::Response& response, int status,
-                 std::string_view detail) {
-  response.status = status;
-  response.set_content(Dump({{"type", ProblemType(status)},
-                             {"title", Title(status)},
-                             {"status", status},
-                             {"detail", detail}}),
-                       "application/problem+json");
-}
-
-void SendStatus(httplib::Response& response, const Status& status) {
-  const int code = HttpStatusFor(status);
-  // Internal details (SQLite messages) stay in the server's log.
-  SendProblem(response, code,
-              code >= 500 ? "the service could not complete the request"
-                          : status.message());
-  if (code == 503) response.set_header("Retry-After", "1");
-}
-
-bool IsJsonContentType(std::string_view content_type) {
-  std::string media(content_type.substr(0, content_type.find(';')));
-  media.erase(std::remove(media.begin(), media.end(), ' '), media.end());
-  std::transform(media.begin(), media.end(), media.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return media == "application/json";
-}
-
-// Whether a Content-Length value is a number above `max_bytes`. Malformed
-// values are left to httplib, which answers them with 400.
-bool DeclaredTooLarge(std::string_view length, size_t max_bytes) {
-  const bool digits =
-      !length.empty() &&
-      std::all_of(length.begin(), length.end(),
-                  [](unsigned char c) { return std::isdigit(c); });
-  if (!digits) return false;
-  // More digits than a size_t holds: too large, and no overflow.
-  if (length.size() > 19) return true;
-  return std::stoull(std::string(length)) > max_bytes;
-}
-
-// Deep nesting is refused before parsing: cheap, and it bounds the work
-// the parser and the value's destructor do.
-bool TooDeep(std::string_view body) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < body.size(); ++i) {
-    const char c = body[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxJsonDepth) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
-
-Status ParseObject(std::string_view body, json* object) {
-  if (TooDeep(body)) {
-    return Status::InvalidArgument("the JSON body is nested too deeply");
-  }
-  *object = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (object->is_discarded()) {
-    return Status::InvalidArgument("the body is not valid JSON");
-  }
-  if (!object->is_object()) {
-    return Status::InvalidArgument("the body must be a JSON object");
-  }
-  return Status::OK();
-}
-
-bool ValidRegion(std::string_view region) {
-  return region.size() <= kMaxRegionLength &&
-         std::all_of(region.begin(), region.end(), [](unsigned char c) {
-           return std::isalnum(c) || c == '-' || c == '_';
-         });
-}
-
-Status ParseRegion(const json& object, std::optional<std::string>* region) {
-  auto it = object.find("region");
-  if (it == object.end() || it->is_null()) return Status::OK();
-  if (!it->is_string() || !ValidRegion(it->get_ref<const std::string&>())) {
-    return Status::InvalidArgument(
-        "\"region\" must be a locale or region code such as \"en-GB\"");
-  }
-  *region = it->get<std::string>();
-  return Status::OK();
-}
-
-// The first tag of an Accept-Language header, if it looks like one.
-std::string RegionFromAcceptLanguage(std::string_view header) {
-  std::string_view tag = header.substr(0, header.find_first_of(",;"));
-  while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
-  while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
-  if (tag == "*" || !ValidRegion(tag)) return "";
-  return std::string(tag);
-}
-
-bool ValidConversationId(std::string_view id) {
-  return id.size() == 32 &&
-         std::all_of(id.begin(), id.end(), [](unsigned char c) {
-           return std::isdigit(c) || (c >= 'a' && c <= 'f');
-         });
-}
 
 json SafetyToJson(const SafetyInfo& safety) {
   return {{"kind", SafetyKindName(safety.kind)},
@@ -251,7 +58,7 @@ void AppendCoachEntries(const Reply& reply, const std::string& at,
     if (i + 1 == reply.messages.size() && !reply.resources.empty()) {
       entry["resources"] = ResourcesToJson(reply.resources);
     }
-    entries->push_back(Dump(entry));
+    entries->push_back(DumpJson(entry));
   }
 }
 
@@ -265,47 +72,7 @@ json StateSummary(const Session& session) {
   return state;
 }
 
-std::string BearerToken(const httplib::Request& request) {
-  const std::string header = request.get_header_value("Authorization");
-  constexpr std::string_view kScheme = "bearer ";
-  if (header.size() <= kScheme.size()) return "";
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) {
-      return "";
-    }
-  }
-  std::string token = header.substr(kScheme.size());
-  while (!token.empty() && token.front() == ' ') token.erase(0, 1);
-  return token;
-}
-
 }  // namespace
-
-int HttpStatusFor(const Status& status) {
-  switch (status.code()) {
-    case Status::Code::kOk:
-      return 200;
-    case Status::Code::kInvalidArgument:
-      return 400;
-    case Status::Code::kFailedPrecondition:
-      return 400;
-    case Status::Code::kPermissionDenied:
-      return 403;
-    case Status::Code::kNotFound:
-      return 404;
-    case Status::Code::kAlreadyExists:
-      return 409;
-    case Status::Code::kAborted:
-      return 409;
-    case Status::Code::kResourceExhausted:
-      return 429;
-    case Status::Code::kUnavailable:
-      return 503;
-    case Status::Code::kInternal:
-      return 500;
-  }
-  return 500;
-}
 
 namespace {
 
@@ -358,34 +125,6 @@ std::string AllowedMethods(std::string_view route) {
     if (method == "GET") allowed += "HEAD, ";
   }
   return allowed.empty() ? "" : allowed + "OPTIONS";
-}
-
-Status ParseCreateRequest(std::string_view body, CreateRequest* request) {
-  if (body.empty()) return Status::OK();
-  json object;
-  Status status = ParseObject(body, &object);
-  if (!status.ok()) return status;
-  std::optional<std::string> region;
-  status = ParseRegion(object, &region);
-  if (status.ok()) request->region = region.value_or("");
-  return status;
-}
-
-Status ParseMessageRequest(std::string_view body, MessageRequest* request) {
-  if (body.empty()) {
-    return Status::InvalidArgument(
-        "the body must be a JSON object with a \"text\" string");
-  }
-  json object;
-  Status status = ParseObject(body, &object);
-  if (!status.ok()) return status;
-  auto text = object.find("text");
-  if (text == object.end() || !text->is_string()) {
-    return Status::InvalidArgument("\"text\" must be a string");
-  }
-  status = ParseRegion(object, &request->region);
-  if (status.ok()) request->text = text->get<std::string>();
-  return status;
 }
 
 Api::Api(const ServerOptions& options, SessionStore* store, const Clock* clock,
@@ -600,7 +339,7 @@ Api::HandlerResponse Api::OnError(const Request& request, Response& response) {
               : status == 413
                   ? "the request body is larger than " +
                         std::to_string(options_.max_body_bytes) + " bytes"
-                  : std::string(Title(status)));
+                  : std::string(ProblemTitle(status)));
   return HandlerResponse::Handled;
 }
 
@@ -632,7 +371,8 @@ void Api::OnLog(const Request& request, const Response& response) {
 
 bool Api::Authorize(const Request& request, Response& response,
                     std::string_view id, Conversation* conversation) {
-  const std::string token = BearerToken(request);
+  const std::string token =
+      BearerToken(request.get_header_value("Authorization"));
   if (token.empty()) {
     response.set_header("WWW-Authenticate", "Bearer realm=\"trustcoach\"");
     SendProblem(response, 401,
@@ -733,7 +473,7 @@ void Api::PostMessage(const Request& request, Response& response) {
         TurnOptions{.trace = trace, .region = conversation.region});
     const std::string at = FormatTime(clock_->NowMillis());
     std::vector<std::string> transcript = {
-        Dump({{"role", "user"}, {"text", body.text}, {"at", at}})};
+        DumpJson({{"role", "user"}, {"text", body.text}, {"at", at}})};
     AppendCoachEntries(reply, at, &transcript);
     Conversation updated = conversation;
     updated.state = SerializeSession(session);

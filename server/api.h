@@ -18,13 +18,12 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/options.h"
+#include "server/problem.h"
 #include "server/rate_limiter.h"
+#include "server/request.h"
 #include "server/session_store.h"
 
 namespace trustcoach::server {
-
-// The one mapping from Status to an HTTP status code.
-int HttpStatusFor(const Status& status);
 
 // The route template a path belongs to ("/v1/conversations/{id}"), "other"
 // for an unknown /v1/ path, else "static" (the web folder). Used as the
@@ -34,21 +33,6 @@ std::string_view RouteTemplate(std::string_view path);
 // The methods a route template accepts ("GET, HEAD, DELETE, OPTIONS"), or ""
 // for a path the API does not know.
 std::string AllowedMethods(std::string_view route);
-
-// Request bodies, validated (the handlers check the content type first).
-struct CreateRequest {
-  std::string region;
-};
-struct MessageRequest {
-  std::string text;
-  std::optional<std::string> region;
-};
-// An empty body is allowed and means no options. InvalidArgument for
-// malformed JSON, JSON nested deeper than 32 levels, a body that is not an
-// object, or a mistyped field. Unknown fields are ignored.
-Status ParseCreateRequest(std::string_view body, CreateRequest* request);
-// As ParseCreateRequest(); "text" (a string) is required.
-Status ParseMessageRequest(std::string_view body, MessageRequest* request);
 
 // The API v1 routes and their cross-cutting handlers (CORS, API keys, rate
 // limits, problem+json errors, access log, metrics). See docs/api.md.

@@ -75,32 +75,6 @@ TEST_CASE("Paths map to route templates, never to ids", "[server][api]") {
         "GET, HEAD, DELETE, OPTIONS");
 }
 
-TEST_CASE("Message bodies are validated before the engine sees them",
-          "[server][api]") {
-  auto [body, error] = GENERATE(table<std::string, std::string>({
-      {R"({"text": "hello"})", ""},
-      {R"({"text": "", "region": "en-GB", "other": 1})", ""},
-      {R"({"text": "hi", "region": null})", ""},
-      {"", "the body must be a JSON object with a \"text\" string"},
-      {"{", "the body is not valid JSON"},
-      {"\"text\"", "the body must be a JSON object"},
-      {R"({"text": 1})", "\"text\" must be a string"},
-      {R"({"text": null})", "\"text\" must be a string"},
-      {R"({"text": "hi", "region": "a/b"})",
-       "\"region\" must be a locale or region code such as \"en-GB\""},
-      {R"({"text": "hi", "region": 5})",
-       "\"region\" must be a locale or region code such as \"en-GB\""},
-      {std::string(33, '[') + std::string(33, ']'),
-       "the JSON body is nested too deeply"},
-      {R"({"text": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["})", ""},
-  }));
-  CAPTURE(body);
-  MessageRequest request;
-  Status status = ParseMessageRequest(body, &request);
-  CHECK(status.message() == error);
-  CHECK(status.ok() == error.empty());
-}
-
 // A server on a free loopback port with a memory store and a fake clock.
 class TestServer {
  public:

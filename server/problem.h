@@ -1,0 +1,37 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/status.h"
+
+namespace trustcoach::server {
+
+// The one mapping from Status to an HTTP status code.
+int HttpStatusFor(const Status& status);
+
+// The reason phrase of an HTTP status ("Not Found").
+std::string_view ProblemTitle(int status);
+
+// `value` as compact JSON; invalid UTF-8 (text a person typed) is replaced,
+// never thrown on.
+std::string DumpJson(const nlohmann::json& value);
+
+// A JSON response.
+void SendJson(httplib::Response& response, int status,
+              const nlohmann::json& body);
+
+// An RFC 9457 application/problem+json response with `type`
+// (urn:trustcoach:problem:...), `title`, `status` and `detail`. `detail`
+// must never quote request text.
+void SendProblem(httplib::Response& response, int status,
+                 std::string_view detail);
+
+// The problem for `status` (HttpStatusFor()). 5xx details stay out of the
+// response; 503 adds Retry-After.
+void SendStatus(httplib::Response& response, const Status& status);
+
+}  // namespace trustcoach::server

@@ -1,0 +1,155 @@
+#include "server/request.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace trustcoach::server {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int kMaxJsonDepth = 32;
+constexpr size_t kMaxRegionLength = 35;
+
+bool TooDeep(std::string_view body) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+Status ParseObject(std::string_view body, json* object) {
+  if (TooDeep(body)) {
+    return Status::InvalidArgument("the JSON body is nested too deeply");
+  }
+  *object = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (object->is_discarded()) {
+    return Status::InvalidArgument("the body is not valid JSON");
+  }
+  if (!object->is_object()) {
+    return Status::InvalidArgument("the body must be a JSON object");
+  }
+  return Status::OK();
+}
+
+bool ValidRegion(std::string_view region) {
+  return region.size() <= kMaxRegionLength &&
+         std::all_of(region.begin(), region.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '-' || c == '_';
+         });
+}
+
+Status ParseRegion(const json& object, std::optional<std::string>* region) {
+  auto it = object.find("region");
+  if (it == object.end() || it->is_null()) return Status::OK();
+  if (!it->is_string() || !ValidRegion(it->get_ref<const std::string&>())) {
+    return Status::InvalidArgument(
+        "\"region\" must be a locale or region code such as \"en-GB\"");
+  }
+  *region = it->get<std::string>();
+  return Status::OK();
+}
+
+}  // namespace
+
+bool IsJsonContentType(std::string_view content_type) {
+  std::string media(content_type.substr(0, content_type.find(';')));
+  media.erase(std::remove(media.begin(), media.end(), ' '), media.end());
+  std::transform(media.begin(), media.end(), media.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return media == "application/json";
+}
+
+// Whether a Content-Length value is a number above `max_bytes`. Malformed
+
+// values are left to httplib, which answers them with 400.
+
+bool DeclaredTooLarge(std::string_view length, size_t max_bytes) {
+  const bool digits =
+      !length.empty() &&
+      std::all_of(length.begin(), length.end(),
+                  [](unsigned char c) { return std::isdigit(c); });
+  if (!digits) return false;
+  // More digits than a size_t holds: too large, and no overflow.
+  if (length.size() > 19) return true;
+  return std::stoull(std::string(length)) > max_bytes;
+}
+
+// Deep nesting is refused before parsing: cheap, and it bounds the work
+
+// the parser and the value's destructor do.
+
+// The first tag of an Accept-Language header, if it looks like one.
+
+std::string RegionFromAcceptLanguage(std::string_view header) {
+  std::string_view tag = header.substr(0, header.find_first_of(",;"));
+  while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+  while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+  if (tag == "*" || !ValidRegion(tag)) return "";
+  return std::string(tag);
+}
+
+bool ValidConversationId(std::string_view id) {
+  return id.size() == 32 &&
+         std::all_of(id.begin(), id.end(), [](unsigned char c) {
+           return std::isdigit(c) || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::string BearerToken(std::string_view header) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size()) return "";
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) {
+      return "";
+    }
+  }
+  std::string token(header.substr(kScheme.size()));
+  while (!token.empty() && token.front() == ' ') token.erase(0, 1);
+  return token;
+}
+
+Status ParseCreateRequest(std::string_view body, CreateRequest* request) {
+  if (body.empty()) return Status::OK();
+  json object;
+  Status status = ParseObject(body, &object);
+  if (!status.ok()) return status;
+  std::optional<std::string> region;
+  status = ParseRegion(object, &region);
+  if (status.ok()) request->region = region.value_or("");
+  return status;
+}
+
+Status ParseMessageRequest(std::string_view body, MessageRequest* request) {
+  if (body.empty()) {
+    return Status::InvalidArgument(
+        "the body must be a JSON object with a \"text\" string");
+  }
+  json object;
+  Status status = ParseObject(body, &object);
+  if (!status.ok()) return status;
+  auto text = object.find("text");
+  if (text == object.end() || !text->is_string()) {
+    return Status::InvalidArgument("\"text\" must be a string");
+  }
+  status = ParseRegion(object, &request->region);
+  if (status.ok()) request->text = text->get<std::string>();
+  return status;
+}
+
+}  // namespace trustcoach::server

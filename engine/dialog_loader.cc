@@ -165,7 +165,8 @@ bool ReadJsonFile(const fs::path& path, const std::string& name, json* out,
   try {
     *out = json::parse(buffer.str());
     return true;
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for numbers past double ("1e999").
     errors->push_back(name + ": invalid JSON: " + e.what());
     return false;
   }

@@ -72,6 +72,12 @@ TEST_CASE("Broken dialog files are refused with file, pointer and problem",
        "flows/bad.json: /intents/0/start: unknown flow or node 'nowhere'"},
       {"engine.json", R"({"start":"welcome"})",
        "engine.json: /menu: required string is missing"},
+      // Found while writing fuzz/dialog_loader_fuzzer.cc: nlohmann throws
+      // out_of_range, not parse_error, for a number past double; it escaped
+      // the loader and aborted lint, startup and SIGHUP reloads.
+      {"flows/bad.json", R"({"intents":[],"x":1e999})",
+       "flows/bad.json: invalid JSON: [json.exception.out_of_range.406] "
+       "number overflow parsing '1e999'"},
   }));
   CAPTURE(file, contents);
   scratch.Write(file, contents);

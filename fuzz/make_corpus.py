@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets into fuzz/corpus/<target>/,
+from the shipped dialogs, the transcript tests and the test data. Each file
+is named by the SHA-1 of its content, as libFuzzer names its own.
+
+  fuzz/make_corpus.py          # rewrite every corpus from the sources
+
+Input formats are those the targets document: engine_turn takes a control
+byte then turns separated by newlines, dialog_loader a file-choice byte then
+the file, api_request a function byte then the body or path.
+"""
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(ROOT, "fuzz", "corpus")
+MAX_TEXTS = 120  # per data file: enough variety, a small repository
+
+# Inputs the data files do not have: encodings, control bytes, lengths.
+TRICKY = [
+    b"",
+    b" ",
+    b"\x00",
+    b"my husband cheated\x00 on me",
+    b"\xff\xfe\xfd invalid \xc3\x28 utf-8 \xe2\x82",
+    b"\xed\xa0\x80 surrogate \xf4\x90\x80\x80 past U+10FFFF",
+    b"\xc0\xaf overlong",
+    "Fiancé’s “lies” — I don’t trust him…".encode(),
+    "😢😢😢 he lied again 💔".encode(),
+    "ΑΒΓ Привет ЁЖ".encode(),
+    "\u200b\u200d\ufeff zero width".encode(),
+    b"a" * 2001,
+    "é".encode() * 1001,
+    b"u r 2 much, i cant", 
+    b"'sorry' ''' '",
+    b"i want to end it all",
+    b"help\n\nmenu\nback\nstop",
+]
+
+
+def write(target, data):
+    folder = os.path.join(CORPUS, target)
+    os.makedirs(folder, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()
+    with open(os.path.join(folder, name), "wb") as out:
+        out.write(data)
+
+
+def data_texts():
+    texts = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "data", "*.jsonl"))):
+        with open(path, encoding="utf-8") as lines:
+            rows = [json.loads(line) for line in lines if line.strip()]
+        step = max(1, len(rows) // MAX_TEXTS)
+        texts += [row["text"][:1500] for row in rows[::step] if row.get("text")]
+    return texts
+
+
+def transcripts():
+    """Each transcript test as its list of turns."""
+    conversations = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "transcripts", "**", "*.json"),
+                             recursive=True)):
+        with open(path, encoding="utf-8") as source:
+            doc = json.load(source)
+        for test in doc if isinstance(doc, list) else [doc]:
+            turns = [t.get("say", "") for t in test.get("turns", []) if isinstance(t, dict)]
+            if turns:
+                conversations.append(turns)
+    return conversations
+
+
+def dialog_files():
+    root = os.path.join(ROOT, "dialogs")
+    paths = glob.glob(os.path.join(root, "**", "*.json"), recursive=True)
+    return sorted(os.path.relpath(p, root) for p in paths), root
+
+
+def quick_replies():
+    replies = []
+    files, root = dialog_files()
+    for rel in files:
+        with open(os.path.join(root, rel), encoding="utf-8") as source:
+            doc = json.load(source)
+        for flow in doc.get("flows", []) if isinstance(doc, dict) else []:
+            nodes = flow.get("nodes", {})
+            for node in nodes.values() if isinstance(nodes, dict) else nodes:
+                replies += node.get("quick_replies", [])
+    return sorted(set(replies))
+
+
+def main():
+    shutil.rmtree(CORPUS, ignore_errors=True)
+    texts = [t.encode() for t in data_texts()]
+    replies = quick_replies()
+    conversations = transcripts()
+
+    for text in TRICKY + texts + [r.encode() for r in replies]:
+        write("normalize", text)
+
+    for i, turns in enumerate(conversations):
+        write("engine_turn", bytes([i % 256]) + "\n".join(turns).encode())
+    for i, text in enumerate(TRICKY + texts):
+        write("engine_turn", bytes([i % 256]) + text.replace(b"\n", b" "))
+    # Walks through the menus by their buttons, a few replies at a time.
+    for i in range(0, len(replies), 4):
+        write("engine_turn", bytes([i % 256]) + "\n".join(replies[i:i + 4]).encode())
+
+    # dialog_loader: the small test set it loads, each file at its own index;
+    # the shipped files at the index of the file they replace, shipped flows
+    # as an added flow file.
+    test_root = os.path.join(ROOT, "tests", "engine", "testdata", "dialogs")
+    test_files = sorted(os.path.relpath(p, test_root) for p in
+                        glob.glob(os.path.join(test_root, "**", "*.json"), recursive=True))
+    added = len(test_files)
+    for i, rel in enumerate(test_files):
+        with open(os.path.join(test_root, rel), "rb") as source:
+            write("dialog_loader", bytes([i]) + source.read())
+    files, root = dialog_files()
+    for rel in files:
+        index = test_files.index(rel) if rel in test_files else added
+        with open(os.path.join(root, rel), "rb") as source:
+            write("dialog_loader", bytes([index]) + source.read())
+    files = test_files
+    small_flow = {"intents": [{"id": "zz", "patterns": ["^zz$"], "start": "zz"}],
+                  "flows": [{"id": "zz", "start": "a",
+                             "nodes": {"a": {"say": ["{name}"], "next": "b"},
+                                       "b": {"say": "end", "on": {"zz": "@return"}}}}]}
+    write("dialog_loader", bytes([len(files)]) + json.dumps(small_flow).encode())
+    write("dialog_loader", bytes([len(files)]) + b'{"intents": [{"id": "x", "patterns": ["(", "\\\\"]}]}')
+
+    bodies = [json.dumps({"text": t.decode("utf-8", "replace")}).encode() for t in TRICKY[:10]]
+    bodies += [
+        b'{"text": "hello", "region": "en-GB"}',
+        b'{"text": "hello", "region": null, "extra": [1, {"a": 2}]}',
+        b'{"text": 5}', b'{"text": "x", "region": 7}', b'{"text": "x", "region": "../.."}',
+        b'[]', b'"text"', b'{"text": "\\u0000\\ud800"}', b'{"text": "a"', b'{',
+        b'[' * 40 + b']' * 40, b'{"a":' * 40 + b'1' + b'}' * 40, b'{"text": 1e999}',
+        b'{"text": "x", "text": "y"}', b'\xef\xbb\xbf{"text": "bom"}',
+    ]
+    for body in bodies:
+        write("api_request", b"\x00" + body)
+        write("api_request", b"\x01" + body)
+    write("api_request", b"\x01")
+    for path in ["/v1/conversations", "/v1/conversations/0123456789abcdef0123456789abcdef",
+                 "/v1/conversations/x/messages", "/v1/conversations//messages",
+                 "/healthz", "/readyz", "/metrics", "/v1/openapi.json", "/v1/", "/v1",
+                 "/../../etc/passwd", "/%2e%2e%2fetc/passwd", "/index.html", ""]:
+        write("api_request", b"\x02" + path.encode())
+    for value in ["application/json", "Application/JSON; charset=utf-8", "text/plain", "",
+                  "16384", "16385", "0", "99999999999999999999", "-1", "1e3", "en-GB,en;q=0.9",
+                  "*", "de", "x" * 40, "Bearer abc_DEF-123", "bearer   tok", "Basic Zm9v",
+                  "Bearer ", "Bearer"]:
+        write("api_request", b"\x03" + value.encode())
+    for value in ["0123456789abcdef0123456789abcdef", "0123456789ABCDEF0123456789ABCDEF",
+                  "0123456789abcdef0123456789abcde", "", "../../etc/passwd"]:
+        write("api_request", b"\x04" + value.encode())
+
+    for target in sorted(os.listdir(CORPUS)):
+        print(target, len(os.listdir(os.path.join(CORPUS, target))), "seeds")
+
+
+if __name__ == "__main__":
+    main()

@@ -313,7 +313,11 @@ bool Api::Admit(const Request& request, Response& response) {
     }
   }
   int64_t retry_after = 0;
-  if (!client_limiter_->Allow(request.remote_addr, &retry_after)) {
+  if (!client_limiter_->Allow(
+          ClientAddress(request.remote_addr,
+                        request.get_header_value("X-Forwarded-For"),
+                        options_.trusted_proxies),
+          &retry_after)) {
     metrics_.RecordRateLimited("client");
     SendProblem(response, 429, "too many requests from this address");
     response.set_header("Retry-After", std::to_string(retry_after));
@@ -360,13 +364,16 @@ void Api::OnLog(const Request& request, const Response& response) {
   metrics_.RecordRequest(route, request.method, response.status, seconds);
   if (access_log_ == nullptr) return;
   // The route template, not the path: no ids and no query in the log.
-  access_log_->Write({{"remote", request.remote_addr},
-                      {"method", request.method},
-                      {"route", route},
-                      {"status", response.status},
-                      {"ms", std::round(seconds * 1e5) / 100},
-                      {"bytes_in", request.body.size()},
-                      {"bytes_out", response.body.size()}});
+  access_log_->Write(
+      {{"remote", ClientAddress(request.remote_addr,
+                                request.get_header_value("X-Forwarded-For"),
+                                options_.trusted_proxies)},
+       {"method", request.method},
+       {"route", route},
+       {"status", response.status},
+       {"ms", std::round(seconds * 1e5) / 100},
+       {"bytes_in", request.body.size()},
+       {"bytes_out", response.body.size()}});
 }
 
 bool Api::Authorize(const Request& request, Response& response,

@@ -47,6 +47,10 @@ struct ServerOptions {
   std::vector<std::string> api_keys;
   // Origins allowed to call the API from a browser ("*" allows any).
   std::vector<std::string> allowed_origins;
+  // Addresses of reverse proxies (nginx) whose X-Forwarded-For is believed:
+  // behind one, the client address for rate limits and the access log is
+  // the last X-Forwarded-For entry that is not itself a trusted proxy.
+  std::vector<std::string> trusted_proxies;
 
   // Token buckets: requests per second and burst, per client address on
   // /v1/conversations*, and per conversation on its messages. 0 disables.

@@ -152,4 +152,32 @@ Status ParseMessageRequest(std::string_view body, MessageRequest* request) {
   return status;
 }
 
+std::string ClientAddress(std::string_view remote_addr,
+                          std::string_view forwarded_for,
+                          const std::vector<std::string>& trusted_proxies) {
+  auto trusted = [&](std::string_view address) {
+    return std::find(trusted_proxies.begin(), trusted_proxies.end(), address) !=
+           trusted_proxies.end();
+  };
+  std::string_view client = remote_addr;
+  while (trusted(client) && !forwarded_for.empty()) {
+    const size_t comma = forwarded_for.rfind(',');
+    std::string_view entry = comma == std::string_view::npos
+                                 ? forwarded_for
+                                 : forwarded_for.substr(comma + 1);
+    forwarded_for =
+        forwarded_for.substr(0, comma == std::string_view::npos ? 0 : comma);
+    while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+    while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+    const bool address =
+        !entry.empty() && entry.size() <= 45 &&
+        std::all_of(entry.begin(), entry.end(), [](unsigned char c) {
+          return std::isxdigit(c) || c == '.' || c == ':';
+        });
+    if (!address) break;
+    client = entry;
+  }
+  return std::string(client);
+}
+
 }  // namespace trustcoach::server

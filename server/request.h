@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -47,5 +48,12 @@ bool ValidConversationId(std::string_view id);
 // The token of an `Authorization: Bearer <token>` header value (the scheme
 // is case-insensitive), or "" for anything else.
 std::string BearerToken(std::string_view header);
+
+// The client's address: `remote_addr`, unless that is one of
+// `trusted_proxies`; then the last X-Forwarded-For entry that is not a
+// trusted proxy (entries that are not IP addresses end the search).
+std::string ClientAddress(std::string_view remote_addr,
+                          std::string_view forwarded_for,
+                          const std::vector<std::string>& trusted_proxies);
 
 }  // namespace trustcoach::server

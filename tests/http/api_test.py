@@ -416,6 +416,27 @@ class ConfigurationTest(HttpTestCase):
         self.assertIn('trustcoach_rate_limited_total{scope="client"}',
                       server.request("GET", "/metrics")[2].decode())
 
+    def test_behind_a_trusted_proxy_the_forwarded_address_is_limited(self):
+        server = self.serve("--store", "memory", "--client-rate", "0.1", "--client-burst", "1",
+                            "--trusted-proxy", "127.0.0.1")
+        def create(forwarded):
+            return server.request("POST", "/v1/conversations", {},
+                                  {"X-Forwarded-For": forwarded})[0]
+        self.assertEqual(create("198.51.100.1"), 201)
+        self.assertEqual(create("198.51.100.2"), 201)
+        self.assertEqual(create("6.6.6.6, 198.51.100.1"), 429)
+        server.stop()
+        remotes = [json.loads(line)["remote"] for line in open(server.stdout_path)
+                   if line.startswith("{")]
+        self.assertEqual(remotes[:2], ["198.51.100.1", "198.51.100.2"])
+
+    def test_forwarded_for_is_ignored_without_a_trusted_proxy(self):
+        server = self.serve("--store", "memory", "--client-rate", "0.1", "--client-burst", "1")
+        self.assertEqual(server.request("POST", "/v1/conversations", {},
+                                        {"X-Forwarded-For": "198.51.100.1"})[0], 201)
+        self.assertEqual(server.request("POST", "/v1/conversations", {},
+                                        {"X-Forwarded-For": "198.51.100.2"})[0], 429)
+
     def test_access_log_is_json_without_text_or_ids(self):
         server = self.serve(*OPEN, "--store", "memory")
         created = server.create()

@@ -1,6 +1,7 @@
 #include "server/request.h"
 
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -60,6 +61,23 @@ TEST_CASE("Headers are read strictly", "[server][request]") {
   CHECK(ValidConversationId(std::string(32, 'a')));
   CHECK_FALSE(ValidConversationId(std::string(32, 'A')));
   CHECK_FALSE(ValidConversationId(std::string(31, 'a')));
+}
+
+TEST_CASE("X-Forwarded-For counts only behind a trusted proxy",
+          "[server][request]") {
+  const std::vector<std::string> proxies = {"10.0.0.2", "10.0.0.3"};
+  auto [remote, forwarded, client] =
+      GENERATE(table<std::string, std::string, std::string>({
+          {"203.0.113.9", "198.51.100.1", "203.0.113.9"},
+          {"10.0.0.2", "198.51.100.1", "198.51.100.1"},
+          {"10.0.0.2", "6.6.6.6, 198.51.100.1", "198.51.100.1"},
+          {"10.0.0.2", "198.51.100.1, 10.0.0.3", "198.51.100.1"},
+          {"10.0.0.2", "", "10.0.0.2"},
+          {"10.0.0.2", "not an address", "10.0.0.2"},
+          {"10.0.0.2", "2001:db8::1", "2001:db8::1"},
+      }));
+  CAPTURE(remote, forwarded);
+  CHECK(ClientAddress(remote, forwarded, proxies) == client);
 }
 
 }  // namespace

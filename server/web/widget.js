@@ -329,6 +329,7 @@ footer button:hover{color:var(--_fg)}
         this.lastTop = top;
         if (this.pinned) this.newer.hidden = true;
       }, { passive: true });
+      this.disclosure = h('p', { class: 'disclosure', text: T.disclosure });
       this.helpbar = h('div', { class: 'helpbar', hidden: true });
       this.newer = h('button', { class: 'newer', type: 'button', hidden: true, text: T.newer, onclick: () => this.scrollEnd(true) });
       this.typing = h('div', { class: 'typing', role: 'status', hidden: true },
@@ -364,7 +365,7 @@ footer button:hover{color:var(--_fg)}
         hidden: c.launcher,
       },
       header,
-      this.disclosure = h('p', { class: 'disclosure', text: T.disclosure }),
+      this.disclosure,
       this.helpbar,
       h('div', { class: 'body' }, this.scroller, this.newer),
       this.typing, this.alert, form, footer);

@@ -156,10 +156,12 @@ TEST_CASE("At most 2% of non-crisis messages raise the crisis answer",
   const Screen screen = LoadScreen();
   std::map<std::string, Tally> by_source;
   Tally all;
+  int check_ins = 0;  // gentle questions, not the crisis answer
   for (const Message& message : LoadMessages()) {
     if (message.crisis) continue;
     const SafetyVerdict verdict = screen.Check(message.text);
     const bool raised = verdict.level == SafetyLevel::kCrisis;
+    check_ins += verdict.level == SafetyLevel::kCheckIn;
     Tally& source = by_source[message.source];
     ++source.total, ++all.total;
     source.hits += raised, all.hits += raised;
@@ -181,7 +183,8 @@ TEST_CASE("At most 2% of non-crisis messages raise the crisis answer",
     std::cout << "; " << source << " " << tally.hits << "/" << tally.total;
   }
   std::cout << "; counselchat by its tags alone " << tagged.hits << "/"
-            << tagged.total << " = " << Percent(tagged.Rate()) << "\n";
+            << tagged.total << " = " << Percent(tagged.Rate()) << "; check-ins "
+            << check_ins << "/" << all.total << "\n";
   CHECK(all.Rate() <= kMaxFalseCrisisRate);
   CHECK(by_source["cases"].hits == 0);
   CHECK(all.total > 500);

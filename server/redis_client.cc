@@ -106,7 +106,8 @@ Status ParseQuery(std::string_view query, RedisOptions* options) {
 }
 
 timeval ToTimeval(int millis) {
-  return timeval{.tv_sec = millis / 1000, .tv_usec = (millis % 1000) * 1000};
+  return timeval{.tv_sec = millis / 1000,
+                 .tv_usec = static_cast<suseconds_t>(millis % 1000) * 1000};
 }
 
 void Convert(const redisReply& from, RedisReply* to) {

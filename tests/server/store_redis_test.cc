@@ -26,7 +26,7 @@ namespace {
 constexpr int64_t kIdleMillis = 60'000;
 
 RedisOptions Options(const testing::RedisServer& server,
-                     std::string query = "") {
+                     const std::string& query = "") {
   RedisOptions options;
   Status status = ParseRedisUrl(server.url() + query, &options);
   REQUIRE(status.ok());

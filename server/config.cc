@@ -288,10 +288,10 @@ std::string ServerUsage() {
       "Flags win over the environment, which wins over the file.\n\n";
   for (const Key& key : Keys()) {
     std::string flag = "  --" + std::string(key.name);
-    flag.resize(std::max<size_t>(flag.size() + 1, 28), ' ');
+    flag.resize(std::max<size_t>(flag.size() + 2, 32), ' ');
     usage += flag + key.help + "\n";
   }
-  usage += "  --config FILE               read keys from FILE\n";
+  usage += "  --config FILE                 read keys from FILE\n";
   return usage;
 }
 

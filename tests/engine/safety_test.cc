@@ -213,6 +213,38 @@ TEST_CASE("A minor is noticed, and abuse of a minor is child safety",
   }
 }
 
+TEST_CASE("Some rules count only when the person says they are a minor",
+          "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  const SafetyVerdict minor =
+      shipped.Check("I'm 14 and he keeps asking me for nudes");
+  CHECK(minor.level == SafetyLevel::kCrisis);
+  CHECK(minor.kind == SafetyKind::kChildSafety);
+  CHECK(shipped.Check("he keeps asking me for nudes").level ==
+        SafetyLevel::kNone);
+  CHECK(shipped.Check("I'm 15 and my boyfriend is 23").kind ==
+        SafetyKind::kChildSafety);
+  CHECK(shipped.Check("I'm 24 and my boyfriend is 23").level ==
+        SafetyLevel::kNone);
+}
+
+TEST_CASE(
+    "Words of harm near the person get a check-in when no rule explains "
+    "them",
+    "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  auto [text, kind] = GENERATE(table<std::string, SafetyKind>({
+      {"sometimes I think about death a lot", SafetyKind::kSuicide},
+      {"I have dark thoughts at night", SafetyKind::kSuicide},
+      {"sex with him makes me scared", SafetyKind::kSexualViolence},
+      {"my boyfriend scares me when he drinks", SafetyKind::kAbuse},
+  }));
+  CAPTURE(text);
+  const SafetyVerdict verdict = shipped.Check(text);
+  CHECK(verdict.level == SafetyLevel::kCheckIn);
+  CHECK(verdict.kind == kind);
+}
+
 TEST_CASE("Abuse is flagged even when a more urgent kind decides",
           "[engine][safety]") {
   const Shipped& shipped = LoadShipped();

@@ -7,6 +7,10 @@ labelled ones.
     python3 tools/eval_topics.py [--binary build/bin/trustcoach]
         [--data tests/data/counselchat_dev.jsonl] [--dialogs DIR]
         [--min-meaningful 90] [--min-fit 0] [--show-misses] [--show-misfits]
+        [--cases tests/data/topic_cases.jsonl --min-cases 90]
+
+--cases also checks short chat messages written for this project, each with the
+topics that would be a right answer: the topic of the reply must be one of them.
 
 Exits 1 when a --min-* threshold is not met. Standard library only.
 """
@@ -91,6 +95,33 @@ def line_of(row):
     return " ".join(text.split())  # newlines and runs of spaces -> one space
 
 
+def check_cases(args, command):
+    """Short messages with the topics a right reply may have."""
+    with open(args.cases, encoding="utf-8") as f:
+        cases = [json.loads(line) for line in f if line.strip()]
+    done = subprocess.run(command, input="".join(c["text"] + "\n" for c in cases),
+                          capture_output=True, text=True)
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    right = 0
+    wrong = []
+    for case, out in zip(cases, results):
+        topics = [t for t in out["topics"] if t]
+        got = topics[0] if topics and not out.get("fallback") else "(fallback)"
+        if got in case["topics"]:
+            right += 1
+        else:
+            wrong.append((case, got))
+    share = 100.0 * right / len(cases) if cases else 0.0
+    print("\nOwn chat cases: %d of %d get a right topic (%.1f%%) (%s)" % (
+        right, len(cases), share, os.path.relpath(args.cases, ROOT)))
+    for case, got in wrong:
+        print("  got %-16s want %-30s %s" % (got, "/".join(case["topics"]), case["text"]))
+    if share < args.min_cases:
+        print("\nFAIL: own cases %.1f%% < %.1f%%" % (share, args.min_cases))
+        return False
+    return True
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--binary", default=default_binary())
@@ -100,6 +131,8 @@ def main():
     parser.add_argument("--min-fit", type=float, default=0.0)
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--show-misfits", action="store_true")
+    parser.add_argument("--cases", help="JSON lines {text, topics}: expected topics")
+    parser.add_argument("--min-cases", type=float, default=0.0)
     args = parser.parse_args()
 
     with open(args.data, encoding="utf-8") as f:
@@ -169,6 +202,8 @@ def main():
             print("  %s vs %s: %s" % (topics, row["topics"], line_of(row)[:120]))
 
     ok = True
+    if args.cases:
+        ok = check_cases(args, command) and ok
     if pct(meaningful, n) < args.min_meaningful:
         print("\nFAIL: meaningful %.1f%% < %.1f%%" % (pct(meaningful, n), args.min_meaningful))
         ok = False

@@ -8,5 +8,6 @@ if(Python3_Interpreter_FOUND)
             --binary $<TARGET_FILE:trustcoach>
             --dialogs ${TRUSTCOACH_DIALOGS_DIR}
             --data ${CMAKE_CURRENT_SOURCE_DIR}/data/counselchat_dev.jsonl
-            --min-meaningful 95 --min-fit 90)
+            --min-meaningful 95 --min-fit 90
+            --cases ${CMAKE_CURRENT_SOURCE_DIR}/data/topic_cases.jsonl --min-cases 95)
 endif()

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <utility>
@@ -11,6 +12,14 @@
 
 namespace trustcoach::server {
 namespace {
+
+constexpr int64_t kFailFastMillis = 1000;
+
+int64_t SteadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 template <typename Int>
 bool ParseNumber(std::string_view text, Int min, Int max, Int* out) {
@@ -349,11 +358,23 @@ void RedisClient::DropIdle() {
 
 Status RedisClient::Command(const std::vector<std::string>& args,
                             RedisReply* reply) {
+  const int64_t start = SteadyMillis();
+  if (start < fail_fast_until_millis_.load()) {
+    return Status::Unavailable("redis " + DescribeRedis(options_) +
+                               ": not answering (timed out just now)");
+  }
   redisContext* context = nullptr;
   Status status = Acquire(&context);
-  if (!status.ok()) return status;
-  status = RunCommand(context, options_, args, reply);
-  Release(context);
+  if (status.ok()) {
+    status = RunCommand(context, options_, args, reply);
+    Release(context);
+  }
+  // A failure that took about as long as a timeout was one.
+  const int64_t timeout = std::min(options_.connect_timeout_millis,
+                                   options_.command_timeout_millis);
+  if (status.IsUnavailable() && SteadyMillis() - start >= timeout * 9 / 10) {
+    fail_fast_until_millis_.store(SteadyMillis() + kFailFastMillis);
+  }
   return status;
 }
 

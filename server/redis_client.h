@@ -1,7 +1,9 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,7 +57,10 @@ struct RedisReply {
 // A pool of blocking connections to one Redis server. Connections open when
 // needed, up to `pool_size`; a connection that failed or that the server
 // closed (a Redis restart) is dropped and replaced by a new one on the next
-// call, so the client recovers by itself once Redis is back.
+// call, so the client recovers by itself once Redis is back. After a
+// connect or a command timed out, calls fail at once for a second
+// (kFailFastMillis) instead of each waiting out the timeout again: a hung
+// Redis then costs request threads one timeout, not one each.
 //
 // Thread safety: every method may be called from any thread; a connection
 // serves one call at a time.
@@ -95,6 +100,8 @@ class RedisClient {
   std::condition_variable released_;
   std::vector<redisContext*> idle_;
   size_t open_ = 0;  // idle plus in use
+  // steady_clock milliseconds until which calls fail at once.
+  std::atomic<int64_t> fail_fast_until_millis_{0};
 };
 
 }  // namespace trustcoach::server

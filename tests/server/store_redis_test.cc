@@ -224,15 +224,29 @@ TEST_CASE("The Redis store is Unavailable while Redis is down, then recovers",
     CHECK(store->Create(&other, {}).ok());
   }
 
-  SECTION("while it does not answer") {
+  SECTION("while it does not answer, failing fast after one timeout") {
+    using std::chrono::steady_clock;
     server.Pause();
-    const auto start = std::chrono::steady_clock::now();
+    auto start = steady_clock::now();
     Status status = store->Load(conversation.id, &loaded);
-    const auto waited = std::chrono::steady_clock::now() - start;
+    const auto first = steady_clock::now() - start;
+    start = steady_clock::now();
+    Status again = store->Check();
+    const auto second = steady_clock::now() - start;
     server.Resume();
     CHECK(status.IsUnavailable());
-    CHECK(waited < std::chrono::seconds(2));
-    CHECK(store->Load(conversation.id, &loaded).ok());
+    CHECK(first >= std::chrono::milliseconds(250));
+    CHECK(first < std::chrono::seconds(2));
+    CHECK(again.IsUnavailable());
+    CHECK(second < std::chrono::milliseconds(100));
+    // Back within the fail-fast second.
+    Status recovered;
+    for (int attempt = 0; attempt < 40; ++attempt) {
+      recovered = store->Load(conversation.id, &loaded);
+      if (recovered.ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    CHECK(recovered.ok());
   }
 }
 

@@ -418,6 +418,24 @@ class DirectTest(ScaleOutScenarios, unittest.TestCase):
                          r"trustcoach serve: redis redis://127\.0\.0\.1:\d+/0: cannot connect: "
                          r"Connection refused")
 
+    def test_zy_hung_redis_gives_503_then_recovers(self):
+        conversation = self.converse(1)
+        self.cluster.redis.process.send_signal(signal.SIGSTOP)
+        try:
+            start = time.time()
+            self.assertProblem(request(self.port_for(0), "GET", "/readyz"), 503)
+            self.assertProblem(say(self.port_for(0), conversation, "hello?"), 503)
+            # One command timeout (2 s), then failing fast.
+            self.assertLess(time.time() - start, 5)
+        finally:
+            self.cluster.redis.process.send_signal(signal.SIGCONT)
+        for i in range(len(self.cluster.instances)):
+            wait_until(lambda: request(self.port_for(i), "GET", "/readyz")[0] == 200, 10,
+                       "instance %d to be ready again" % i)
+        status, _, reply = say(self.port_for(1), conversation, "still here?")
+        self.assertEqual(status, 200, reply)
+        self.assertEqual(reply["turn"], 2)
+
     def test_zz_redis_restart_gives_503_then_recovers(self):
         # Without persistence (as in this cluster) Redis forgets every
         # conversation: the old one is 404 afterwards.

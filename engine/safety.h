@@ -51,15 +51,18 @@ struct SafetyVerdict {
 // dialogs/safety.json (format in docs/safety.md); Check() is const and safe
 // from any thread.
 //
-// A check runs four RE2::Sets: idioms ("this week is killing me") and
-// check-in patterns (negations such as "i would never hurt myself") are
-// blanked out of the text, then the crisis patterns run on what is left.
-// A crisis match gives kCrisis, the most urgent kind winning (danger_now,
-// child_safety, suicide, sexual_violence, abuse, self_harm, violence); else a
-// check-in match gives kCheckIn; else kNone. A minor together with a kind
-// listed in "minor_upgrades" becomes child_safety. If RE2 cannot finish (out
-// of memory), the verdict is kCheckIn with rule "screen.incomplete", never a
-// silent kNone.
+// A check runs five RE2::Sets, one match each. Idioms ("this week is
+// killing me") and negations ("i would never hurt myself", "history of
+// abuse") are blanked out of the text; the crisis and check-in patterns run
+// on what is left, the minor patterns on the whole text. A crisis match gives
+// kCrisis, the most urgent kind winning (danger_now, child_safety, suicide,
+// sexual_violence, abuse, self_harm, violence), except that a negation
+// softens its kind's "negatable" rules to kCheckIn and "minor_only" rules
+// count only when the message says the person is under 18. Otherwise a
+// negation or a check-in match gives kCheckIn, else kNone. A minor with a
+// kind listed in "minor_upgrades" becomes child_safety. If RE2 cannot finish
+// (out of memory), the verdict is kCheckIn with rule "screen.incomplete",
+// never a silent kNone.
 class SafetyScreen {
  public:
   // `file` names the source in error messages. Fails with InvalidArgument
@@ -76,8 +79,8 @@ class SafetyScreen {
 
 // One helpline or service. Empty fields are absent.
 struct Resource {
-  std::string
-      kind;  // "emergency", "crisis", "abuse", "youth", "sexual_violence"
+  // "emergency", "crisis", "abuse", "youth", "sexual_violence".
+  std::string kind;
   std::string name;
   std::string phone;  // as dialled, e.g. "988"
   std::string sms;    // number or "text HOME to 741741"

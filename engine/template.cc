@@ -1,5 +1,7 @@
 #include "engine/template.h"
 
+#include <algorithm>
+
 namespace trustcoach {
 namespace {
 
@@ -72,8 +74,16 @@ std::string RenderTemplate(std::string_view tmpl,
   out.reserve(tmpl.size() + 32);
   size_t i = 0;
   while (i < tmpl.size()) {
+    // Plain text up to the next '{' in one append, not byte by byte: this
+    // loop is a tenth of a turn's time otherwise.
+    if (tmpl[i] != '{') {
+      const size_t next = std::min(tmpl.find('{', i), tmpl.size());
+      out.append(tmpl.substr(i, next - i));
+      i = next;
+      continue;
+    }
     Placeholder p;
-    if (tmpl[i] != '{' || !ParsePlaceholder(tmpl.substr(i), &p)) {
+    if (!ParsePlaceholder(tmpl.substr(i), &p)) {
       out.push_back(tmpl[i++]);
       continue;
     }

@@ -26,17 +26,19 @@ import unittest
 BINARY = None
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NGINX_SAMPLE = os.path.join(SOURCE_DIR, "docs", "nginx.conf.sample")
-# Per-conversation limits low enough to meet in a test, shared through Redis;
-# the per-address limit is off because every request comes from 127.0.0.1.
+# Per-conversation limits low enough to meet in a test; the per-address
+# limit keeps its defaults (10/s, burst 40). Both are shared through Redis.
+# nginx connects from 127.0.0.1, the tests from other 127.0.0.0/8 addresses.
 CONVERSATION_BURST = 12
-INSTANCE_ARGS = ["--client-rate", "0", "--conversation-rate", "0.01",
+CLIENT_BURST, CLIENT_RATE = 40, 10
+INSTANCE_ARGS = ["--trusted-proxy", "127.0.0.1", "--conversation-rate", "0.01",
                  "--conversation-burst", str(CONVERSATION_BURST), "--threads", "4",
                  "--access-log", "off"]
 
 
 # The address requests come from: each test uses one of its own in
-# 127.0.0.0/8, so that nginx's per-address limit (limit_req) counts each
-# test apart, as it would count different people.
+# 127.0.0.0/8, so that the per-address limit counts each test apart, as it
+# would count different people (behind nginx too, through X-Forwarded-For).
 SOURCE = {"address": "127.0.0.1"}
 NEXT_SOURCE = iter(range(2, 250))
 
@@ -368,6 +370,20 @@ class ScaleOutScenarios:
             response = say(self.port_for(i), conversation, "once more")
             self.assertProblem(response, 429)
             self.assertGreaterEqual(int(response[1]["retry-after"]), 1)
+
+    def test_client_rate_limit_holds_across_instances(self):
+        start = time.time()
+        responses = [request(self.port_for(i), "POST", "/v1/conversations", {})
+                     for i in range(CLIENT_BURST + 20)]
+        elapsed = time.time() - start
+        statuses = [response[0] for response in responses]
+        allowed = statuses.count(201)
+        # Separate buckets per instance would have allowed all of them.
+        self.assertGreaterEqual(allowed, CLIENT_BURST)
+        self.assertLessEqual(allowed, CLIENT_BURST + int(CLIENT_RATE * elapsed) + 1)
+        self.assertEqual(set(statuses), {201, 429})
+        refused = self.assertProblem(responses[statuses.index(429)], 429)
+        self.assertEqual(refused["detail"], "too many requests from this address")
 
     def restart_redis(self, conversation):
         """Kills Redis: 503s everywhere; starts it again: ready by itself."""

@@ -1,7 +1,7 @@
 // trustcoach serve: the HTTP API, the demo page and the widget.
-#include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -19,13 +19,15 @@ namespace {
 
 using server::Server;
 
-// Waits for SIGHUP (reload dialogs), SIGINT and SIGTERM (drain and stop).
-// The signals are blocked in every thread, so only sigwait() sees them.
+// Waits for SIGHUP (reload dialogs), SIGINT and SIGTERM (drain and stop)
+// until `done`. The signals are blocked in every thread, so only this wait
+// sees them.
 void HandleSignals(const sigset_t* signals, Server* server,
-                   server::JsonLog* events) {
-  for (;;) {
-    int signal = 0;
-    if (sigwait(signals, &signal) != 0) continue;
+                   server::JsonLog* events, const std::atomic<bool>* done) {
+  const timespec tick = {.tv_sec = 0, .tv_nsec = 200'000'000};
+  while (!done->load()) {
+    const int signal = sigtimedwait(signals, nullptr, &tick);
+    if (signal < 0) continue;  // the tick passed, or EINTR
     if (signal == SIGHUP) {
       (void)server->ReloadDialogs();  // errors are logged by the server
       continue;
@@ -97,11 +99,12 @@ int RunServe(int argc, char** argv) {
   }
   std::fflush(stdout);
 
-  std::thread signal_thread(HandleSignals, &signals, server.get(),
-                            events.get());
+  std::atomic<bool> done = false;
+  std::thread signal_thread(HandleSignals, &signals, server.get(), events.get(),
+                            &done);
   server->Run();
-  // Run() also returns if listening failed; wake the signal thread then.
-  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  // Run() also returns if listening failed: the signal thread stops too.
+  done = true;
   signal_thread.join();
   server.reset();  // joins the sweeper and closes the store
   events->Write({{"event", "stopped"}});

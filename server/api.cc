@@ -201,9 +201,8 @@ bool Api::Install(httplib::Server* http) {
         return OnError(request, response);
       }));
   http->set_exception_handler(
-      [this](const Request& request, Response& response, std::exception_ptr) {
-        OnException(request, response);
-      });
+      [this](const Request& request, Response& response,
+             const std::exception_ptr&) { OnException(request, response); });
   http->set_logger([this](const Request& request, const Response& response) {
     OnLog(request, response);
   });

@@ -212,7 +212,9 @@ Status ParseFile(const std::string& path, Values* file) {
   std::ifstream in(path);
   if (!in) return Status::InvalidArgument(path + ": cannot read config file");
   std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
     const std::string text = Trim(line.substr(0, line.find('#')));
     if (text.empty()) continue;
     const auto eq = text.find('=');

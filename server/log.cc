@@ -28,7 +28,7 @@ JsonLog::~JsonLog() {
   if (owned_) std::fclose(file_);
 }
 
-void JsonLog::Write(nlohmann::json fields) {
+void JsonLog::Write(const nlohmann::json& fields) {
   if (file_ == nullptr) return;
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch());

@@ -24,7 +24,7 @@ class JsonLog {
   JsonLog& operator=(const JsonLog&) = delete;
 
   // Adds "time" (UTC, RFC 3339 with milliseconds) and writes `fields`.
-  void Write(nlohmann::json fields);
+  void Write(const nlohmann::json& fields);
 
  private:
   JsonLog(std::FILE* file, bool owned) : file_(file), owned_(owned) {}

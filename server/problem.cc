@@ -80,7 +80,6 @@ int HttpStatusFor(const Status& status) {
     case Status::Code::kOk:
       return 200;
     case Status::Code::kInvalidArgument:
-      return 400;
     case Status::Code::kFailedPrecondition:
       return 400;
     case Status::Code::kPermissionDenied:
@@ -88,7 +87,6 @@ int HttpStatusFor(const Status& status) {
     case Status::Code::kNotFound:
       return 404;
     case Status::Code::kAlreadyExists:
-      return 409;
     case Status::Code::kAborted:
       return 409;
     case Status::Code::kResourceExhausted:

@@ -43,6 +43,12 @@ Status IntentMatcher::Create(const std::vector<IntentSpec>& intents,
         return Status::InvalidArgument(where + error);
       }
       matcher->patterns_.push_back({static_cast<int>(i), static_cast<int>(p)});
+      // Add() has parsed the pattern; compiling it a second time on its own
+      // is only needed for named groups (RE2 spells them "(?P<").
+      if (spec.patterns[p].find("(?P<") == std::string::npos) {
+        entry.captures.push_back(nullptr);
+        continue;
+      }
       auto re = std::make_unique<RE2>(spec.patterns[p], PatternOptions());
       if (!re->ok()) return Status::InvalidArgument(where + re->error());
       entry.captures.push_back(

@@ -24,6 +24,8 @@ import unittest
 BINARY = None
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SECRET = "my-distinctive-secret-words-4417"
+# Sanitizer builds run slower: .ci/run sets this for ThreadSanitizer.
+TIME_SCALE = float(os.environ.get("TRUSTCOACH_TEST_TIME_SCALE", "1"))
 
 
 class Server:
@@ -48,7 +50,7 @@ class Server:
         offset = self.stdout.tell()
         self.process = subprocess.Popen(args, stdout=self.stdout, stderr=self.stderr,
                                         stdin=subprocess.DEVNULL, env=env)
-        deadline = time.time() + 20
+        deadline = time.time() + 20 * TIME_SCALE
         while time.time() < deadline:
             with open(self.stdout_path, encoding="utf-8", errors="replace") as out:
                 out.seek(offset)
@@ -486,7 +488,7 @@ class ConfigurationTest(HttpTestCase):
                       server.request("GET", "/metrics")[2].decode())
 
     def wait_for(self, server, text):
-        deadline = time.time() + 10
+        deadline = time.time() + 10 * TIME_SCALE
         while text not in server.logs():
             self.assertLess(time.time(), deadline, "no %s in %s" % (text, server.logs()))
             time.sleep(0.05)

@@ -16,23 +16,22 @@ set datafile separator "\t"'
 if [ -f "$results/http-summary.tsv" ]; then
   gnuplot <<EOF
 $common
+# The rows of one server, so that its points are joined by a line.
+rows(s) = sprintf("< awk -F'\t' '\$2 == \"%s\"' '%s'", s, "$results/http-summary.tsv")
 set output "$out/http-throughput.svg"
 set title "Turns per second vs keep-alive connections (loopback, wrk)"
 set xlabel "connections"
 set ylabel "turns/s (median)"
 set logscale x 2
 set yrange [0:*]
-plot for [s in "minimal memory sqlite"] "$results/http-summary.tsv" \
-  using (strcol(2) eq s ? \$1 : 1/0):3 skip 1 with linespoints lw 2 title s
+plot for [s in "minimal memory sqlite"] rows(s) using 1:3 with linespoints lw 2 title s
 set output "$out/http-latency.svg"
 set title "Latency vs keep-alive connections (median of runs)"
 set ylabel "ms"
 set logscale y
 set yrange [*:*]
-plot for [s in "minimal memory sqlite"] "$results/http-summary.tsv" \
-  using (strcol(2) eq s ? \$1 : 1/0):4 skip 1 with linespoints lw 2 title s." p50", \
-  for [s in "minimal memory sqlite"] "$results/http-summary.tsv" \
-  using (strcol(2) eq s ? \$1 : 1/0):5 skip 1 with linespoints lw 2 dt 2 title s." p99"
+plot for [s in "minimal memory sqlite"] rows(s) using 1:4 with linespoints lw 2 title s." p50", \
+  for [s in "minimal memory sqlite"] rows(s) using 1:5 with linespoints lw 2 dt 2 title s." p99"
 EOF
 fi
 
@@ -42,6 +41,7 @@ $common
 set output "$out/growth.svg"
 set title "Turn time vs number of intents (one RE2::Set)"
 set xlabel "intents (shipped + generated)"
+set xrange [100:20000]
 set ylabel "CPU time per turn, us (median)"
 set logscale x 10
 set yrange [0:*]

@@ -39,6 +39,18 @@ TEST_CASE("Session serialisation is versioned and compact",
   CHECK(text.size() < 400);
 }
 
+TEST_CASE("SerializeSession writes what SessionToJson().dump() writes",
+          "[engine][session]") {
+  Session escapes = Sample();
+  escapes.slots = {{"quote", "say \"hi\" \\ back"},
+                   {"control", std::string("a\b\f\n\r\t\x01\x1f\x7f", 9)}};
+  escapes.abuse = false;
+  escapes.risk.clear();
+  for (const Session& session : {Sample(), Session{}, escapes}) {
+    CHECK(SerializeSession(session) == SessionToJson(session).dump());
+  }
+}
+
 TEST_CASE("Broken session JSON is refused and leaves the session alone",
           "[engine][session]") {
   const Session original = Sample();

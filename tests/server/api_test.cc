@@ -1,6 +1,7 @@
 #include "server/api.h"
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <set>
 #include <string>
@@ -93,7 +94,12 @@ class TestServer {
     REQUIRE(status.ok());
     REQUIRE(server_->Bind(&port_).ok());
     thread_ = std::thread([this] { server_->Run(); });
-    while (!server_->running()) std::this_thread::yield();
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!server_->running()) {
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::yield();
+    }
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
   }
   ~TestServer() {

@@ -51,6 +51,24 @@ TEST_CASE("SerializeSession writes what SessionToJson().dump() writes",
   }
 }
 
+TEST_CASE("ParseSession reads canonical and other JSON alike",
+          "[engine][session]") {
+  Session ascii = Sample();
+  ascii.slots = {{"quote", "say \"hi\" \\ back\n"}, {"z", ""}};
+  for (const Session& session : {Sample(), Session{}, ascii}) {
+    const std::string text = SerializeSession(session);
+    Session fast, general;
+    REQUIRE(ParseSession(text, &fast).ok());
+    REQUIRE(SessionFromJson(nlohmann::json::parse(text), &general).ok());
+    CHECK(fast == session);
+    CHECK(general == session);
+    // The same state with white space and other key order.
+    Session spaced;
+    REQUIRE(ParseSession(SessionToJson(session).dump(1), &spaced).ok());
+    CHECK(spaced == session);
+  }
+}
+
 TEST_CASE("Broken session JSON is refused and leaves the session alone",
           "[engine][session]") {
   const Session original = Sample();

@@ -119,6 +119,26 @@ void BM_SessionRoundTrip(benchmark::State& state) {
 }
 BENCHMARK(BM_SessionRoundTrip);
 
+void BM_SessionParse(benchmark::State& state) {
+  const std::string text = SerializeSession(MidConversation());
+  for (auto _ : state) {
+    Session session;
+    Status status = ParseSession(text, &session);
+    benchmark::DoNotOptimize(status);
+  }
+}
+BENCHMARK(BM_SessionParse);
+
+void BM_SessionSerialize(benchmark::State& state) {
+  const Session session = MidConversation();
+  state.SetLabel(SerializeSession(session).substr(0, 80));
+  for (auto _ : state) {
+    std::string text = SerializeSession(session);
+    benchmark::DoNotOptimize(text);
+  }
+}
+BENCHMARK(BM_SessionSerialize);
+
 // Bytes of state: counters, not times. heap_bytes is what a copy of the
 // Session allocates (malloc_usable_size, so allocator rounding included).
 void BM_StateBytes(benchmark::State& state) {

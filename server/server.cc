@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <utility>
@@ -135,6 +137,10 @@ Server::Server(const ServerOptions& options,
                                  std::max(threads, kMaxConnectionThreads));
   };
   http_.set_tcp_nodelay(true);
+  http_.set_socket_options([this](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_socket_ = sock;
+  });
   http_.set_keep_alive_max_count(
       static_cast<size_t>(options_.keep_alive_max_count));
   http_.set_keep_alive_timeout(options_.keep_alive_timeout_seconds);
@@ -155,11 +161,18 @@ Server::~Server() {
 }
 
 Status Server::Bind(int* port) {
+  bool bound = false;
   if (options_.port == 0) {
     *port = http_.bind_to_any_port(options_.host);
-    if (*port > 0) return Status::OK();
+    bound = *port > 0;
   } else if (http_.bind_to_port(options_.host, options_.port)) {
     *port = options_.port;
+    bound = true;
+  }
+  if (bound) {
+    // httplib 0.11 listens with a backlog of 5: a burst of new connections
+    // overflows it and clients are reset. Listening again sets a new backlog.
+    if (listen_socket_ != INVALID_SOCKET) ::listen(listen_socket_, SOMAXCONN);
     return Status::OK();
   }
   return Status::Unavailable("cannot listen on " + options_.host + ":" +

@@ -79,6 +79,8 @@ class Server {
   std::unique_ptr<JsonLog> access_log_;
   std::unique_ptr<Api> api_;
   httplib::Server http_;
+  // The listening socket, once bound (see Bind()).
+  socket_t listen_socket_ = INVALID_SOCKET;
   bool serves_web_ = false;
 
   std::mutex mu_;

@@ -9,6 +9,8 @@ read back byte for byte the same.
 """
 
 import argparse
+import concurrent.futures
+import http.client
 import json
 import os
 import socket
@@ -429,6 +431,22 @@ class SlowAndIdleClients(HostileTestCase):
         while time.time() < deadline and self.server.open_fds() > fds_before + 10:
             time.sleep(0.5)
         self.assertLessEqual(self.server.open_fds(), fds_before + 10)
+
+
+class Bursts(HostileTestCase):
+    def test_300_new_connections_at_once_are_all_answered(self):
+        # httplib listens with a backlog of 5; the server raises it, else a
+        # burst of new connections is reset.
+        def converse(i):
+            try:
+                created = self.server.create()
+                return self.server.say(created, "burst %d" % i)[0]
+            except (OSError, http.client.HTTPException) as e:
+                return repr(e)
+        with concurrent.futures.ThreadPoolExecutor(300) as pool:
+            results = list(pool.map(converse, range(300)))
+        failures = [r for r in results if r != 200]
+        self.assertEqual(failures, [], "%d of 300 failed" % len(failures))
 
 
 class RateLimit(HostileTestCase):

@@ -499,6 +499,7 @@ class PersistenceTest(HttpTestCase):
     def test_sqlite_is_the_default_and_survives_a_restart(self):
         server = Server(*OPEN).start()
         self.addCleanup(server.cleanup)
+        self.addCleanup(server.stop)  # also when an assertion fails
         created = server.create()
         server.say(created, "before the restart")
         self.assertIn("store sqlite:", server.logs())
@@ -515,6 +516,7 @@ class PersistenceTest(HttpTestCase):
     def test_sigterm_answers_the_request_in_flight_then_exits(self):
         server = Server(*OPEN).start()
         self.addCleanup(server.cleanup)
+        self.addCleanup(server.stop)  # also when an assertion fails
         created = server.create()
         body = json.dumps({"text": "said while stopping"}).encode()
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
@@ -542,6 +544,7 @@ class PersistenceTest(HttpTestCase):
     def test_no_acknowledged_turn_is_lost_on_kill_9(self):
         server = Server(*OPEN).start()
         self.addCleanup(server.cleanup)
+        self.addCleanup(server.stop)  # also when an assertion fails
         conversations = [server.create() for _ in range(3)]
         acknowledged = {c["id"]: [] for c in conversations}
         stop = threading.Event()

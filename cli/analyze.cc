@@ -31,12 +31,9 @@ int RunAnalyze(int argc, char** argv) {
                  unknown.empty() ? flags.error().c_str() : unknown.c_str());
     return 2;
   }
-  std::unique_ptr<Engine> engine;
-  Status s = Engine::Load(flags.Get("dialogs", DefaultDialogsDir()), &engine);
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s\n", s.message().c_str());
-    return 1;
-  }
+  std::unique_ptr<Engine> engine =
+      LoadEngineOrPrintErrors(flags.Get("dialogs", DefaultDialogsDir()));
+  if (engine == nullptr) return 1;
   const DialogSet& dialogs = engine->dialogs();
   const TurnOptions options{.region = flags.Get("region")};
   Session opened;

@@ -28,7 +28,11 @@ void PrintReply(const Reply& reply, bool explain) {
     std::printf("       * %s", resource.name.c_str());
     if (!resource.phone.empty())
       std::printf(" - call %s", resource.phone.c_str());
-    if (!resource.sms.empty()) std::printf(" - text %s", resource.sms.c_str());
+    if (!resource.sms.empty()) {
+      // `sms` is a number, or already an instruction ("text HOME to 741741").
+      const bool instruction = resource.sms.rfind("text", 0) == 0;
+      std::printf(instruction ? " - %s" : " - text %s", resource.sms.c_str());
+    }
     if (!resource.web.empty()) std::printf(" - %s", resource.web.c_str());
     std::printf("\n");
   }
@@ -60,12 +64,9 @@ int RunChat(int argc, char** argv) {
                                        : flags.error().c_str());
     return 2;
   }
-  std::unique_ptr<Engine> engine;
-  Status s = Engine::Load(flags.Get("dialogs", DefaultDialogsDir()), &engine);
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s\n", s.message().c_str());
-    return 1;
-  }
+  std::unique_ptr<Engine> engine =
+      LoadEngineOrPrintErrors(flags.Get("dialogs", DefaultDialogsDir()));
+  if (engine == nullptr) return 1;
   const bool explain = flags.Has("explain");
   const TurnOptions options{
       .trace = explain ? Trace::kOn : Trace::kOff,

@@ -1,5 +1,12 @@
 #pragma once
 
+#include <memory>
+#include <string>
+
+namespace trustcoach {
+class Engine;
+}  // namespace trustcoach
+
 namespace trustcoach::cli {
 
 // Each subcommand of `trustcoach`: argv[0] is the subcommand's name.
@@ -14,5 +21,9 @@ int RunServe(int argc, char** argv);  // cli/serve.cc
 // The shipped dialogs folder: $TRUSTCOACH_DIALOGS, else the build's source
 // tree.
 const char* DefaultDialogsDir();
+
+// Loads the dialogs in `dir`; on failure prints every problem to stderr and
+// returns null.
+std::unique_ptr<Engine> LoadEngineOrPrintErrors(const std::string& dir);
 
 }  // namespace trustcoach::cli

@@ -53,7 +53,8 @@ std::string MermaidId(const std::string& id) {
 
 void PrintDot(const DialogSet& dialogs) {
   std::printf(
-      "digraph trustcoach {\n  rankdir=LR;\n  node [shape=box, style=rounded, "
+      "digraph trustcoach {\n  rankdir=LR;\n  newrank=true;\n  node "
+      "[shape=box, style=rounded, "
       "fontname=\"Helvetica\"];\n");
   for (const FlowSpec& flow : dialogs.spec().flows) {
     std::printf("  subgraph \"cluster_%s\" {\n    label=\"%s\";\n",

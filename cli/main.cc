@@ -6,12 +6,20 @@
 #include <string_view>
 
 #include "cli/commands.h"
+#include "engine/engine.h"
 
 namespace trustcoach::cli {
 
 const char* DefaultDialogsDir() {
   const char* env = std::getenv("TRUSTCOACH_DIALOGS");
   return env != nullptr && *env != '\0' ? env : TRUSTCOACH_DIALOGS_DIR;
+}
+
+std::unique_ptr<Engine> LoadEngineOrPrintErrors(const std::string& dir) {
+  std::unique_ptr<Engine> engine;
+  Status s = Engine::Load(dir, &engine);
+  if (!s.ok()) std::fprintf(stderr, "%s\n", s.message().c_str());
+  return engine;
 }
 
 namespace {

@@ -180,12 +180,9 @@ int RunTest(int argc, char** argv) {
                  "FILE_OR_DIR...\n");
     return 2;
   }
-  std::unique_ptr<Engine> engine;
-  Status s = Engine::Load(flags.Get("dialogs", DefaultDialogsDir()), &engine);
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s\n", s.message().c_str());
-    return 1;
-  }
+  std::unique_ptr<Engine> engine =
+      LoadEngineOrPrintErrors(flags.Get("dialogs", DefaultDialogsDir()));
+  if (engine == nullptr) return 1;
   std::vector<fs::path> files;
   for (const std::string& arg : flags.positional()) {
     std::error_code ec;

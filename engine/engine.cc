@@ -95,6 +95,13 @@ class Turn {
         session_.stack.back().flow == position.flow) {
       return Replace(position);
     }
+    // The opening and the menu are hubs, not detours: going there ("start
+    // over", "menu") leaves every interrupted flow behind.
+    if (position.flow == dialogs_.config().start ||
+        position.flow == dialogs_.config().menu) {
+      session_.stack.clear();
+      return Replace(position);
+    }
     if (session_.stack.size() >= kMaxStack) {
       session_.stack.erase(session_.stack.begin());
     }
@@ -265,7 +272,9 @@ Reply Engine::Respond(std::string_view text, Session* session,
   if (verdict.level == SafetyLevel::kCrisis) {
     action = "safety";
     session->risk = std::string(SafetyKindName(verdict.kind));
-    if (verdict.kind == SafetyKind::kAbuse ||
+    // `verdict.abuse`: abuse was named even where a more urgent kind decided
+    // ("he beats me and i want to die").
+    if (verdict.abuse || verdict.kind == SafetyKind::kAbuse ||
         verdict.kind == SafetyKind::kSexualViolence ||
         verdict.kind == SafetyKind::kDangerNow ||
         verdict.kind == SafetyKind::kChildSafety) {

@@ -217,3 +217,34 @@ TEST_CASE("Explain says why", "[engine][explain]") {
 
 }  // namespace
 }  // namespace trustcoach
+
+namespace trustcoach {
+namespace {
+
+TEST_CASE("Abuse named beside a more urgent crisis still stops couples work",
+          "[engine][safety]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  Reply reply =
+      engine->Respond("he hits me and I want to end my life", &session);
+  CHECK(reply.safety.kind == SafetyKind::kSuicide);
+  CHECK(session.abuse);
+}
+
+TEST_CASE("Going back to the opening leaves interrupted flows behind",
+          "[engine][flow]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  engine->Respond("my wife lied", &session);
+  engine->Respond("I want to make a promise", &session);
+  REQUIRE(session.stack.size() == 2);
+  Reply hello = engine->Respond("hello", &session);
+  CHECK(session.stack.size() == 1);
+  CHECK(Position(hello) == "welcome.hello");
+  CHECK_THAT(Joined(hello), !Catch::Contains("Back to"));
+}
+
+}  // namespace
+}  // namespace trustcoach

@@ -103,8 +103,14 @@ describe('accessibility and mobile', () => {
     assert.equal((await focused(page)).tag, 'textarea', 'focus stays in the message box');
     // Quick replies come before the input: Shift+Tab reaches them.
     if (await w.replies.count() > 0) {
-      await page.keyboard.press('Shift+Tab');
-      f = await focused(page);
+      // While a reply is still scrolling into view (slow machines), the
+      // "New messages" button sits between the replies and the input: it is
+      // a legitimate stop on the way.
+      for (let i = 0; i < 3; i++) {
+        await page.keyboard.press('Shift+Tab');
+        f = await focused(page);
+        if (!(f && f.cls.includes('newer'))) break;
+      }
       assert.ok(f.tag === 'button' && f.inReplies, JSON.stringify(f));
       assert.ok(f.outline, 'quick replies show visible focus');
       const choice = f.label;

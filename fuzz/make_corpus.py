@@ -160,6 +160,22 @@ def main():
                   "0123456789abcdef0123456789abcde", "", "../../etc/passwd"]:
         write("api_request", b"\x04" + value.encode())
 
+    # session: stored states, canonical (the fast path) and not (the JSON
+    # parser), and broken ones.
+    canonical = ('{"history":[["infidelity","infidelity.open"]],"misses":0,"seed":1,'
+                 '"slots":{"name":"Al\\"x\\u00e9"},"stack":[["welcome","start"],'
+                 '["infidelity","open"]],"turns":3,"v":1,"visits":{"welcome.start":1}}')
+    for state in [canonical,
+                  canonical.replace('"misses":0', '"abuse":true,"misses":0')
+                  .replace('"seed":1', '"risk":"suicide","seed":1').replace('"v":1', '"v":1')
+                  .replace('"history"', '"minor":true,"history"', 0),
+                  '{"v":1,"seed":18446744073709551615,"stack":[],"slots":{},"visits":{},'
+                  '"turns":4294967295,"misses":0,"history":[]}',
+                  '{ "v" : 1 , "seed":2,"stack":[["a","b"]],"slots":{"k":"\\ud83d\\ude22"},'
+                  '"visits":{"a.b":2},"turns":1,"misses":1,"history":[["x","a.b"]]}',
+                  '{"v":2}', '{"v":1}', '[]', '', '{"v":1,"seed":-1}', canonical[:40]]:
+        write("session", state.encode())
+
     for target in sorted(os.listdir(CORPUS)):
         print(target, len(os.listdir(os.path.join(CORPUS, target))), "seeds")
 

@@ -18,7 +18,7 @@ while (($#)); do
     *) targets+=("$1"); shift ;;
   esac
 done
-((${#targets[@]})) || targets=(normalize engine_turn dialog_loader api_request)
+((${#targets[@]})) || targets=(normalize engine_turn dialog_loader session api_request)
 
 build_dir=${TRUSTCOACH_FUZZ_BUILD_DIR:-build-fuzz}
 mkdir -p "$build_dir/artifacts"

@@ -3,7 +3,7 @@
 # (fuzz/regressions/<target>/). Runs in every build, under the sanitizers in
 # the ASan build. Fuzzing itself is fuzz/build.sh and fuzz/run.sh.
 set(TRUSTCOACH_FUZZ_DIR ${CMAKE_SOURCE_DIR}/fuzz)
-set(TRUSTCOACH_REPLAYED normalize engine_turn dialog_loader)
+set(TRUSTCOACH_REPLAYED normalize engine_turn dialog_loader session)
 if(TARGET trustcoach_server)
   list(APPEND TRUSTCOACH_REPLAYED api_request)
 endif()

@@ -13,12 +13,13 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  trustcoach::Session session;
-  session.turns = 7;  // a marker: a failed parse must not touch it
+  trustcoach::Session marker;
+  marker.turns = 7;  // a failed parse must leave the session as it was
+  trustcoach::Session session = marker;
   const trustcoach::Status status = trustcoach::ParseSession(text, &session);
   if (!status.ok()) {
     FUZZ_CHECK(status.IsInvalidArgument());
-    FUZZ_CHECK(session == trustcoach::Session{.turns = 7});
+    FUZZ_CHECK(session == marker);
     return 0;
   }
   const std::string canonical = trustcoach::SerializeSession(session);

@@ -145,24 +145,49 @@ std::string SerializeSession(const Session& session) {
 }
 
 Status SessionFromJson(const json& in, Session* session) {
+  // nlohmann converts a float or out-of-range number to an integer type
+  // with a plain cast, which is undefined behaviour (fuzz/session_fuzzer.cc
+  // found "seed":18456744073709551615): check type and range first.
+  const auto unsigned_field = [](const json& value, uint64_t max,
+                                 uint64_t* out) {
+    if (!value.is_number_unsigned()) return false;
+    *out = value.get<uint64_t>();
+    return *out <= max;
+  };
   try {
     if (!in.is_object()) {
       return Status::InvalidArgument("session: not a JSON object");
     }
-    if (in.at("v").get<int>() != Session::kVersion) {
+    uint64_t number = 0;
+    if (!unsigned_field(in.at("v"), UINT32_MAX, &number) ||
+        number != Session::kVersion) {
       return Status::InvalidArgument("session: unsupported version " +
                                      in.at("v").dump());
     }
     Session parsed;
-    parsed.seed = in.at("seed").get<uint64_t>();
+    uint64_t turns = 0, misses = 0;
+    if (!unsigned_field(in.at("seed"), UINT64_MAX, &parsed.seed) ||
+        !unsigned_field(in.at("turns"), UINT32_MAX, &turns) ||
+        !unsigned_field(in.at("misses"), UINT32_MAX, &misses) ||
+        !in.at("visits").is_object()) {
+      return Status::InvalidArgument(
+          "session: seed, turns, misses and visits must be unsigned integers");
+    }
+    parsed.turns = static_cast<uint32_t>(turns);
+    parsed.misses = static_cast<uint32_t>(misses);
+    for (const auto& [node, count] : in.at("visits").items()) {
+      if (!unsigned_field(count, UINT32_MAX, &number)) {
+        return Status::InvalidArgument(
+            "session: seed, turns, misses and visits must be unsigned "
+            "integers");
+      }
+      parsed.visits[node] = static_cast<uint32_t>(number);
+    }
     for (const json& position : in.at("stack")) {
       parsed.stack.push_back({position.at(0).get<std::string>(),
                               position.at(1).get<std::string>()});
     }
     parsed.slots = in.at("slots").get<std::map<std::string, std::string>>();
-    parsed.visits = in.at("visits").get<std::map<std::string, uint32_t>>();
-    parsed.turns = in.at("turns").get<uint32_t>();
-    parsed.misses = in.at("misses").get<uint32_t>();
     for (const json& turn : in.at("history")) {
       parsed.history.push_back(
           {turn.at(0).get<std::string>(), turn.at(1).get<std::string>()});

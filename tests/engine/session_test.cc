@@ -75,7 +75,14 @@ TEST_CASE("Broken session JSON is refused and leaves the session alone",
   auto text = GENERATE(
       as<std::string>{}, "", "not json", "[]", "{}", R"({"v":2,"seed":1})",
       R"({"v":1,"seed":"x","stack":[],"slots":{},"visits":{},"turns":0,"misses":0,"history":[]})",
-      R"({"v":1,"seed":1,"stack":[["only-one"]],"slots":{},"visits":{},"turns":0,"misses":0,"history":[]})");
+      R"({"v":1,"seed":1,"stack":[["only-one"]],"slots":{},"visits":{},"turns":0,"misses":0,"history":[]})",
+      // Numbers out of range were cast (undefined behaviour; found by
+      // fuzz/session_fuzzer.cc).
+      R"({"v":1,"seed":18456744073709551615,"stack":[],"slots":{},"visits":{},"turns":0,"misses":0,"history":[]})",
+      R"({"v":1,"seed":1,"stack":[],"slots":{},"visits":{},"turns":4294967296,"misses":0,"history":[]})",
+      R"({"v":1,"seed":1,"stack":[],"slots":{},"visits":{"a.b":1e300},"turns":0,"misses":0,"history":[]})",
+      R"({"v":1,"seed":1,"stack":[],"slots":{},"visits":{},"turns":-1,"misses":0,"history":[]})",
+      R"({"v":1e300,"seed":1,"stack":[],"slots":{},"visits":{},"turns":0,"misses":0,"history":[]})");
   CAPTURE(text);
   Session session = original;
   Status s = ParseSession(text, &session);

@@ -177,7 +177,7 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
   if (!reader->IsObject(in, pointer)) return;
   reader->CheckKeys(in, pointer,
                     {"id", "topic", "patterns", "priority", "scope", "start",
-                     "set", "description"});
+                     "interrupts", "set", "description"});
   intent->file = reader->file();
   intent->pointer = pointer;
   reader->String(in, "id", pointer, &intent->id, /*required=*/true);
@@ -185,6 +185,7 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
   reader->Strings(in, "patterns", pointer, &intent->patterns, true);
   reader->Int(in, "priority", pointer, &intent->priority);
   reader->String(in, "start", pointer, &intent->start);
+  reader->Bool(in, "interrupts", pointer, &intent->interrupts);
   reader->StringMap(in, "set", pointer, &intent->set);
   auto scope = in.find("scope");
   if (scope != in.end()) {
@@ -193,6 +194,14 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
     } else if (!(scope->is_string() && *scope == "global")) {
       reader->Strings(in, "scope", pointer, &intent->scope);
     }
+  }
+  if (intent->interrupts && intent->local) {
+    reader->Error(Child(pointer, "interrupts"),
+                  "a local intent only matches where a node names it in `on`; "
+                  "it cannot interrupt");
+  } else if (intent->interrupts && intent->start.empty()) {
+    reader->Error(Child(pointer, "interrupts"),
+                  "`interrupts` needs a `start` to go to");
   }
 }
 

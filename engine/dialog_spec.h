@@ -20,6 +20,10 @@ struct IntentSpec {
   std::vector<std::string> scope;
   bool local = false;
   std::string start;  // "flow" or "flow.node" to start, if any
+  // May take over a node that captures free text (`capture`) although the
+  // node does not name it in `on`: for intents about the conversation itself
+  // (thanks, goodbye, start over, menu, "are you a bot"), not for topics.
+  bool interrupts = false;
   std::map<std::string, std::string> set;  // slots set when it matches
   std::string file;                        // source, for messages
   std::string pointer;                     // JSON pointer in `file`

@@ -197,7 +197,8 @@ json ExplainCandidates(const DialogSet& dialogs, const IntentMatch& match) {
                           {"pattern", intent.patterns[c.pattern]},
                           {"scope", ScopeJson(intent)},
                           {"priority", intent.priority},
-                          {"expected", c.expected}});
+                          {"expected", c.expected},
+                          {"held", c.held}});
   }
   return candidates;
 }
@@ -300,9 +301,14 @@ Reply Engine::Respond(std::string_view text, Session* session,
     const FlowPosition here =
         session->stack.empty() ? FlowPosition{} : session->stack.back();
     match = dialogs.matcher().Match(
-        normalized, {.flow = here.flow,
-                     .node = here.node,
-                     .expected = node != nullptr ? &node->on : nullptr});
+        normalized,
+        {.flow = here.flow,
+         .node = here.node,
+         .expected = node != nullptr ? &node->on : nullptr,
+         // Free text answers the question: "my sister" to "who could you
+         // call?" is not a new topic. Only intents marked `interrupts`
+         // (thanks, goodbye, menu...) take over; safety came first above.
+         .captures_text = node != nullptr && !node->capture.empty()});
     const IntentSpec* intent =
         match.intent >= 0 ? &dialogs.spec().intents[match.intent] : nullptr;
     if (intent != nullptr) {

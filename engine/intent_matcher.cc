@@ -104,8 +104,10 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
             [&](const IntentCandidate& c) { return c.intent == ref.intent; })) {
       continue;
     }
-    IntentCandidate candidate{ref.intent, ref.pattern, expected};
+    const bool held = context.captures_text && !expected && !spec.interrupts;
+    IntentCandidate candidate{ref.intent, ref.pattern, expected, held};
     result.candidates.push_back(candidate);
+    if (held) continue;
     if (best_pattern_index < 0 ||
         better(candidate, result.candidates[best_pattern_index])) {
       best_pattern_index = static_cast<int>(result.candidates.size()) - 1;

@@ -20,19 +20,24 @@ struct MatchContext {
   std::string_view node;
   // Intent ids the current node expects (its `on`); these win over others.
   const std::map<std::string, std::string>* expected = nullptr;
+  // The node captures free text (`capture`): an intent it does not expect is
+  // held back, so that the text is captured, unless it `interrupts`.
+  bool captures_text = false;
 };
 
 struct IntentCandidate {
   int intent = -1;   // index into the spec's intents
   int pattern = -1;  // index into that intent's patterns
   bool expected = false;
+  bool held = false;  // matched, but held back by `captures_text`
 };
 
 struct IntentMatch {
   int intent = -1;  // -1: nothing matched in scope
   int pattern = -1;
   std::map<std::string, std::string> captures;  // named groups that matched
-  std::vector<IntentCandidate> candidates;      // every in-scope match
+  // Every in-scope match, held ones included (they never win).
+  std::vector<IntentCandidate> candidates;
 };
 
 // Every pattern of every intent, compiled once into one RE2::Set. A match
@@ -48,6 +53,9 @@ class IntentMatcher {
   IntentMatcher(const IntentMatcher&) = delete;
   IntentMatcher& operator=(const IntentMatcher&) = delete;
 
+  // The winner among the in-scope intents that match: an expected one first,
+  // then the higher priority, then the earlier in file order. Where
+  // `context.captures_text`, only expected and interrupting intents can win.
   IntentMatch Match(std::string_view normalized,
                     const MatchContext& context) const;
 

@@ -70,6 +70,17 @@ TEST_CASE("Broken dialog files are refused with file, pointer and problem",
       {"flows/bad.json",
        R"({"intents":[{"id":"z","patterns":"x","start":"nowhere"}]})",
        "flows/bad.json: /intents/0/start: unknown flow or node 'nowhere'"},
+      {"flows/bad.json",
+       R"({"intents":[{"id":"z","patterns":"x","start":"welcome","interrupts":"yes"}]})",
+       "flows/bad.json: /intents/0/interrupts: expected true or false"},
+      {"flows/bad.json",
+       R"({"intents":[{"id":"z","patterns":"x","scope":"local","interrupts":true}]})",
+       "flows/bad.json: /intents/0/interrupts: a local intent only matches "
+       "where a node names it in `on`; it cannot interrupt"},
+      {"flows/bad.json",
+       R"({"intents":[{"id":"z","patterns":"x","interrupts":true}]})",
+       "flows/bad.json: /intents/0/interrupts: `interrupts` needs a `start` "
+       "to go to"},
       {"engine.json", R"({"start":"welcome"})",
        "engine.json: /menu: required string is missing"},
       // Found while writing fuzz/dialog_loader_fuzzer.cc: nlohmann throws

@@ -248,3 +248,90 @@ TEST_CASE("Going back to the opening leaves interrupted flows behind",
 
 }  // namespace
 }  // namespace trustcoach
+
+namespace trustcoach {
+namespace {
+
+TEST_CASE("At a node that captures free text, a topic intent is captured",
+          "[engine][flow][capture]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  Reply ask = engine->Respond("let's make a plan", &session);
+  REQUIRE(Position(ask) == "plan.person");
+
+  SECTION("the answer is stored, not taken as a new topic") {
+    Reply answer = engine->Respond("my sister", &session);
+    CHECK(answer.intent.empty());
+    CHECK(Position(answer) == "therapy.open");
+    CHECK(session.slots.at("person") == "my sister");
+    CHECK_THAT(Joined(answer), Catch::StartsWith("Someone to call: your "
+                                                 "sister."));
+    CHECK_THAT(Joined(answer), !Catch::Contains("Family"));
+  }
+  SECTION("an intent marked `interrupts` still takes over, then resumes") {
+    Reply thanks = engine->Respond("thank you", &session);
+    CHECK(thanks.intent == "thanks");
+    REQUIRE(thanks.messages.size() == 3);
+    CHECK(thanks.messages[0].text == "You are welcome.");
+    CHECK(thanks.messages[1].text == "Back to what we were talking about.");
+    CHECK(Position(thanks) == "plan.person");
+    CHECK(session.slots.count("person") == 0);
+  }
+  SECTION("an interrupting intent wins over a higher-priority topic") {
+    Reply thanks = engine->Respond("thanks, my sister helps", &session);
+    CHECK(thanks.intent == "thanks");
+    CHECK(Position(thanks) == "plan.person");
+  }
+  SECTION("a crisis overrides the capture") {
+    Reply crisis = engine->Respond(
+        "my sister cannot help, I want to end my life", &session);
+    CHECK(crisis.safety.level == SafetyLevel::kCrisis);
+    CHECK(crisis.safety.kind == SafetyKind::kSuicide);
+    CHECK(Position(crisis) == "safety.suicide");
+    CHECK_FALSE(crisis.resources.empty());
+    CHECK(session.slots.count("person") == 0);
+    CHECK(session.stack.size() == 1);
+  }
+}
+
+TEST_CASE("Intents a capture node expects still win over capturing",
+          "[engine][flow][capture]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  engine->Respond("I want to make a promise", &session);
+  Reply example = engine->Respond("my sister needs an example", &session);
+  CHECK(example.intent == "example");
+  CHECK(Position(example) == "promise.example");
+}
+
+TEST_CASE("Away from capture nodes, topic intents still interrupt",
+          "[engine][flow][capture]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  engine->Respond("my wife lied", &session);
+  Reply family = engine->Respond("my sister knew", &session);
+  CHECK(family.intent == "family");
+  CHECK(family.messages[0].text ==
+        "Family can be one of the hardest places to feel understood.");
+  CHECK(Position(family) == "hurt.open");  // resumed after the detour
+}
+
+TEST_CASE("Explain lists a held-back intent", "[engine][explain][capture]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  engine->Respond("make a plan", &session);
+  Reply reply = engine->Respond("my brother", &session, {.trace = Trace::kOn});
+  const nlohmann::json& why = reply.explain;
+  CHECK(why["action"] == "else");
+  CHECK(why["chosen"] == nullptr);
+  REQUIRE(why["candidates"].size() == 1);
+  CHECK(why["candidates"][0]["intent"] == "family");
+  CHECK(why["candidates"][0]["held"] == true);
+}
+
+}  // namespace
+}  // namespace trustcoach

@@ -6,7 +6,7 @@ namespace trustcoach {
 namespace {
 
 std::vector<IntentSpec> Intents() {
-  std::vector<IntentSpec> intents(5);
+  std::vector<IntentSpec> intents(6);
   intents[0] = {.id = "yes", .patterns = {"^(yes|sure)\\b"}, .local = true};
   intents[1] = {.id = "hurt",
                 .topic = "infidelity",
@@ -17,6 +17,10 @@ std::vector<IntentSpec> Intents() {
   intents[3] = {
       .id = "example", .patterns = {"\\bexample\\b"}, .scope = {"promise.ask"}};
   intents[4] = {.id = "sure_topic", .patterns = {"\\bsure\\b"}, .priority = 9};
+  intents[5] = {.id = "thanks",
+                .patterns = {"\\bthanks\\b"},
+                .start = "closing",
+                .interrupts = true};
   return intents;
 }
 
@@ -51,6 +55,28 @@ TEST_CASE("IntentMatcher picks by expectation, then priority, then order",
               .intent == -1);
     CHECK(matcher->Match("an example", {.flow = "promise", .node = "ask"})
               .intent == 3);
+  }
+  SECTION(
+      "at a node that captures text, only expected and interrupting "
+      "intents win") {
+    const std::map<std::string, std::string> on = {{"yes", "next"}};
+    const MatchContext capture{
+        .flow = "f", .node = "n", .expected = &on, .captures_text = true};
+    IntentMatch held = matcher->Match("i am angry he cheated", capture);
+    CHECK(held.intent == -1);
+    REQUIRE(held.candidates.size() == 2);
+    CHECK(held.candidates[0].held);
+    CHECK(held.candidates[1].held);
+    CHECK(held.captures.empty());
+    // "thanks" interrupts; the higher-priority "hurt" is held back.
+    IntentMatch thanks = matcher->Match("thanks, he cheated", capture);
+    CHECK(thanks.intent == 5);
+    CHECK(thanks.candidates.size() == 2);
+    // Expected intents are never held.
+    CHECK(matcher->Match("sure, he cheated", capture).intent == 0);
+    // Elsewhere the same text is a topic.
+    CHECK(matcher->Match("i am angry he cheated", {.flow = "f", .node = "n"})
+              .intent == 1);
   }
   SECTION("nothing matches") {
     IntentMatch m = matcher->Match("hello there", {});

@@ -302,10 +302,9 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
   reader->Strings(*messages, "reminder", "/messages", &config->reminder, true);
 }
 
-void ReadWordMap(Reader* reader, const json& in,
-                 std::map<std::string, std::string>* words) {
-  if (!reader->IsObject(in, "")) return;
-  reader->CheckKeys(in, "", {"words", "description"});
+// The `words` of substitutions.json or reflections.json.
+void ReadWords(Reader* reader, const json& in,
+               std::map<std::string, std::string>* words) {
   reader->StringMap(in, "words", "", words);
   for (const auto& [key, value] : *words) {
     const bool single_word =
@@ -316,6 +315,46 @@ void ReadWordMap(Reader* reader, const json& in,
       reader->Error(Child("/words", key),
                     "keys must be single lower-case words");
     }
+  }
+}
+
+// A phrase key: two or more words of lower-case letters, digits and inner
+// apostrophes, single-spaced, as the normalizer leaves them.
+bool IsPhrase(std::string_view key) {
+  if (key.find(' ') == std::string_view::npos) return false;
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find(' ', start);
+    if (end == std::string_view::npos) end = key.size();
+    const std::string_view word = key.substr(start, end - start);
+    if (word.empty() || word.front() == '\'' || word.back() == '\'' ||
+        !std::all_of(word.begin(), word.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '\'' || static_cast<unsigned char>(c) >= 0x80;
+        })) {
+      return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+// substitutions.json: `words`, and `phrases` of several words.
+void ReadSubstitutions(Reader* reader, const json& in, Substitutions* subs) {
+  if (!reader->IsObject(in, "")) return;
+  reader->CheckKeys(in, "", {"words", "phrases", "description"});
+  std::map<std::string, std::string> words;
+  ReadWords(reader, in, &words);
+  subs->words.insert(words.begin(), words.end());
+  std::map<std::string, std::string> phrases;
+  reader->StringMap(in, "phrases", "", &phrases);
+  for (const auto& [key, value] : phrases) {
+    if (!IsPhrase(key)) {
+      reader->Error(Child("/phrases", key),
+                    "keys must be two or more lower-case words, single-spaced");
+      continue;
+    }
+    subs->AddPhrase(key, value);
   }
 }
 
@@ -393,16 +432,17 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
   if (ReadJsonFile(root / "substitutions.json",
                    name_of(root / "substitutions.json"), &subs_json, &errors)) {
     Reader reader(name_of(root / "substitutions.json"), &errors);
-    std::map<std::string, std::string> words;
-    ReadWordMap(&reader, subs_json, &words);
-    set->substitutions_.words.insert(words.begin(), words.end());
+    ReadSubstitutions(&reader, subs_json, &set->substitutions_);
   }
   if (ReadJsonFile(root / "reflections.json",
                    name_of(root / "reflections.json"), &refl_json, &errors)) {
     Reader reader(name_of(root / "reflections.json"), &errors);
-    std::map<std::string, std::string> words;
-    ReadWordMap(&reader, refl_json, &words);
-    set->reflections_.insert(words.begin(), words.end());
+    if (reader.IsObject(refl_json, "")) {
+      reader.CheckKeys(refl_json, "", {"words", "description"});
+      std::map<std::string, std::string> words;
+      ReadWords(&reader, refl_json, &words);
+      set->reflections_.insert(words.begin(), words.end());
+    }
   }
   const bool have_safety =
       ReadJsonFile(root / "safety.json", name_of(root / "safety.json"),

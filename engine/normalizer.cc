@@ -1,5 +1,7 @@
 #include "engine/normalizer.h"
 
+#include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <string>
 
@@ -191,10 +193,38 @@ bool IsWordByte(char c) {
          static_cast<unsigned char>(c) >= 0x80;
 }
 
-// Replaces each whole word of `text` (single-spaced) found in `subs`. A word
-// is a run of letters, digits and apostrophes; punctuation around it stays.
+// The end of the phrase of `subs` that starts with `word`, which ends at
+// `end` in `text`, or 0 if none does; `*replacement` is then its
+// replacement. The phrase must end a word, closing quotes aside.
+size_t MatchPhrase(const std::string& text, size_t end, const std::string& word,
+                   const Substitutions& subs, const std::string** replacement) {
+  if (end + 1 >= text.size() || text[end] != ' ' ||
+      !subs.phrase_next[static_cast<unsigned char>(text[end + 1])]) {
+    return 0;
+  }
+  auto it = subs.phrases.find(word);
+  if (it == subs.phrases.end()) return 0;
+  for (const Substitutions::Phrase& phrase : it->second) {
+    const size_t after = end + phrase.rest.size();
+    if (after > text.size() ||
+        text.compare(end, phrase.rest.size(), phrase.rest) != 0) {
+      continue;
+    }
+    size_t boundary = after;
+    while (boundary < text.size() && text[boundary] == '\'') ++boundary;
+    if (boundary == text.size() || !IsWordByte(text[boundary])) {
+      *replacement = &phrase.replacement;
+      return after;
+    }
+  }
+  return 0;
+}
+
+// Replaces each whole word of `text` (single-spaced) found in `subs`, or
+// phrase of words starting there. A word is a run of letters, digits and
+// apostrophes; punctuation around it stays.
 std::string Substitute(const std::string& text, const Substitutions& subs) {
-  if (subs.words.empty()) return text;
+  if (subs.words.empty() && subs.phrases.empty()) return text;
   std::string out;
   out.reserve(text.size() + 16);
   size_t i = 0;
@@ -216,6 +246,14 @@ std::string Substitute(const std::string& text, const Substitutions& subs) {
       word.pop_back();
       ++trailing;
     }
+    const std::string* replacement = nullptr;
+    if (trailing == 0 && !subs.phrases.empty()) {
+      if (size_t after = MatchPhrase(text, end, word, subs, &replacement)) {
+        out.append(*replacement);
+        i = after;
+        continue;
+      }
+    }
     auto it = subs.words.find(word);
     out.append(it == subs.words.end() ? word : it->second);
     out.append(trailing, '\'');
@@ -225,6 +263,22 @@ std::string Substitute(const std::string& text, const Substitutions& subs) {
 }
 
 }  // namespace
+
+void Substitutions::AddPhrase(std::string_view phrase,
+                              std::string_view replacement) {
+  const size_t space = phrase.find(' ');
+  assert(space != std::string_view::npos);
+  std::vector<Phrase>& list = phrases[std::string(phrase.substr(0, space))];
+  Phrase added{std::string(phrase.substr(space)), std::string(replacement)};
+  if (added.rest.size() > 1) {
+    phrase_next.set(static_cast<unsigned char>(added.rest[1]));
+  }
+  // Longest first, so that "he's been" wins over a shorter phrase.
+  auto at = std::find_if(list.begin(), list.end(), [&](const Phrase& p) {
+    return p.rest.size() < added.rest.size();
+  });
+  list.insert(at, std::move(added));
+}
 
 std::string SanitizeUtf8(std::string_view text, size_t max_bytes,
                          bool* changed) {

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <bitset>
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace trustcoach {
 
@@ -15,7 +17,24 @@ inline constexpr size_t kMaxInputBytes = 2000;
 // "do not") and chat spellings ("u" -> "you"). Loaded from
 // dialogs/substitutions.json.
 struct Substitutions {
+  // One word, in the phrase that follows it: " been" after "he's".
+  struct Phrase {
+    std::string rest;         // the following words, each after one space
+    std::string replacement;  // for the whole phrase: "he has been"
+  };
+
+  // Adds a replacement for a phrase of two or more words, single-spaced
+  // ("he's been" -> "he has been"). A phrase is tried before its first
+  // word alone, the longest first.
+  void AddPhrase(std::string_view phrase, std::string_view replacement);
+
   std::unordered_map<std::string, std::string> words;
+  // By first word. Use AddPhrase(), which keeps each list longest first and
+  // `phrase_next` up to date.
+  std::unordered_map<std::string, std::vector<Phrase>> phrases;
+  // First bytes of the second word of every phrase: a word followed by
+  // another byte needs no phrase lookup.
+  std::bitset<256> phrase_next;
 };
 
 struct NormalizeInfo {
@@ -31,7 +50,7 @@ struct NormalizeInfo {
 // - emoji and other symbols are separated from words by a space, so that
 //   RE2's ASCII-only \b works on every word;
 // - white space is collapsed to single spaces and trimmed;
-// - each whole word found in `subs` is replaced.
+// - each whole word, or phrase of whole words, found in `subs` is replaced.
 // Thread-safe: pure function of its arguments.
 std::string Normalize(std::string_view text, const Substitutions& subs,
                       NormalizeInfo* info = nullptr);

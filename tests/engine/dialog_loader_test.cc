@@ -81,6 +81,23 @@ TEST_CASE("Broken dialog files are refused with file, pointer and problem",
        R"({"intents":[{"id":"z","patterns":"x","interrupts":true}]})",
        "flows/bad.json: /intents/0/interrupts: `interrupts` needs a `start` "
        "to go to"},
+      {"substitutions.json", R"({"words":{},"phrases":{"hes":"he is"}})",
+       "substitutions.json: /phrases/hes: keys must be two or more lower-case "
+       "words, single-spaced"},
+      {"substitutions.json",
+       R"({"words":{},"phrases":{"He's been":"he has been"}})",
+       "substitutions.json: /phrases/He's been: keys must be two or more "
+       "lower-case words, single-spaced"},
+      {"substitutions.json",
+       R"({"words":{},"phrases":{"he's  been":"he has been"}})",
+       "substitutions.json: /phrases/he's  been: keys must be two or more "
+       "lower-case words, single-spaced"},
+      {"substitutions.json", R"({"words":{},"phrases":{"he's been":1}})",
+       "substitutions.json: /phrases/he's been: expected a string"},
+      {"substitutions.json", R"({"words":{},"phrase":{}})",
+       "substitutions.json: /phrase: unknown key"},
+      {"reflections.json", R"({"words":{},"phrases":{"i am":"you are"}})",
+       "reflections.json: /phrases: unknown key"},
       {"engine.json", R"({"start":"welcome"})",
        "engine.json: /menu: required string is missing"},
       // Found while writing fuzz/dialog_loader_fuzzer.cc: nlohmann throws

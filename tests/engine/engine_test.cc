@@ -333,5 +333,16 @@ TEST_CASE("Explain lists a held-back intent", "[engine][explain][capture]") {
   CHECK(why["candidates"][0]["held"] == true);
 }
 
+TEST_CASE("A phrase substitution reads right in captured text",
+          "[engine][normalizer]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  engine->Respond("make a plan", &session);
+  Reply reply = engine->Respond("he's been there for me, he's kind", &session);
+  CHECK(session.slots.at("person") == "he has been there for me, he is kind");
+  CHECK_THAT(Joined(reply), Catch::Contains("he has been there for you"));
+}
+
 }  // namespace
 }  // namespace trustcoach

@@ -36,6 +36,34 @@ TEST_CASE("Normalize folds case, quotes, dashes and space",
   CHECK(Normalize(input, TestSubstitutions()) == expected);
 }
 
+TEST_CASE("Normalize replaces phrases before their first word",
+          "[engine][normalizer]") {
+  Substitutions subs = TestSubstitutions();
+  subs.words["he's"] = "he is";
+  subs.AddPhrase("he's been", "he has been");
+  subs.AddPhrase("he's got", "he has got");
+  subs.AddPhrase("he's been there", "he was there");  // longest first
+  auto [input, expected] = GENERATE(table<std::string, std::string>({
+      {"he's been lying", "he has been lying"},
+      {"He\u2019s BEEN lying", "he has been lying"},
+      {"he's lying", "he is lying"},
+      {"he's", "he is"},
+      {"he's been", "he has been"},
+      {"he's been.", "he has been."},
+      {"he's been there", "he was there"},
+      {"he's been therefore", "he has been therefore"},
+      {"he's beens", "he is beens"},
+      {"he's got a new phone, he's sorry",
+       "he has got a new phone, he is sorry"},
+      {"'he's been'", "'he has been'"},
+      {"he's been's", "he is been's"},
+      {"ok he's been, don't", "ok he has been, do not"},
+      {"she's been", "she's been"},  // not in the table
+  }));
+  CAPTURE(input);
+  CHECK(Normalize(input, subs) == expected);
+}
+
 TEST_CASE("Normalize folds Latin accents so ASCII word boundaries hold",
           "[engine][normalizer]") {
   auto [input, expected] = GENERATE(table<std::string, std::string>({

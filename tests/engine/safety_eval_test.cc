@@ -111,6 +111,9 @@ Screen LoadScreen() {
   for (const auto& [word, replacement] : subs["words"].items()) {
     loaded.subs.words[word] = replacement.get<std::string>();
   }
+  for (const auto& [phrase, replacement] : subs["phrases"].items()) {
+    loaded.subs.AddPhrase(phrase, replacement.get<std::string>());
+  }
   return loaded;
 }
 

@@ -17,7 +17,8 @@ inline constexpr size_t kMaxInputBytes = 2000;
 // "do not") and chat spellings ("u" -> "you"). Loaded from
 // dialogs/substitutions.json.
 struct Substitutions {
-  // One word, in the phrase that follows it: " been" after "he's".
+  // A phrase, kept under its first word: "he's been" is `rest` " been"
+  // under "he's".
   struct Phrase {
     std::string rest;         // the following words, each after one space
     std::string replacement;  // for the whole phrase: "he has been"

@@ -20,11 +20,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "hostile"))
-from harness import Server  # noqa: E402
+                                "testing"))
+from server import Server  # noqa: E402
 
 CLIENTS = 4
-OPEN = ["--client-rate", "0", "--conversation-rate", "0"]
+OPEN = ["--client-rate", "0", "--conversation-rate", "0", "--access-log", "off"]
 
 
 class Conversation:
@@ -185,7 +185,7 @@ def main():
         assert server.stop() == 0, "unclean exit on SIGTERM"
         check_integrity(db_path)
     except Exception:
-        print(server.logs(), file=sys.stderr)
+        print(server.logs()[-4000:], file=sys.stderr)
         raise
     finally:
         server.cleanup()

@@ -8,7 +8,6 @@ read back byte for byte the same.
   python3 tests/hostile/hostile_test.py --binary build/bin/trustcoach [unittest args]
 """
 
-import argparse
 import concurrent.futures
 import http.client
 import json
@@ -20,7 +19,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import HOST, Server, bearer, read_all, status_of  # noqa: E402
+from harness import HOST, Server, bearer, binary_and_argv, read_all, status_of  # noqa: E402
 
 BINARY = None
 MB = 1024 * 1024
@@ -39,7 +38,7 @@ class HostileTestCase(unittest.TestCase):
         # Conversations that no attack may change.
         cls.kept = []
         for opening in ("my husband cheated on me", "I feel anxious all the time"):
-            conversation = cls.server.create(region="en-GB")
+            conversation = cls.server.create({"region": "en-GB"})
             for text in (opening, "yes"):
                 status, _, body = cls.server.say(conversation, text)
                 assert status == 200, (status, body)
@@ -56,7 +55,7 @@ class HostileTestCase(unittest.TestCase):
         self.before = self.snapshot()
 
     def tearDown(self):
-        self.assertTrue(self.server.alive(), "the server died: " + self.server.logs())
+        self.assertTrue(self.server.alive(), "the server died: " + self.server.logs()[-4000:])
         self.assertServesNormally(self.server)
         self.assertEqual(self.snapshot(), self.before, "a stored conversation changed")
 
@@ -487,14 +486,6 @@ class RateLimit(HostileTestCase):
         self.assertEqual(said, acknowledged)
 
 
-def main():
-    global BINARY
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", required=True)
-    args, rest = parser.parse_known_args()
-    BINARY = os.path.abspath(args.binary)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    BINARY, argv = binary_and_argv()
+    unittest.main(argv=argv, verbosity=2)

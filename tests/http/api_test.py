@@ -5,7 +5,6 @@ port, driven over HTTP with the standard library only.
   python3 tests/http/api_test.py --binary build/bin/trustcoach [unittest args]
 """
 
-import argparse
 import concurrent.futures
 import http.client
 import json
@@ -21,105 +20,13 @@ import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "testing"))
+from server import TIME_SCALE, Server, bearer, binary_and_argv  # noqa: E402
+
 BINARY = None
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SECRET = "my-distinctive-secret-words-4417"
-# Sanitizer builds run slower: .ci/run sets this for ThreadSanitizer.
-TIME_SCALE = float(os.environ.get("TRUSTCOACH_TEST_TIME_SCALE", "1"))
-
-
-class Server:
-    """One `trustcoach serve` process with its own data folder and logs."""
-
-    def __init__(self, *args, data=None, env=None):
-        self.data = data or tempfile.mkdtemp(prefix="trustcoach-http-")
-        self.args = list(args)
-        self.env = env
-        self.stdout_path = os.path.join(self.data, "stdout.log")
-        self.stderr_path = os.path.join(self.data, "stderr.log")
-        self.process = None
-        self.port = None
-
-    def start(self, port=0):
-        args = [BINARY, "serve", "--port", str(port), "--data-dir", self.data]
-        args += self.args
-        env = dict(os.environ)
-        env.update(self.env or {})
-        self.stdout = open(self.stdout_path, "ab")
-        self.stderr = open(self.stderr_path, "ab")
-        offset = self.stdout.tell()
-        self.process = subprocess.Popen(args, stdout=self.stdout, stderr=self.stderr,
-                                        stdin=subprocess.DEVNULL, env=env)
-        deadline = time.time() + 20 * TIME_SCALE
-        while time.time() < deadline:
-            with open(self.stdout_path, encoding="utf-8", errors="replace") as out:
-                out.seek(offset)
-                found = re.findall(r"listening on http://[^:]+:(\d+)", out.read())
-            if found:
-                self.port = int(found[-1])
-                return self
-            if self.process.poll() is not None:
-                raise AssertionError("server exited: " + self.logs())
-            time.sleep(0.05)
-        raise AssertionError("server did not start: " + self.logs())
-
-    def logs(self):
-        text = ""
-        for path in (self.stdout_path, self.stderr_path):
-            with open(path, encoding="utf-8", errors="replace") as log:
-                text += log.read()
-        return text
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            code = self.process.wait(timeout=20)
-        else:
-            code = self.process.returncode if self.process else None
-        self.stdout.close()
-        self.stderr.close()
-        return code
-
-    def request(self, method, path, body=None, headers=None, raw=None):
-        """Returns (status, headers with lower-case names, parsed or raw body)."""
-        headers = dict(headers or {})
-        data = raw
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers.setdefault("Content-Type", "application/json")
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
-        try:
-            connection.request(method, path, body=data, headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-            response_headers = {k.lower(): v for k, v in response.getheaders()}
-        finally:
-            connection.close()
-        content_type = response_headers.get("content-type", "")
-        if "json" in content_type and payload:
-            payload = json.loads(payload)
-        return response.status, response_headers, payload
-
-    def create(self, body=None, headers=None):
-        status, headers, created = self.request("POST", "/v1/conversations",
-                                                body if body is not None else {}, headers)
-        assert status == 201, (status, created)
-        return created
-
-    def say(self, conversation, text, query=""):
-        return self.request("POST", "/v1/conversations/%s/messages%s" % (conversation["id"], query),
-                            {"text": text}, bearer(conversation))
-
-    def get(self, conversation, token=None):
-        return self.request("GET", "/v1/conversations/" + conversation["id"],
-                            headers=bearer(conversation, token))
-
-    def cleanup(self):
-        shutil.rmtree(self.data, ignore_errors=True)
-
-
-def bearer(conversation, token=None):
-    return {"Authorization": "Bearer " + (token or conversation["token"])}
 
 
 # Limits high enough that only the rate-limit test meets them.
@@ -128,7 +35,7 @@ OPEN = ["--client-rate", "0", "--conversation-rate", "0"]
 
 class HttpTestCase(unittest.TestCase):
     def serve(self, *args, **kwargs):
-        server = Server(*args, **kwargs).start()
+        server = Server(BINARY, *args, **kwargs).start()
         self.addCleanup(server.cleanup)
         self.addCleanup(server.stop)
         return server
@@ -148,7 +55,7 @@ class HttpTestCase(unittest.TestCase):
 class ConversationTest(HttpTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(*OPEN).start()
+        cls.server = Server(BINARY, *OPEN).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -498,7 +405,7 @@ class ConfigurationTest(HttpTestCase):
 
 class PersistenceTest(HttpTestCase):
     def test_sqlite_is_the_default_and_survives_a_restart(self):
-        server = Server(*OPEN).start()
+        server = Server(BINARY, *OPEN).start()
         self.addCleanup(server.cleanup)
         self.addCleanup(server.stop)  # also when an assertion fails
         created = server.create()
@@ -515,7 +422,7 @@ class PersistenceTest(HttpTestCase):
         server.stop()
 
     def test_sigterm_answers_the_request_in_flight_then_exits(self):
-        server = Server(*OPEN).start()
+        server = Server(BINARY, *OPEN).start()
         self.addCleanup(server.cleanup)
         self.addCleanup(server.stop)  # also when an assertion fails
         created = server.create()
@@ -535,7 +442,7 @@ class PersistenceTest(HttpTestCase):
         self.assertEqual(response.status, 200)
         response.read()
         connection.close()
-        self.assertEqual(server.process.wait(timeout=20), 0)
+        self.assertEqual(server.wait(timeout=20), 0)
         server.stop()
         server.start()
         _, _, stored = server.get(created)
@@ -543,7 +450,7 @@ class PersistenceTest(HttpTestCase):
         server.stop()
 
     def test_no_acknowledged_turn_is_lost_on_kill_9(self):
-        server = Server(*OPEN).start()
+        server = Server(BINARY, *OPEN).start()
         self.addCleanup(server.cleanup)
         self.addCleanup(server.stop)  # also when an assertion fails
         conversations = [server.create() for _ in range(3)]
@@ -566,8 +473,7 @@ class PersistenceTest(HttpTestCase):
         for thread in threads:
             thread.start()
         time.sleep(1.5)
-        server.process.kill()
-        server.process.wait()
+        server.kill()
         stop.set()
         for thread in threads:
             thread.join()
@@ -637,14 +543,6 @@ class DocsTest(HttpTestCase):
                                  result.stdout)
 
 
-def main():
-    global BINARY
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", required=True)
-    args, rest = parser.parse_known_args()
-    BINARY = os.path.abspath(args.binary)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    BINARY, argv = binary_and_argv()
+    unittest.main(argv=argv, verbosity=2)

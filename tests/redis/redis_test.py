@@ -7,27 +7,25 @@ Standard library only.
   python3 tests/redis/redis_test.py --binary build/bin/trustcoach [unittest args]
 """
 
-import argparse
 import concurrent.futures
-import ctypes
-import http.client
-import json
 import os
 import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "testing"))
+import server  # noqa: E402
+from server import TIME_SCALE, bearer, binary_and_argv  # noqa: E402
+
 BINARY = None
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NGINX_SAMPLE = os.path.join(SOURCE_DIR, "docs", "nginx.conf.sample")
-# Deadlines stretch by this factor for slow builds (ThreadSanitizer).
-TIME_SCALE = float(os.environ.get("TRUSTCOACH_TEST_TIME_SCALE", "1"))
 # Per-conversation limits low enough to meet in a test; the per-address
 # limit keeps its defaults (10/s, burst 40). Both are shared through Redis.
 # nginx connects from 127.0.0.1, the tests from other 127.0.0.0/8 addresses.
@@ -43,11 +41,6 @@ INSTANCE_ARGS = ["--trusted-proxy", "127.0.0.1", "--conversation-rate", "0.01",
 # would count different people (behind nginx too, through X-Forwarded-For).
 SOURCE = {"address": "127.0.0.1"}
 NEXT_SOURCE = iter(range(2, 250))
-
-
-def die_with_parent():
-    """In the child: killed when this test process dies, even by SIGKILL."""
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def free_port():
@@ -66,28 +59,10 @@ def wait_until(predicate, timeout, what):
 
 
 def request(port, method, path, body=None, headers=None):
-    """Returns (status, headers with lower-case names, parsed or raw body)."""
-    headers = dict(headers or {})
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20 * TIME_SCALE,
-                                            source_address=(SOURCE["address"], 0))
-    try:
-        connection.request(method, path, body=data, headers=headers)
-        response = connection.getresponse()
-        payload = response.read()
-        response_headers = {k.lower(): v for k, v in response.getheaders()}
-    finally:
-        connection.close()
-    if "json" in response_headers.get("content-type", "") and payload:
-        payload = json.loads(payload)
-    return response.status, response_headers, payload
-
-
-def bearer(conversation):
-    return {"Authorization": "Bearer " + conversation["token"]}
+    """From this test's source address; returns (status, headers with
+    lower-case names, parsed or raw body)."""
+    return server.request(port, method, path, body, headers, timeout=20 * TIME_SCALE,
+                          source=SOURCE["address"])
 
 
 def create(port):
@@ -110,55 +85,17 @@ def said(transcript):
     return [entry["text"] for entry in transcript if entry["role"] == "user"]
 
 
-class Process:
-    """A child process with its output in a temp folder, killed at the end."""
-
-    def __init__(self, args, folder, name):
-        self.args = args
-        self.log_path = os.path.join(folder, name + ".log")
-        self.process = None
-
-    def start(self):
-        self.log = open(self.log_path, "ab")
-        self.offset = self.log.tell()
-        self.process = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
-        return self
-
-    def output(self, since_start=False):
-        with open(self.log_path, encoding="utf-8", errors="replace") as log:
-            if since_start:
-                log.seek(self.offset)
-            return log.read()
-
-    def alive(self):
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.alive():
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.process is not None:
-            self.log.close()
-        code = self.process.returncode if self.process else None
-        self.process = None
-        return code
-
-
-class Redis(Process):
+# Every child is killed when this test process dies, even by SIGKILL.
+class Redis(server.Process):
     def __init__(self, folder, *extra):
         self.port = free_port()
         super().__init__(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
                           "--save", "", "--appendonly", "no", "--dir", folder] + list(extra),
-                         folder, "redis")
+                         folder, "redis", die_with_parent=True)
 
     def start(self):
         super().start()
-        wait_until(self.accepts, 10, "redis-server: " + self.output())
+        wait_until(self.accepts, 10, "redis-server: " + self.logs())
         return self
 
     def accepts(self):
@@ -173,28 +110,13 @@ class Redis(Process):
         return "redis://127.0.0.1:%d" % self.port
 
 
-class Instance(Process):
-    def __init__(self, folder, name, redis_url, port=0):
-        self.name = name
-        self.redis_url = redis_url
-        self.port = port
-        super().__init__([], folder, name)
+class Instance(server.Server):
+    """`trustcoach serve` on `redis_url`; started again, on its old port."""
 
-    def start(self):
-        self.args = [BINARY, "serve", "--port", str(self.port), "--store", self.redis_url,
-                     "--dialogs", os.path.join(SOURCE_DIR, "dialogs")] + INSTANCE_ARGS
-        super().start()
-
-        def listening():
-            found = re.findall(r"listening on http://[^:]+:(\d+)", self.output(True))
-            if found:
-                self.port = int(found[-1])
-                return True
-            if not self.alive():
-                raise AssertionError(self.name + " exited: " + self.output(True))
-            return False
-        wait_until(listening, 20, self.name + " to listen")
-        return self
+    def __init__(self, folder, name, redis_url):
+        super().__init__(BINARY, "--store", redis_url,
+                         "--dialogs", os.path.join(SOURCE_DIR, "dialogs"), *INSTANCE_ARGS,
+                         folder=folder, name=name, die_with_parent=True)
 
 
 class Cluster:
@@ -227,14 +149,14 @@ class Cluster:
         self.redis.stop()
 
     def logs(self):
-        return "\n".join("== %s\n%s" % (p.log_path, p.output())
-                         for p in [self.redis] + self.instances if os.path.exists(p.log_path))
+        return "\n".join("== %s\n%s" % (p.name, p.logs())
+                         for p in [self.redis] + self.instances)
 
     def cleanup(self):
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class Nginx(Process):
+class Nginx(server.Process):
     """nginx in the foreground with the sample config, its upstream ports
     and listen port replaced, inside a minimal nginx.conf of its own."""
 
@@ -262,7 +184,7 @@ class Nginx(Process):
                       "error_log %s/error.log warn;\nevents { worker_connections 256; }\n"
                       "http {\n%s  include %s/site.conf;\n}\n" % (prefix, prefix, temp, prefix))
         super().__init__([shutil.which("nginx") or "/usr/sbin/nginx", "-p", prefix, "-c", config,
-                          "-e", prefix + "/error.log"], folder, "nginx")
+                          "-e", prefix + "/error.log"], folder, "nginx", die_with_parent=True)
         self.error_log = prefix + "/error.log"
 
     def start(self):
@@ -270,7 +192,7 @@ class Nginx(Process):
 
         def up():
             if not self.alive():
-                raise AssertionError("nginx exited: " + self.output())
+                raise AssertionError("nginx exited: " + self.logs())
             try:
                 return request(self.port, "GET", "/healthz")[0] == 200
             except OSError:
@@ -432,7 +354,7 @@ class DirectTest(ScaleOutScenarios, unittest.TestCase):
             instance.start()
         code = instance.stop()
         self.assertEqual(code, 1)
-        self.assertRegex(instance.output(True),
+        self.assertRegex(instance.logs(since_start=True),
                          r"trustcoach serve: redis redis://127\.0\.0\.1:\d+/0: cannot connect: "
                          r"Connection refused")
 
@@ -523,16 +445,8 @@ class NginxTest(ScaleOutScenarios, unittest.TestCase):
         self.assertEqual(response[1].get("retry-after"), "5")
 
 
-def main():
-    global BINARY
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", required=True)
-    args, rest = parser.parse_known_args()
-    BINARY = os.path.abspath(args.binary)
+if __name__ == "__main__":
+    BINARY, argv = binary_and_argv()
     if not shutil.which("redis-server"):
         sys.exit("redis-server is not installed (scripts/setup.sh installs it)")
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
-if __name__ == "__main__":
-    main()
+    unittest.main(argv=argv, verbosity=2)

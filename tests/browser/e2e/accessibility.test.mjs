@@ -1,23 +1,14 @@
 // Keyboard-only use, an axe-core scan, the 360 px phone viewport, touch
 // targets, theming and isolation, and screenshots for a person to look at.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import {
-  ARTIFACTS, hostPage, launchBrowser, launcherScript, startServer, waitCount, waitMore, watchErrors, widget,
+  ARTIFACTS, freshPage, hostPage, launcherScript, startShared, talk, waitCount, waitMore, widget,
 } from '../lib/harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer({ name: 'accessibility' });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const shared = startShared({ name: 'accessibility' });
 
 // The element that has focus, looking into shadow roots.
 async function focused(page) {
@@ -36,19 +27,10 @@ async function focused(page) {
   });
 }
 
-async function talk(w, text) {
-  const n = await w.coach.count();
-  const p = await w.person.count();
-  await w.input.fill(text);
-  await w.input.press('Enter');
-  await waitCount(w.person, p + 1);
-  await waitMore(w.coach, n);
-}
-
 // A conversation with a crisis reply and its resources, for the scans and
 // the screenshots.
 async function demoWithCrisis(page) {
-  await page.goto(server.url + '/');
+  await page.goto(shared.server.url + '/');
   const w = widget(page);
   await w.launcher.click();
   await waitMore(w.coach, 0);
@@ -69,10 +51,8 @@ async function seriousViolations(page) {
 
 describe('accessibility and mobile', () => {
   test('keyboard only: open, type, Enter, quick reply, Escape, with visible focus', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const errors = watchErrors(page);
-    await hostPage(page, server, { script: launcherScript() });
+    const { context, page, errors } = await freshPage(shared.browser);
+    await hostPage(page, shared.server, { script: launcherScript() });
     const w = widget(page);
     await w.launcher.waitFor();
     // Tab from the top of the page reaches the launcher.
@@ -141,8 +121,7 @@ describe('accessibility and mobile', () => {
 
   test('axe-core finds no serious or critical violations (light and dark, desktop and phone)', async () => {
     for (const [width, height, colorScheme] of [[1280, 900, 'light'], [360, 740, 'dark'], [360, 740, 'light']]) {
-      const context = await browser.newContext({ viewport: { width, height }, colorScheme });
-      const page = await context.newPage();
+      const { context, page } = await freshPage(shared.browser, { viewport: { width, height }, colorScheme });
       await demoWithCrisis(page);
       const found = await seriousViolations(page);
       assert.deepEqual(found, [], `${width}px ${colorScheme}`);
@@ -151,8 +130,7 @@ describe('accessibility and mobile', () => {
   });
 
   test('360 px: no horizontal scroll, touch targets of at least 44 px', async () => {
-    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
-    const page = await context.newPage();
+    const { context, page } = await freshPage(shared.browser, { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
     const w = await demoWithCrisis(page);
     const widths = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, win: window.innerWidth }));
     assert.ok(widths.doc <= widths.win, JSON.stringify(widths));
@@ -183,9 +161,8 @@ describe('accessibility and mobile', () => {
       ['phone-360-dark', { width: 360, height: 740 }, 'dark'],
     ];
     for (const [name, viewport, colorScheme] of shots) {
-      const context = await browser.newContext({ viewport, colorScheme, reducedMotion: 'reduce' });
-      const page = await context.newPage();
-      await page.goto(server.url + '/');
+      const { context, page } = await freshPage(shared.browser, { viewport, colorScheme, reducedMotion: 'reduce' });
+      await page.goto(shared.server.url + '/');
       const w = widget(page);
       await w.launcher.click();
       await waitMore(w.coach, 0);
@@ -214,9 +191,8 @@ describe('accessibility and mobile', () => {
       await context.close();
     }
     // The inline element, on its own.
-    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-    const page = await context.newPage();
-    await page.goto(server.url + '/');
+    const { context, page } = await freshPage(shared.browser, { viewport: { width: 1280, height: 1000 } });
+    await page.goto(shared.server.url + '/');
     const inline = page.locator('trustcoach-chat:not([mode])');
     await waitMore(widget(page, 'trustcoach-chat:not([mode])').coach, 0);
     await inline.scrollIntoViewIfNeeded();
@@ -226,13 +202,12 @@ describe('accessibility and mobile', () => {
   });
 
   test('reduced motion stops the animations', async () => {
-    const context = await browser.newContext({ reducedMotion: 'reduce' });
-    const page = await context.newPage();
+    const { context, page } = await freshPage(shared.browser, { reducedMotion: 'reduce' });
     await page.route('**/v1/conversations', async (route) => {
       await new Promise((r) => setTimeout(r, 500));
       await route.continue();
     });
-    await hostPage(page, server, { script: launcherScript('data-open="true"') });
+    await hostPage(page, shared.server, { script: launcherScript('data-open="true"') });
     const w = widget(page);
     await w.typing.waitFor({ state: 'visible' });
     const anim = await w.typing.locator('i').first().evaluate((el) => getComputedStyle(el).animationName);
@@ -241,14 +216,13 @@ describe('accessibility and mobile', () => {
   });
 
   test('theming through custom properties; the host page\'s CSS does not leak in', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
+    const { context, page } = await freshPage(shared.browser, {});
     const head = `<style>
       trustcoach-chat { --tc-accent: rgb(91, 75, 138); --tc-font: Georgia, serif; --tc-radius: 4px; }
       button { background: rgb(255, 0, 0) !important; font-size: 40px !important; }
       * { letter-spacing: 5px; color: rgb(0, 255, 0); }
     </style>`;
-    await hostPage(page, server, { head, script: launcherScript('data-open="true"') });
+    await hostPage(page, shared.server, { head, script: launcherScript('data-open="true"') });
     const w = widget(page);
     await waitMore(w.coach, 0);
     const s = await w.send.evaluate((el) => {
@@ -270,9 +244,8 @@ describe('accessibility and mobile', () => {
   });
 
   test('dark mode follows prefers-color-scheme, and theme="light" overrides it', async () => {
-    const context = await browser.newContext({ colorScheme: 'dark' });
-    const page = await context.newPage();
-    await hostPage(page, server, {
+    const { context, page } = await freshPage(shared.browser, { colorScheme: 'dark' });
+    await hostPage(page, shared.server, {
       body: '<trustcoach-chat id="dark" greeting-delay="0" storage="none"></trustcoach-chat>' +
         '<trustcoach-chat id="light" theme="light" greeting-delay="0" storage="none"></trustcoach-chat>',
       script: launcherScript('data-launcher="false"'),

@@ -1,32 +1,17 @@
 // A whole conversation through the widget, in headless Chromium, against
 // the real `trustcoach serve`.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  hostPage, launchBrowser, launcherScript, startServer, waitCount, waitMore, watchApi, watchErrors, widget,
+  freshPage, hostPage, launcherScript, startShared, waitCount, waitMore, widget,
 } from '../lib/harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer({ name: 'conversation' });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-async function freshPage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  return { context, page, errors: watchErrors(page), calls: watchApi(page) };
-}
+const shared = startShared({ name: 'conversation' });
 
 describe('conversation', () => {
   test('the demo page shows the launcher, the inline element and the snippet', async () => {
-    const { context, page, errors } = await freshPage();
-    await page.goto(server.url + '/');
+    const { context, page, errors } = await freshPage(shared.browser);
+    await page.goto(shared.server.url + '/');
     assert.match(await page.title(), /widget/i);
     const snippet = await page.locator('pre code').first().textContent();
     assert.match(snippet, /<script src="https:\/\/[^"]+\/widget\.js"/);
@@ -44,8 +29,8 @@ describe('conversation', () => {
   });
 
   test('a whole conversation: open, disclosure, greeting, typed messages, replies', async () => {
-    const { context, page, errors, calls } = await freshPage();
-    await hostPage(page, server, { script: launcherScript('data-title="Rebuilding trust"') });
+    const { context, page, errors, calls } = await freshPage(shared.browser);
+    await hostPage(page, shared.server, { script: launcherScript('data-title="Rebuilding trust"') });
     const w = widget(page);
     await w.launcher.click();
     assert.ok(await w.panel.isVisible());
@@ -92,8 +77,8 @@ describe('conversation', () => {
   });
 
   test('the greeting waits for the configured delay, with the typing indicator', async () => {
-    const { context, page } = await freshPage();
-    await hostPage(page, server, { script: '<script src="/widget.js" data-greeting-delay="1200" async></script>' });
+    const { context, page } = await freshPage(shared.browser);
+    await hostPage(page, shared.server, { script: '<script src="/widget.js" data-greeting-delay="1200" async></script>' });
     const w = widget(page);
     const opened = Date.now();
     await w.launcher.click();
@@ -105,8 +90,8 @@ describe('conversation', () => {
   });
 
   test('clicking a quick reply sends it and it stays as the person\'s message', async () => {
-    const { context, page, errors, calls } = await freshPage();
-    await hostPage(page, server, { script: launcherScript('data-open="true"') });
+    const { context, page, errors, calls } = await freshPage(shared.browser);
+    await hostPage(page, shared.server, { script: launcherScript('data-open="true"') });
     const w = widget(page);
     await waitMore(w.coach, 0);
     await waitMore(w.replies, 0);
@@ -127,13 +112,13 @@ describe('conversation', () => {
   });
 
   test('a double click, or Enter pressed twice, sends once', async () => {
-    const { context, page, calls } = await freshPage();
+    const { context, page, calls } = await freshPage(shared.browser);
     // Slow the answer down so the second click lands while the first is pending.
     await page.route('**/v1/conversations/*/messages', async (route) => {
       await new Promise((r) => setTimeout(r, 400));
       await route.continue();
     });
-    await hostPage(page, server, { script: launcherScript('data-open="true"') });
+    await hostPage(page, shared.server, { script: launcherScript('data-open="true"') });
     const w = widget(page);
     await waitMore(w.coach, 0);
     await w.input.fill('hello there');
@@ -155,8 +140,8 @@ describe('conversation', () => {
   });
 
   test('an XSS attempt is shown as text, never run', async () => {
-    const { context, page, errors } = await freshPage();
-    await hostPage(page, server, { script: launcherScript('data-open="true"') });
+    const { context, page, errors } = await freshPage(shared.browser);
+    await hostPage(page, shared.server, { script: launcherScript('data-open="true"') });
     const w = widget(page);
     await waitMore(w.coach, 0);
     const attack = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script><b>bold</b>';
@@ -179,8 +164,8 @@ describe('conversation', () => {
   });
 
   test('a crisis message shows the safety reply prominently with tappable resources', async () => {
-    const { context, page, errors } = await freshPage();
-    await hostPage(page, server, { script: launcherScript('data-open="true" data-region="en-US"') });
+    const { context, page, errors } = await freshPage(shared.browser);
+    await hostPage(page, shared.server, { script: launcherScript('data-open="true" data-region="en-US"') });
     const w = widget(page);
     await waitMore(w.coach, 0);
     await w.input.fill('I want to kill myself');
@@ -216,9 +201,9 @@ describe('conversation', () => {
   });
 
   test('auto-scroll does not pull a person who is reading back', async () => {
-    const { context, page } = await freshPage();
+    const { context, page } = await freshPage(shared.browser);
     await page.setViewportSize({ width: 1280, height: 640 });
-    await hostPage(page, server, { script: launcherScript('data-open="true"') });
+    await hostPage(page, shared.server, { script: launcherScript('data-open="true"') });
     const w = widget(page);
     await waitMore(w.coach, 0);
     for (let i = 0; i < 4; i++) {

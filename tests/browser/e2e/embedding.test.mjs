@@ -1,13 +1,13 @@
 // The widget on another origin than the API (CORS, as on an integrator's
 // site), and with an API key.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { freePort, launchBrowser, startServer, stored, waitCount, waitMore, widget } from '../lib/harness.mjs';
+import {
+  freePort, freshPage, startServer, startShared, stored, waitCount, waitMore, widget,
+} from '../lib/harness.mjs';
 
-let browser;
-before(async () => { browser = await launchBrowser(); });
-after(async () => { await browser?.close(); });
+const shared = startShared({ server: false });
 
 // An integrator's site: a real page server on its own loopback port (its
 // own origin), embedding the widget from the API server's origin.
@@ -34,8 +34,7 @@ async function crossOrigin(allow) {
   const server = await startServer({
     name: 'cors', port: apiPort, extra: ['--allowed-origin', allow ? site.origin : 'https://elsewhere.example'],
   });
-  const context = await browser.newContext();
-  const page = await context.newPage();
+  const { context, page } = await freshPage(shared.browser, {});
   await page.goto(site.origin + '/');
   return {
     server, page,
@@ -83,8 +82,7 @@ describe('embedding', () => {
   test('an API key from data-api-key is sent as X-API-Key', async () => {
     const server = await startServer({ name: 'apikey', extra: ['--api-key', 'browser-key-123'] });
     try {
-      const context = await browser.newContext();
-      const page = await context.newPage();
+      const { context, page } = await freshPage(shared.browser, {});
       const keys = [];
       page.on('request', (r) => { if (r.url().includes('/v1/')) keys.push(r.headers()['x-api-key']); });
       await page.goto(server.url + '/');

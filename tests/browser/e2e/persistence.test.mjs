@@ -1,47 +1,23 @@
 // What the widget keeps and forgets: reload persistence in each storage
 // mode, "Start over", "Delete my conversation" and the quick exit.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  hostPage, launchBrowser, launcherScript, startServer, stored, waitCount, waitMore, watchApi, watchErrors, widget,
+  freshPage, hostPage, launcherScript, startShared, stored, talk, waitCount, waitMore, widget,
 } from '../lib/harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer({ name: 'persistence' });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-async function freshPage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  return { context, page, errors: watchErrors(page), calls: watchApi(page) };
-}
+const shared = startShared({ name: 'persistence' });
 
 // Status of GET /v1/conversations/{id} straight from the server.
 async function serverStatus(conv) {
-  const res = await fetch(`${server.url}/v1/conversations/${conv.id}`, { headers: { Authorization: 'Bearer ' + conv.token } });
+  const res = await fetch(`${shared.server.url}/v1/conversations/${conv.id}`, { headers: { Authorization: 'Bearer ' + conv.token } });
   return res.status;
-}
-
-async function talk(w, text) {
-  const n = await w.coach.count();
-  const p = await w.person.count();
-  await w.input.fill(text);
-  await w.input.press('Enter');
-  await waitCount(w.person, p + 1);
-  await waitMore(w.coach, n);
 }
 
 describe('persistence', () => {
   test('the conversation survives a reload (sessionStorage by default)', async () => {
-    const { context, page, errors, calls } = await freshPage();
-    await hostPage(page, server, { script: launcherScript() });
+    const { context, page, errors, calls } = await freshPage(shared.browser);
+    await hostPage(page, shared.server, { script: launcherScript() });
     let w = widget(page);
     await w.launcher.click();
     await waitMore(w.coach, 0);
@@ -70,23 +46,23 @@ describe('persistence', () => {
   });
 
   test('a new tab forgets a sessionStorage conversation; storage "local" keeps it', async () => {
-    const context = await browser.newContext();
+    const context = await shared.browser.newContext();
     const a = await context.newPage();
-    await hostPage(a, server, { script: launcherScript('data-open="true"') });
+    await hostPage(a, shared.server, { script: launcherScript('data-open="true"') });
     await waitMore(widget(a).coach, 0);
     const b = await context.newPage();
-    await hostPage(b, server, { script: launcherScript() });
+    await hostPage(b, shared.server, { script: launcherScript() });
     assert.equal(await stored(b), null);
 
     const c = await context.newPage();
-    await hostPage(c, server, { script: launcherScript('data-open="true" data-storage="local"') });
+    await hostPage(c, shared.server, { script: launcherScript('data-open="true" data-storage="local"') });
     const wc = widget(c);
     await waitMore(wc.coach, 0);
     await talk(wc, 'Remember me please');
     const conv = await stored(c, 'localStorage');
     assert.ok(conv && conv.id);
     const d = await context.newPage();
-    await hostPage(d, server, { script: launcherScript('data-open="true" data-storage="local"') });
+    await hostPage(d, shared.server, { script: launcherScript('data-open="true" data-storage="local"') });
     const wd = widget(d);
     await waitCount(wd.person, 1);
     assert.equal(await wd.person.first().textContent(), 'You: Remember me please');
@@ -94,8 +70,8 @@ describe('persistence', () => {
   });
 
   test('storage "none" keeps nothing: a reload starts afresh', async () => {
-    const { context, page, calls } = await freshPage();
-    await hostPage(page, server, { script: launcherScript('data-open="true" data-storage="none"') });
+    const { context, page, calls } = await freshPage(shared.browser);
+    await hostPage(page, shared.server, { script: launcherScript('data-open="true" data-storage="none"') });
     let w = widget(page);
     await waitMore(w.coach, 0);
     await talk(w, 'Just testing');
@@ -110,8 +86,8 @@ describe('persistence', () => {
   });
 
   test('"Delete my conversation" calls DELETE and clears local data', async () => {
-    const { context, page, errors, calls } = await freshPage();
-    await hostPage(page, server, { script: launcherScript('data-open="true"') });
+    const { context, page, errors, calls } = await freshPage(shared.browser);
+    await hostPage(page, shared.server, { script: launcherScript('data-open="true"') });
     const w = widget(page);
     await waitMore(w.coach, 0);
     await talk(w, 'Something private');
@@ -140,8 +116,8 @@ describe('persistence', () => {
   });
 
   test('"Start over" opens a new conversation and deletes the old one', async () => {
-    const { context, page } = await freshPage();
-    await hostPage(page, server, { script: launcherScript('data-open="true"') });
+    const { context, page } = await freshPage(shared.browser);
+    await hostPage(page, shared.server, { script: launcherScript('data-open="true"') });
     const w = widget(page);
     await waitMore(w.coach, 0);
     await talk(w, 'First try');
@@ -159,16 +135,16 @@ describe('persistence', () => {
   });
 
   test('quick exit hides the widget at once and replaces the page with a neutral one', async () => {
-    const { context, page } = await freshPage();
+    const { context, page } = await freshPage(shared.browser);
     const neutral = 'https://neutral.test/weather';
     await context.route('https://neutral.test/**', (route) => route.fulfill({
       contentType: 'text/html', body: '<!doctype html><title>Weather</title><h1>Weather</h1>',
     }));
-    await page.route(server.url + '/e2e/before.html', (route) => route.fulfill({
+    await page.route(shared.server.url + '/e2e/before.html', (route) => route.fulfill({
       contentType: 'text/html', body: '<!doctype html><title>Before</title><p>before</p>',
     }));
-    await page.goto(server.url + '/e2e/before.html');
-    await hostPage(page, server, { script: launcherScript(`data-open="true" data-quick-exit="${neutral}"`) });
+    await page.goto(shared.server.url + '/e2e/before.html');
+    await hostPage(page, shared.server, { script: launcherScript(`data-open="true" data-quick-exit="${neutral}"`) });
     const w = widget(page);
     await waitMore(w.coach, 0);
     await talk(w, 'He checks my phone');
@@ -196,7 +172,7 @@ describe('persistence', () => {
     assert.equal(await page.title(), 'Weather');
     // The chat page was replaced in the history, not pushed.
     await page.goBack();
-    assert.equal(page.url(), server.url + '/e2e/before.html');
+    assert.equal(page.url(), shared.server.url + '/e2e/before.html');
     await context.close();
   });
 });

@@ -1,29 +1,21 @@
 // When the server is down or answers with an error: a plain message, a retry
 // button, and nothing the person typed is lost.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  hostPage, launchBrowser, launcherScript, startServer, stored, waitCount, waitMore, watchApi, widget,
+  freshPage, hostPage, launcherScript, startServer, startShared, stored, waitCount, waitMore, widget,
 } from '../lib/harness.mjs';
 
-let browser;
-before(async () => { browser = await launchBrowser(); });
-after(async () => { await browser?.close(); });
-
-async function freshPage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  return { context, page, calls: watchApi(page) };
-}
+const shared = startShared({ server: false });
 
 describe('resilience', () => {
   test('requests that fail: plain message, text kept, retry recovers', async () => {
     const server = await startServer({ name: 'resilience' });
     try {
-      const { context, page, calls } = await freshPage();
+      const { context, page, calls } = await freshPage(shared.browser);
       await hostPage(page, server, { script: launcherScript('data-open="true"') });
       const w = widget(page);
       await waitMore(w.coach, 0);
@@ -72,7 +64,7 @@ describe('resilience', () => {
     let server = await startServer({ name: 'restart', store });
     const port = server.port;
     try {
-      const { context, page } = await freshPage();
+      const { context, page } = await freshPage(shared.browser);
       await hostPage(page, server, { script: launcherScript() });
       const w = widget(page);
 
@@ -110,7 +102,7 @@ describe('resilience', () => {
     let server = await startServer({ name: 'expired' });
     const port = server.port;
     try {
-      const { context, page } = await freshPage();
+      const { context, page } = await freshPage(shared.browser);
       await hostPage(page, server, { script: launcherScript('data-open="true"') });
       const w = widget(page);
       await waitMore(w.coach, 0);
@@ -148,7 +140,7 @@ describe('resilience', () => {
     // One message of burst, then one every two seconds.
     const server = await startServer({ name: 'ratelimit', extra: ['--conversation-burst', '1', '--conversation-rate', '0.5'] });
     try {
-      const { context, page } = await freshPage();
+      const { context, page } = await freshPage(shared.browser);
       await hostPage(page, server, { script: launcherScript('data-open="true"') });
       const w = widget(page);
       await waitMore(w.coach, 0);

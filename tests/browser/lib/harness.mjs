@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -87,6 +88,31 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
 
+// What a test file shares: in node:test's `before`, a server named `name`
+// (unless `server` is false) and Chromium (unless `browser` is false); both
+// are stopped in `after`. Returns an object whose `server` and `browser` are
+// set once `before` has run.
+export function startShared({ name, server = true, browser = true } = {}) {
+  const shared = { server: null, browser: null };
+  before(async () => {
+    if (server) shared.server = await startServer({ name });
+    if (browser) shared.browser = await launchBrowser();
+  });
+  after(async () => {
+    await shared.browser?.close();
+    await shared.server?.stop();
+  });
+  return shared;
+}
+
+// A page in a new context of `browser`, made with `options` as they are
+// (a 1280 x 900 viewport unless given), its errors and API calls watched.
+export async function freshPage(browser, options = { viewport: { width: 1280, height: 900 } }) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  return { context, page, errors: watchErrors(page), calls: watchApi(page) };
+}
+
 // A page on the server's own origin with the given markup, so tests can try
 // every embedding option against the real server.
 export async function hostPage(page, server, { head = '', body = '', script = '', path: p = '/e2e/host.html' } = {}) {
@@ -128,6 +154,17 @@ export function widget(page, host = 'trustcoach-chat[mode=launcher]') {
     del: root.getByRole('button', { name: 'Delete my conversation' }),
     typing: root.locator('.typing'),
   };
+}
+
+// Types `text` into widget `w` and sends it with Enter; returns once it
+// shows as the person's and a coach message more has come.
+export async function talk(w, text) {
+  const n = await w.coach.count();
+  const p = await w.person.count();
+  await w.input.fill(text);
+  await w.input.press('Enter');
+  await waitCount(w.person, p + 1);
+  await waitMore(w.coach, n);
 }
 
 // Waits until `locator` has exactly `n` elements.

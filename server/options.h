@@ -15,7 +15,9 @@ struct ServerOptions {
   // Listening address and port; port 0 picks a free port.
   std::string host = "127.0.0.1";
   int port = 8080;
-  // Worker threads answering requests.
+  // Threads always kept for connections: the resident minimum of the
+  // elastic pool (server/thread_pool.h), which starts more when all are busy,
+  // up to 512, and lets the extra ones end when idle.
   int threads = 8;
 
   // Dialog folder; empty means the shipped dialogs.

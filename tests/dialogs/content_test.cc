@@ -4,7 +4,9 @@
 //    wording (the list is kept here: extend it);
 //  - every path through every flow reaches a node that points to
 //    professional help before it ends;
-//  - prompts vary, so a returning person does not read identical sentences.
+//  - prompts vary, so a returning person does not read identical sentences;
+//  - free-text questions let a request for therapy (and, where they ask about
+//    feelings, the other requests) through.
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -442,6 +444,40 @@ TEST_CASE("content: patterns hold no control characters", "[content]") {
                         [](unsigned char c) { return c < 0x20; })) {
           problems.push_back(file.filename().string() + ": " +
                              intent.value("id", std::string("?")));
+        }
+      }
+    }
+  }
+  for (const std::string& p : problems) UNSCOPED_INFO(p);
+  CHECK(problems.empty());
+}
+
+TEST_CASE("content: free-text questions let a request for help through",
+          "[content]") {
+  // At a node with `capture`, topic intents are held and the text is stored,
+  // so "can you help me find a therapist?" would get a generic "thank you"
+  // unless the node names the request in `on` (docs/authoring.md, "Requests
+  // at a free-text question"). Every free-text question lets a request for
+  // therapy through; one that asks about feelings lets the other requests a
+  // person makes instead of answering through too.
+  const std::vector<std::string> therapy = {"ask_therapy",
+                                            "ask_find_therapist"};
+  const std::vector<std::string> feelings = {
+      "ask_stay_or_leave", "ask_therapy", "ask_find_therapist", "ask_too_late",
+      "ask_rebuild_trust"};
+  std::vector<std::string> problems;
+  for (const fs::path& file : FlowFiles()) {
+    const json doc = ReadJson(file);
+    for (const json& flow : doc.value("flows", json::array())) {
+      for (const auto& [name, node] : flow.at("nodes").items()) {
+        if (!node.contains("capture")) continue;
+        const json on = node.value("on", json::object());
+        const bool asks_feelings = on.contains("anger");
+        for (const std::string& intent : asks_feelings ? feelings : therapy) {
+          if (on.contains(intent)) continue;
+          problems.push_back(file.filename().string() + ": " +
+                             flow.value("id", std::string("?")) + "." + name +
+                             " does not name " + intent + " in `on`");
         }
       }
     }

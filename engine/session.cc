@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "engine/json_writer.h"
+
 namespace trustcoach {
 
 using nlohmann::json;
@@ -27,120 +29,38 @@ json SessionToJson(const Session& session) {
   return out;
 }
 
-namespace {
-
-// Appends `text` as a JSON string, exactly as nlohmann::json::dump() writes
-// it. Text with bytes above 0x7F goes through nlohmann, which validates UTF-8.
-void AppendString(std::string_view text, std::string* out) {
-  for (char c : text) {
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      *out += json(std::string(text)).dump();
-      return;
-    }
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\b':
-        *out += "\\b";
-        break;
-      case '\f':
-        *out += "\\f";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          *out += "\\u00";
-          const auto byte = static_cast<unsigned char>(c);
-          out->push_back(kHex[byte >> 4]);
-          out->push_back(kHex[byte & 0xf]);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-void AppendPairs(
-    const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
-    std::string* out) {
-  out->push_back('[');
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    if (i > 0) out->push_back(',');
-    out->push_back('[');
-    AppendString(pairs[i].first, out);
-    out->push_back(',');
-    AppendString(pairs[i].second, out);
-    out->push_back(']');
-  }
-  out->push_back(']');
-}
-
-}  // namespace
-
 // Written directly rather than as SessionToJson(session).dump(): building
 // the JSON tree was a fifth of a turn's cost in the server. Keys come in
 // std::map order, as dump() writes them; session_test checks both agree.
 std::string SerializeSession(const Session& session) {
   std::string out;
   out.reserve(256);
-  out += '{';
-  if (session.abuse) out += "\"abuse\":true,";
-  std::vector<std::pair<std::string_view, std::string_view>> pairs;
+  JsonWriter writer(&out);
+  writer.BeginObject();
+  if (session.abuse) writer.Key("abuse").Bool(true);
+  writer.Key("history").BeginArray();
   for (const TurnRecord& turn : session.history) {
-    pairs.emplace_back(turn.intent, turn.node);
+    writer.BeginArray().String(turn.intent).String(turn.node).EndArray();
   }
-  out += "\"history\":";
-  AppendPairs(pairs, &out);
-  if (session.minor) out += ",\"minor\":true";
-  out += ",\"misses\":" + std::to_string(session.misses);
-  if (!session.risk.empty()) {
-    out += ",\"risk\":";
-    AppendString(session.risk, &out);
-  }
-  out += ",\"seed\":" + std::to_string(session.seed);
-  out += ",\"slots\":{";
-  bool first = true;
+  writer.EndArray();
+  if (session.minor) writer.Key("minor").Bool(true);
+  writer.Key("misses").Uint(session.misses);
+  if (!session.risk.empty()) writer.Key("risk").String(session.risk);
+  writer.Key("seed").Uint(session.seed);
+  writer.Key("slots").BeginObject();
   for (const auto& [name, value] : session.slots) {
-    if (!first) out += ',';
-    first = false;
-    AppendString(name, &out);
-    out += ':';
-    AppendString(value, &out);
+    writer.Key(name).String(value);
   }
-  out += "},\"stack\":";
-  pairs.clear();
+  writer.EndObject().Key("stack").BeginArray();
   for (const FlowPosition& position : session.stack) {
-    pairs.emplace_back(position.flow, position.node);
+    writer.BeginArray().String(position.flow).String(position.node).EndArray();
   }
-  AppendPairs(pairs, &out);
-  out += ",\"turns\":" + std::to_string(session.turns);
-  out += ",\"v\":" + std::to_string(Session::kVersion);
-  out += ",\"visits\":{";
-  first = true;
-  for (const auto& [node, count] : session.visits) {
-    if (!first) out += ',';
-    first = false;
-    AppendString(node, &out);
-    out += ':' + std::to_string(count);
-  }
-  out += "}}";
+  writer.EndArray();
+  writer.Key("turns").Uint(session.turns);
+  writer.Key("v").Int(Session::kVersion);
+  writer.Key("visits").BeginObject();
+  for (const auto& [node, count] : session.visits) writer.Key(node).Uint(count);
+  writer.EndObject().EndObject();
   return out;
 }
 

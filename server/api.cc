@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/json_writer.h"
 #include "engine/session.h"
 #include "server/crypto.h"
 #include "server/openapi.h"
@@ -23,43 +24,100 @@ constexpr int kSaveAttempts = 5;
 // Set when routing starts on this worker thread, read by the access log.
 thread_local std::optional<std::chrono::steady_clock::time_point> request_start;
 
-json SafetyToJson(const SafetyInfo& safety) {
-  return {{"kind", SafetyKindName(safety.kind)},
-          {"level", SafetyLevelName(safety.level)},
-          {"earlier", safety.earlier}};
+// Replies and transcript lines are written with JsonWriter rather than as
+// nlohmann trees: on the hot path the trees cost more than the turn itself.
+// Keys are in the order nlohmann::json writes them (sorted), so that both
+// produce the same text.
+
+void WriteSafety(const SafetyInfo& safety, JsonWriter& out) {
+  out.BeginObject()
+      .Key("earlier")
+      .Bool(safety.earlier)
+      .Key("kind")
+      .String(SafetyKindName(safety.kind))
+      .Key("level")
+      .String(SafetyLevelName(safety.level))
+      .EndObject();
 }
 
-json MessagesToJson(const std::vector<Message>& messages) {
-  json out = json::array();
-  for (const Message& message : messages) out.push_back(MessageToJson(message));
-  return out;
-}
-
-json ResourcesToJson(const std::vector<Resource>& resources) {
-  json out = json::array();
-  for (const Resource& resource : resources) {
-    out.push_back(ResourceToJson(resource));
+void WriteMessageFields(const Message& message, JsonWriter& out) {
+  out.Key("quick_replies").BeginArray();
+  for (const std::string& quick_reply : message.quick_replies) {
+    out.String(quick_reply);
   }
-  return out;
+  out.EndArray();
+}
+
+void WriteMessages(const std::vector<Message>& messages, JsonWriter& out) {
+  out.BeginArray();
+  for (const Message& message : messages) {
+    out.BeginObject();
+    WriteMessageFields(message, out);
+    out.Key("text").String(message.text).EndObject();
+  }
+  out.EndArray();
+}
+
+void WriteResources(const std::vector<Resource>& resources, JsonWriter& out) {
+  out.BeginArray();
+  for (const Resource& resource : resources) {
+    out.BeginObject();
+    if (!resource.hours.empty()) out.Key("hours").String(resource.hours);
+    out.Key("kind").String(resource.kind).Key("name").String(resource.name);
+    if (!resource.phone.empty()) out.Key("phone").String(resource.phone);
+    if (!resource.sms.empty()) out.Key("sms").String(resource.sms);
+    if (!resource.web.empty()) out.Key("web").String(resource.web);
+    out.EndObject();
+  }
+  out.EndArray();
+}
+
+// The reply fields shared by the create and turn responses.
+void WriteReplyFields(const Reply& reply, JsonWriter& out) {
+  out.Key("messages");
+  WriteMessages(reply.messages, out);
+  out.Key("resources");
+  WriteResources(reply.resources, out);
+  out.Key("safety");
+  WriteSafety(reply.safety, out);
 }
 
 // Transcript rows as the store keeps them: one JSON object per line said.
 // Lines of a safety reply carry `safety`, and its last line the resources,
 // so that a restored transcript shows the helplines where they were.
-void AppendCoachEntries(const Reply& reply, const std::string& at,
+void AppendCoachEntries(const Reply& reply, std::string_view at,
                         std::vector<std::string>* entries) {
   for (size_t i = 0; i < reply.messages.size(); ++i) {
-    json entry = MessageToJson(reply.messages[i]);
-    entry["role"] = "coach";
-    entry["at"] = at;
-    if (reply.safety.level != SafetyLevel::kNone) {
-      entry["safety"] = SafetyToJson(reply.safety);
-    }
+    std::string entry;
+    JsonWriter out(&entry);
+    out.BeginObject().Key("at").String(at);
+    WriteMessageFields(reply.messages[i], out);
     if (i + 1 == reply.messages.size() && !reply.resources.empty()) {
-      entry["resources"] = ResourcesToJson(reply.resources);
+      out.Key("resources");
+      WriteResources(reply.resources, out);
     }
-    entries->push_back(DumpJson(entry));
+    out.Key("role").String("coach");
+    if (reply.safety.level != SafetyLevel::kNone) {
+      out.Key("safety");
+      WriteSafety(reply.safety, out);
+    }
+    out.Key("text").String(reply.messages[i].text).EndObject();
+    entries->push_back(std::move(entry));
   }
+}
+
+std::string UserEntry(std::string_view text, std::string_view at) {
+  std::string entry;
+  JsonWriter(&entry)
+      .BeginObject()
+      .Key("at")
+      .String(at)
+      .Key("role")
+      .String("user")
+      .Key("text")
+      .String(text)
+      .EndObject();
+  return entry;
 }
 
 json StateSummary(const Session& session) {
@@ -164,12 +222,17 @@ const std::vector<Api::RouteEntry>& Api::RouteTable() {
   return table;
 }
 
-std::vector<std::pair<std::string_view, std::string_view>> Api::Routes() {
-  std::vector<std::pair<std::string_view, std::string_view>> routes;
-  for (const RouteEntry& entry : RouteTable()) {
-    routes.emplace_back(entry.method, entry.path);
-  }
-  return routes;
+const std::vector<std::pair<std::string_view, std::string_view>>&
+Api::Routes() {
+  static const auto* const routes = [] {
+    auto* routes =
+        new std::vector<std::pair<std::string_view, std::string_view>>();
+    for (const RouteEntry& entry : RouteTable()) {
+      routes->emplace_back(entry.method, entry.path);
+    }
+    return routes;
+  }();
+  return *routes;
 }
 
 bool Api::Install(httplib::Server* http) {
@@ -394,7 +457,7 @@ bool Api::Authorize(const Request& request, Response& response,
   // A wrong token gets the same answer as an unknown id, so that a token
   // does not reveal whether another conversation exists.
   if (status.ok() &&
-      !ConstantTimeEquals(Sha256Hex(token), conversation->token_hash)) {
+      !DigestEquals(Sha256Hex(token), conversation->token_hash)) {
     status = Status::NotFound("no such conversation");
   }
   if (!status.ok()) {
@@ -424,7 +487,7 @@ void Api::CreateConversation(const Request& request, Response& response) {
   const std::string token = NewToken();
   Conversation conversation;
   conversation.token_hash = Sha256Hex(token);
-  conversation.state = SerializeSession(session);
+  conversation.session = std::move(session);
   conversation.region = body.region;
   std::vector<std::string> transcript;
   AppendCoachEntries(reply, FormatTime(clock_->NowMillis()), &transcript);
@@ -434,12 +497,12 @@ void Api::CreateConversation(const Request& request, Response& response) {
   } while (status.code() == Status::Code::kAlreadyExists);
   if (!status.ok()) return SendStatus(response, status);
   response.set_header("Location", "/v1/conversations/" + conversation.id);
-  SendJson(response, 201,
-           {{"id", conversation.id},
-            {"token", token},
-            {"messages", MessagesToJson(reply.messages)},
-            {"safety", SafetyToJson(reply.safety)},
-            {"resources", ResourcesToJson(reply.resources)}});
+  std::string out;
+  JsonWriter writer(&out);
+  writer.BeginObject().Key("id").String(conversation.id);
+  WriteReplyFields(reply, writer);
+  writer.Key("token").String(token).EndObject();
+  SendJsonText(response, 201, std::move(out));
 }
 
 void Api::PostMessage(const Request& request, Response& response) {
@@ -468,31 +531,27 @@ void Api::PostMessage(const Request& request, Response& response) {
   std::lock_guard lock(conversation_locks_[std::hash<std::string>{}(id) %
                                            conversation_locks_.size()]);
   for (int attempt = 1;; ++attempt) {
-    Session session;
-    status = ParseSession(conversation.state, &session);
-    if (!status.ok()) {
-      return SendStatus(response, Status::Internal(status.message()));
-    }
+    // The turn runs on the loaded conversation itself: if the save loses a
+    // race, the conversation is loaded again below.
     if (body.region) conversation.region = *body.region;
     const Reply reply = engine->Respond(
-        body.text, &session,
+        body.text, &conversation.session,
         TurnOptions{.trace = trace, .region = conversation.region});
     const std::string at = FormatTime(clock_->NowMillis());
-    std::vector<std::string> transcript = {
-        DumpJson({{"role", "user"}, {"text", body.text}, {"at", at}})};
+    std::vector<std::string> transcript = {UserEntry(body.text, at)};
     AppendCoachEntries(reply, at, &transcript);
-    Conversation updated = conversation;
-    updated.state = SerializeSession(session);
-    status = store_->Save(&updated, transcript);
+    status = store_->Save(&conversation, transcript);
     if (status.ok()) {
       metrics_.RecordTurn(SafetyKindName(reply.safety.kind),
                           SafetyLevelName(reply.safety.level), reply.fallback);
-      json out = {{"messages", MessagesToJson(reply.messages)},
-                  {"safety", SafetyToJson(reply.safety)},
-                  {"resources", ResourcesToJson(reply.resources)},
-                  {"turn", session.turns}};
-      if (trace == Trace::kOn) out["explain"] = reply.explain;
-      return SendJson(response, 200, out);
+      std::string out;
+      JsonWriter writer(&out);
+      writer.BeginObject();
+      if (trace == Trace::kOn)
+        writer.Key("explain").Raw(DumpJson(reply.explain));
+      WriteReplyFields(reply, writer);
+      writer.Key("turn").Uint(conversation.session.turns).EndObject();
+      return SendJsonText(response, 200, std::move(out));
     }
     if (!status.IsAborted() || attempt == kSaveAttempts) break;
     // Another instance saved first: continue from its state.
@@ -508,8 +567,6 @@ void Api::GetConversation(const Request& request, Response& response) {
   if (!Authorize(request, response, id, &conversation)) return;
   std::vector<std::string> entries;
   Status status = store_->LoadTranscript(id, &entries);
-  Session session;
-  if (status.ok()) status = ParseSession(conversation.state, &session);
   if (!status.ok()) return SendStatus(response, status);
   json transcript = json::array();
   for (const std::string& entry : entries) {
@@ -524,7 +581,7 @@ void Api::GetConversation(const Request& request, Response& response) {
             {"created_at", FormatTime(conversation.created_millis)},
             {"updated_at", FormatTime(conversation.updated_millis)},
             {"expires_at", FormatTime(expires)},
-            {"state", StateSummary(session)},
+            {"state", StateSummary(conversation.session)},
             {"transcript", std::move(transcript)}});
 }
 

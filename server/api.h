@@ -58,7 +58,8 @@ class Api {
   Metrics* metrics() { return &metrics_; }
 
   // Every (method, route template) the API serves, for the spec test.
-  static std::vector<std::pair<std::string_view, std::string_view>> Routes();
+  static const std::vector<std::pair<std::string_view, std::string_view>>&
+  Routes();
 
  private:
   using Request = httplib::Request;

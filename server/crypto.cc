@@ -76,6 +76,11 @@ std::string Sha256Hex(std::string_view data) {
   return Hex(digest, sizeof(digest));
 }
 
+bool DigestEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   unsigned char digest_a[SHA256_DIGEST_LENGTH];
   unsigned char digest_b[SHA256_DIGEST_LENGTH];

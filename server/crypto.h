@@ -22,6 +22,10 @@ uint64_t NewSeed();
 // Lowercase hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
 
+// Whether two digests (such as Sha256Hex() outputs, whose length is public)
+// are equal, in time independent of where they differ.
+bool DigestEquals(std::string_view a, std::string_view b);
+
 // Whether `a` equals `b`, in time independent of where they differ: both are
 // hashed, then the digests compared with CRYPTO_memcmp.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

@@ -16,8 +16,20 @@ void Header(std::ostringstream& out, std::string_view name,
 void Metrics::RecordRequest(std::string_view route, std::string_view method,
                             int status, double seconds) {
   std::lock_guard lock(mu_);
-  ++requests_[{std::string(route), std::string(method), status}];
-  Histogram& histogram = latency_[std::string(route)];
+  auto request = requests_.find(std::tuple{route, method, status});
+  if (request == requests_.end()) {
+    request =
+        requests_
+            .emplace(
+                std::tuple{std::string(route), std::string(method), status}, 0)
+            .first;
+  }
+  ++request->second;
+  auto latency = latency_.find(route);
+  if (latency == latency_.end()) {
+    latency = latency_.emplace(std::string(route), Histogram{}).first;
+  }
+  Histogram& histogram = latency->second;
   for (size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++histogram.buckets[i];
   }

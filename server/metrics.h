@@ -39,8 +39,11 @@ class Metrics {
   };
 
   mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
-  std::map<std::string, Histogram> latency_;  // by route
+  // Transparent comparators: recording looks keys up without building
+  // strings, and allocates only for a label set seen the first time.
+  std::map<std::tuple<std::string, std::string, int>, uint64_t, std::less<>>
+      requests_;
+  std::map<std::string, Histogram, std::less<>> latency_;  // by route
   std::map<std::pair<std::string, std::string>, uint64_t> safety_;
   std::map<std::string, uint64_t> rate_limited_;
   std::map<std::string, uint64_t> reloads_;

@@ -1,5 +1,7 @@
 #include "server/problem.h"
 
+#include <utility>
+
 namespace trustcoach::server {
 namespace {
 
@@ -106,8 +108,13 @@ std::string DumpJson(const nlohmann::json& value) {
 
 void SendJson(httplib::Response& response, int status,
               const nlohmann::json& body) {
+  SendJsonText(response, status, DumpJson(body));
+}
+
+void SendJsonText(httplib::Response& response, int status, std::string body) {
   response.status = status;
-  response.set_content(DumpJson(body), "application/json");
+  response.body = std::move(body);  // set_content() would copy it
+  response.set_header("Content-Type", "application/json");
 }
 
 // An RFC 9457 problem. `detail` never holds request text.

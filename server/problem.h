@@ -23,6 +23,8 @@ std::string DumpJson(const nlohmann::json& value);
 // A JSON response.
 void SendJson(httplib::Response& response, int status,
               const nlohmann::json& body);
+// A JSON response whose text is already written (JsonWriter).
+void SendJsonText(httplib::Response& response, int status, std::string body);
 
 // An RFC 9457 application/problem+json response with `type`
 // (urn:trustcoach:problem:...), `title`, `status` and `detail`. `detail`

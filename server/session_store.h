@@ -6,22 +6,34 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/session.h"
 #include "engine/status.h"
 #include "server/rate_limiter.h"
 
 namespace trustcoach::server {
 
-// One conversation as a store holds it. The store treats `state`, `region`
-// and transcript entries as opaque text.
+// One conversation as a store holds it. The store treats `region` and
+// transcript entries as opaque text; a store that keeps conversations outside
+// this process stores `session` as SerializeSession() text, and its Load
+// answers Internal when stored text does not parse.
 struct Conversation {
   std::string id;
   std::string token_hash;  // hex SHA-256 of the bearer token, never the token
-  std::string state;       // SerializeSession() output
+  Session session;         // the engine's state between turns
   std::string region;      // as the client last asked for it, may be empty
   uint64_t version = 0;    // set by the store: 1 after Create, +1 per Save
   int64_t created_millis = 0;  // set by the store
   int64_t updated_millis = 0;  // set by the store on Create and Save
 };
+
+// For stores that keep `session` as SerializeSession() text: parses it, and
+// reports text that does not parse as Internal (damaged data, not a bad
+// request).
+inline Status ParseStoredSession(std::string_view text, Session* session) {
+  Status status = ParseSession(text, session);
+  return status.ok() ? status
+                     : Status::Internal("stored state: " + status.message());
+}
 
 // Where conversations live between turns. Implementations are safe to call
 // from any request thread. Every conversation idle (not saved) for longer
@@ -42,7 +54,7 @@ class SessionStore {
   // Loads the conversation without its transcript.
   virtual Status Load(std::string_view id, Conversation* conversation) = 0;
 
-  // Replaces `state` and `region` and appends `transcript` atomically, if the
+  // Replaces `session` and `region` and appends `transcript` atomically, if the
   // stored version still equals `conversation->version`; then increments
   // `conversation->version` and sets `updated_millis`. Aborted when another
   // writer saved first: reload and retry. Nothing is written on error.

@@ -111,7 +111,7 @@ class RedisStore : public SessionStore {
     std::vector<std::string> args = {
         conversation->id,
         conversation->token_hash,
-        conversation->state,
+        SerializeSession(conversation->session),
         conversation->region,
         std::to_string(now),
         std::to_string(now - options_.idle_expiry_millis),
@@ -144,9 +144,10 @@ class RedisStore : public SessionStore {
         ToInt(fields[5]) < Cutoff()) {
       return Status::NotFound("no such conversation");
     }
+    status = ParseStoredSession(fields[1].text, &conversation->session);
+    if (!status.ok()) return status;
     conversation->id = std::string(id);
     conversation->token_hash = fields[0].text;
-    conversation->state = fields[1].text;
     conversation->region = fields[2].text;
     conversation->version = static_cast<uint64_t>(ToInt(fields[3]));
     conversation->created_millis = ToInt(fields[4]);
@@ -161,7 +162,7 @@ class RedisStore : public SessionStore {
         conversation->id,
         std::to_string(conversation->version),
         std::to_string(conversation->version + 1),
-        conversation->state,
+        SerializeSession(conversation->session),
         conversation->region,
         std::to_string(now),
         std::to_string(now - options_.idle_expiry_millis),

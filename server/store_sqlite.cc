@@ -100,7 +100,7 @@ class SqliteStore : public SessionStore {
       if (!insert.ok()) return insert.Error();
       insert.Bind(1, conversation->id);
       insert.Bind(2, conversation->token_hash);
-      insert.Bind(3, conversation->state);
+      insert.Bind(3, SerializeSession(conversation->session));
       insert.Bind(4, conversation->region);
       insert.Bind(5, now);
       insert.Bind(6, now);
@@ -130,9 +130,10 @@ class SqliteStore : public SessionStore {
     const int rc = select.Step();
     if (rc == SQLITE_DONE) return Status::NotFound("no such conversation");
     if (rc != SQLITE_ROW) return select.Error();
+    Status status = ParseStoredSession(select.Text(1), &conversation->session);
+    if (!status.ok()) return status;
     conversation->id = std::string(id);
     conversation->token_hash = select.Text(0);
-    conversation->state = select.Text(1);
     conversation->region = select.Text(2);
     conversation->version = static_cast<uint64_t>(select.Int(3));
     conversation->created_millis = select.Int(4);
@@ -150,7 +151,7 @@ class SqliteStore : public SessionStore {
                        "version = version + 1, updated_at = ? WHERE id = ? "
                        "AND version = ? AND updated_at >= ?");
       if (!update.ok()) return update.Error();
-      update.Bind(1, conversation->state);
+      update.Bind(1, SerializeSession(conversation->session));
       update.Bind(2, conversation->region);
       update.Bind(3, now);
       update.Bind(4, conversation->id);

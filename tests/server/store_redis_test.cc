@@ -65,7 +65,6 @@ Conversation NewConversation() {
   Conversation conversation;
   conversation.id = NewConversationId();
   conversation.token_hash = Sha256Hex("token");
-  conversation.state = "{}";
   return conversation;
 }
 

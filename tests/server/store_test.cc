@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
 #include "server/clock.h"
 #include "server/crypto.h"
@@ -80,11 +81,12 @@ std::vector<std::string> StoreKinds() {
   return kinds;
 }
 
-Conversation NewConversation(std::string state = "{\"v\":1}") {
+Conversation NewConversation() {
   Conversation conversation;
   conversation.id = NewConversationId();
   conversation.token_hash = Sha256Hex("token");
-  conversation.state = std::move(state);
+  conversation.session.seed = 42;
+  conversation.session.stack = {{"opening", "start"}};
   conversation.region = "en-GB";
   return conversation;
 }
@@ -111,7 +113,7 @@ TEST_CASE("Every store keeps, versions, expires and deletes conversations",
     REQUIRE(store->Load(created.id, &loaded).ok());
     CHECK(loaded.id == created.id);
     CHECK(loaded.token_hash == created.token_hash);
-    CHECK(loaded.state == created.state);
+    CHECK(loaded.session == created.session);
     CHECK(loaded.region == "en-GB");
     CHECK(loaded.version == 1);
     std::vector<std::string> transcript;
@@ -137,14 +139,15 @@ TEST_CASE("Every store keeps, versions, expires and deletes conversations",
   SECTION("Save with the current version appends and bumps the version") {
     clock.Advance(5);
     Conversation turn = created;
-    turn.state = "{\"v\":1,\"turns\":1}";
+    turn.session.turns = 1;
+    turn.session.slots["partner"] = "Sam";
     turn.region = "US";
     REQUIRE(store->Save(&turn, {"user", "coach"}).ok());
     CHECK(turn.version == 2);
     CHECK(turn.updated_millis == clock.NowMillis());
     Conversation loaded;
     REQUIRE(store->Load(created.id, &loaded).ok());
-    CHECK(loaded.state == turn.state);
+    CHECK(loaded.session == turn.session);
     CHECK(loaded.region == "US");
     CHECK(loaded.version == 2);
     CHECK(loaded.created_millis == created.created_millis);
@@ -157,12 +160,12 @@ TEST_CASE("Every store keeps, versions, expires and deletes conversations",
     Conversation first = created;
     Conversation second = created;
     REQUIRE(store->Save(&first, {"first"}).ok());
-    second.state = "stale";
+    second.session.turns = 99;
     CHECK(store->Save(&second, {"second"}).IsAborted());
     CHECK(second.version == 1);
     Conversation loaded;
     REQUIRE(store->Load(created.id, &loaded).ok());
-    CHECK(loaded.state == created.state);
+    CHECK(loaded.session == created.session);
     std::vector<std::string> transcript;
     REQUIRE(store->LoadTranscript(created.id, &transcript).ok());
     CHECK(transcript == std::vector<std::string>{"opening", "first"});
@@ -217,7 +220,7 @@ TEST_CASE("Every store keeps, versions, expires and deletes conversations",
               ++failures;
               return;
             }
-            current.state = std::to_string(t);
+            current.session.turns = static_cast<uint32_t>(t);
             Status status = store->Save(
                 &current, {std::to_string(t) + ":" + std::to_string(i)});
             if (status.ok()) break;
@@ -292,6 +295,28 @@ TEST_CASE("The SQLite store reports a path it cannot open",
   CHECK(status.IsUnavailable());
   CHECK(status.message().find("/nonexistent-dir/x/store.db") !=
         std::string::npos);
+}
+
+TEST_CASE("SQLite: a stored state that does not parse is an internal error",
+          "[server][store]") {
+  TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<SessionStore> store = OpenStore("sqlite", &clock, dir);
+  Conversation created = NewConversation();
+  REQUIRE(store->Create(&created, {"opening"}).ok());
+
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(dir.File("store.db").c_str(), &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, "UPDATE conversations SET state = '{\"v\":1,'",
+                     nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+
+  Conversation loaded;
+  const Status status = store->Load(created.id, &loaded);
+  CHECK(status.code() == Status::Code::kInternal);
+  CHECK(loaded.id.empty());
+  // The conversation can still be deleted.
+  CHECK(store->Delete(created.id).ok());
 }
 
 }  // namespace

@@ -13,9 +13,10 @@
 namespace trustcoach::server {
 
 // One conversation as a store holds it. The store treats `region` and
-// transcript entries as opaque text; a store that keeps conversations outside
-// this process stores `session` as SerializeSession() text, and its Load
-// answers Internal when stored text does not parse.
+// transcript entries as opaque text (an entry is one line: no '\n'); a store
+// that keeps conversations outside this process stores `session` as
+// SerializeSession() text, and its Load answers Internal when stored text does
+// not parse.
 struct Conversation {
   std::string id;
   std::string token_hash;  // hex SHA-256 of the bearer token, never the token

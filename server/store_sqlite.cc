@@ -1,7 +1,12 @@
 #include "server/store_sqlite.h"
 
+#include <array>
+#include <condition_variable>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -26,20 +31,32 @@ CREATE INDEX IF NOT EXISTS conversations_by_updated ON conversations(updated_at)
 CREATE TABLE IF NOT EXISTS transcript (
   conversation_id TEXT NOT NULL REFERENCES conversations(id),
   seq INTEGER NOT NULL,
-  entry TEXT NOT NULL,
+  entry TEXT NOT NULL,  -- one or more transcript lines, '\n' between
   PRIMARY KEY (conversation_id, seq)
 ) WITHOUT ROWID;
 )sql";
 
-// One prepared statement, reset on scope exit.
+Status Exec(sqlite3* db, const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    Status status = Status::Unavailable(
+        std::string("sqlite: ") + (error != nullptr ? error : "unknown error"));
+    sqlite3_free(error);
+    return status;
+  }
+  return Status::OK();
+}
+
+// A prepared statement borrowed from a Connection's cache, reset on scope
+// exit so that the next user finds it ready.
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
-      stmt_ = nullptr;
-    }
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Statement() {
+    if (stmt_ == nullptr) return;
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -53,13 +70,14 @@ class Statement {
   }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(stmt_); }
-  std::string Text(int column) const {
+  std::string_view Text(int column) const {
     const auto* text =
         reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
     return text == nullptr
-               ? std::string()
-               : std::string(text, static_cast<size_t>(
-                                       sqlite3_column_bytes(stmt_, column)));
+               ? std::string_view()
+               : std::string_view(
+                     text,
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
   }
   void Reset() {
     sqlite3_reset(stmt_);
@@ -72,35 +90,90 @@ class Statement {
 
  private:
   sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
+  sqlite3_stmt* stmt_;
 };
+
+// One SQLite connection and its prepared statements, used by one thread at
+// a time (the store's locking sees to it).
+class Connection {
+ public:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  ~Connection() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* db() const { return db_; }
+
+  // `sql` prepared once per connection, then reused.
+  Statement Prepare(std::string_view sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                             SQLITE_PREPARE_PERSISTENT, &stmt,
+                             nullptr) != SQLITE_OK) {
+        return Statement(db_, nullptr);
+      }
+      it = statements_.emplace(std::string(sql), stmt).first;
+    }
+    return Statement(db_, it->second);
+  }
+
+  // Runs a statement that returns no rows.
+  Status Run(std::string_view sql) {
+    Statement statement = Prepare(sql);
+    if (!statement.ok() || statement.Step() != SQLITE_DONE) {
+      return statement.Error();
+    }
+    return Status::OK();
+  }
+
+ private:
+  sqlite3* const db_;
+  std::map<std::string, sqlite3_stmt*, std::less<>> statements_;
+};
+
+// Writes go through one writer connection with group commit: a request
+// thread queues its write and waits; whichever thread finds no commit in
+// progress takes every queued write, runs each in a savepoint of one
+// transaction and commits them together, so that one sync of the WAL
+// (synchronous = FULL) makes a whole batch durable. Each write is
+// acknowledged only after that commit, with its own result: a write that
+// fails rolls back to its savepoint and leaves the others in the batch
+// alone. Reads use a second connection and see committed data only (WAL).
+// Connections for reads, each used by one thread at a time.
+constexpr size_t kReaders = 4;
 
 class SqliteStore : public SessionStore {
  public:
-  SqliteStore(sqlite3* db, const Clock* clock,
-              const SqliteStoreOptions& options)
-      : db_(db), clock_(clock), options_(options) {}
+  SqliteStore(sqlite3* writer, const std::array<sqlite3*, kReaders>& readers,
+              const Clock* clock, const SqliteStoreOptions& options)
+      : writer_(writer), clock_(clock), options_(options) {
+    for (size_t i = 0; i < kReaders; ++i) {
+      readers_[i].connection = std::make_unique<Connection>(readers[i]);
+    }
+  }
   ~SqliteStore() override {
-    // A final checkpoint folds the WAL into the database file; close then
-    // removes the -wal and -shm files.
-    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
-                              nullptr);
-    sqlite3_close_v2(db_);
+    // A final checkpoint folds the WAL into the database file; closing the
+    // last connection then removes the -wal and -shm files.
+    Checkpoint();
   }
 
   Status Create(Conversation* conversation,
                 const std::vector<std::string>& transcript) override {
-    std::lock_guard lock(mu_);
     const int64_t now = clock_->NowMillis();
-    return InTransaction([&]() -> Status {
-      Statement insert(db_,
-                       "INSERT INTO conversations (id, token_hash, state, "
-                       "region, version, created_at, updated_at) VALUES "
-                       "(?, ?, ?, ?, 1, ?, ?)");
+    const std::string state = SerializeSession(conversation->session);
+    Status status = Write([&]() -> Status {
+      Statement insert = writer_.Prepare(
+          "INSERT INTO conversations (id, token_hash, state, region, version, "
+          "created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)");
       if (!insert.ok()) return insert.Error();
       insert.Bind(1, conversation->id);
       insert.Bind(2, conversation->token_hash);
-      insert.Bind(3, SerializeSession(conversation->session));
+      insert.Bind(3, state);
       insert.Bind(4, conversation->region);
       insert.Bind(5, now);
       insert.Bind(6, now);
@@ -109,21 +182,20 @@ class SqliteStore : public SessionStore {
         return Status::AlreadyExists("conversation exists");
       }
       if (rc != SQLITE_DONE) return insert.Error();
-      Status status = Append(conversation->id, 0, transcript);
-      if (!status.ok()) return status;
-      conversation->version = 1;
-      conversation->created_millis = now;
-      conversation->updated_millis = now;
-      return Status::OK();
+      return Append(conversation->id, 0, transcript);
     });
+    if (!status.ok()) return status;
+    conversation->version = 1;
+    conversation->created_millis = now;
+    conversation->updated_millis = now;
+    return Status::OK();
   }
 
   Status Load(std::string_view id, Conversation* conversation) override {
-    std::lock_guard lock(mu_);
-    Statement select(db_,
-                     "SELECT token_hash, state, region, version, created_at, "
-                     "updated_at FROM conversations WHERE id = ? AND "
-                     "updated_at >= ?");
+    ReaderLock reader(this);
+    Statement select = reader->Prepare(
+        "SELECT token_hash, state, region, version, created_at, updated_at "
+        "FROM conversations WHERE id = ? AND updated_at >= ?");
     if (!select.ok()) return select.Error();
     select.Bind(1, id);
     select.Bind(2, Cutoff());
@@ -133,8 +205,8 @@ class SqliteStore : public SessionStore {
     Status status = ParseStoredSession(select.Text(1), &conversation->session);
     if (!status.ok()) return status;
     conversation->id = std::string(id);
-    conversation->token_hash = select.Text(0);
-    conversation->region = select.Text(2);
+    conversation->token_hash = std::string(select.Text(0));
+    conversation->region = std::string(select.Text(2));
     conversation->version = static_cast<uint64_t>(select.Int(3));
     conversation->created_millis = select.Int(4);
     conversation->updated_millis = select.Int(5);
@@ -143,99 +215,107 @@ class SqliteStore : public SessionStore {
 
   Status Save(Conversation* conversation,
               const std::vector<std::string>& transcript) override {
-    std::lock_guard lock(mu_);
     const int64_t now = clock_->NowMillis();
-    return InTransaction([&]() -> Status {
-      Statement update(db_,
-                       "UPDATE conversations SET state = ?, region = ?, "
-                       "version = version + 1, updated_at = ? WHERE id = ? "
-                       "AND version = ? AND updated_at >= ?");
+    const std::string state = SerializeSession(conversation->session);
+    Status status = Write([&]() -> Status {
+      Statement update = writer_.Prepare(
+          "UPDATE conversations SET state = ?, region = ?, "
+          "version = version + 1, updated_at = ? WHERE id = ? "
+          "AND version = ? AND updated_at >= ?");
       if (!update.ok()) return update.Error();
-      update.Bind(1, SerializeSession(conversation->session));
+      update.Bind(1, state);
       update.Bind(2, conversation->region);
       update.Bind(3, now);
       update.Bind(4, conversation->id);
       update.Bind(5, static_cast<int64_t>(conversation->version));
       update.Bind(6, Cutoff());
       if (update.Step() != SQLITE_DONE) return update.Error();
-      if (sqlite3_changes(db_) == 0) {
+      if (sqlite3_changes(writer_.db()) == 0) {
         bool live = false;
-        Status status = IsLive(conversation->id, &live);
-        if (!status.ok()) return status;
+        Status checked = IsLive(writer_, conversation->id, &live);
+        if (!checked.ok()) return checked;
         return live ? Status::Aborted("conversation changed concurrently")
                     : Status::NotFound("no such conversation");
       }
       int64_t last_seq = 0;
-      Status status = LastSeq(conversation->id, &last_seq);
-      if (status.ok()) status = Append(conversation->id, last_seq, transcript);
-      if (!status.ok()) return status;
-      conversation->version++;
-      conversation->updated_millis = now;
-      return Status::OK();
+      Status appended = LastSeq(conversation->id, &last_seq);
+      if (appended.ok()) {
+        appended = Append(conversation->id, last_seq, transcript);
+      }
+      return appended;
     });
+    if (!status.ok()) return status;
+    conversation->version++;
+    conversation->updated_millis = now;
+    return Status::OK();
   }
 
   Status LoadTranscript(std::string_view id,
                         std::vector<std::string>* transcript) override {
-    std::lock_guard lock(mu_);
+    ReaderLock reader(this);
     bool live = false;
-    Status status = IsLive(id, &live);
+    Status status = IsLive(*reader, id, &live);
     if (!status.ok()) return status;
     if (!live) return Status::NotFound("no such conversation");
-    Statement select(db_,
-                     "SELECT entry FROM transcript WHERE conversation_id = ? "
-                     "ORDER BY seq");
+    Statement select = reader->Prepare(
+        "SELECT entry FROM transcript WHERE conversation_id = ? ORDER BY seq");
     if (!select.ok()) return select.Error();
     select.Bind(1, id);
     transcript->clear();
     int rc;
     while ((rc = select.Step()) == SQLITE_ROW) {
-      transcript->push_back(select.Text(0));
+      std::string_view row = select.Text(0);
+      for (;;) {
+        const size_t end = row.find('\n');
+        transcript->emplace_back(row.substr(0, end));
+        if (end == std::string_view::npos) break;
+        row.remove_prefix(end + 1);
+      }
     }
     return rc == SQLITE_DONE ? Status::OK() : select.Error();
   }
 
   Status Delete(std::string_view id) override {
-    std::lock_guard lock(mu_);
-    Status status = InTransaction([&]() -> Status {
-      bool live = false;
-      Status checked = IsLive(id, &live);
-      if (checked.ok()) checked = DeleteRows(id);
-      if (!checked.ok()) return checked;
-      return live ? Status::OK() : Status::NotFound("no such conversation");
-    });
     // The WAL still holds the deleted rows until a checkpoint.
-    if (status.ok()) Checkpoint();
-    return status;
+    return Write(
+        [&]() -> Status {
+          bool live = false;
+          Status checked = IsLive(writer_, id, &live);
+          if (checked.ok()) checked = DeleteRows(id);
+          if (!checked.ok()) return checked;
+          return live ? Status::OK() : Status::NotFound("no such conversation");
+        },
+        /*checkpoint=*/true);
   }
 
   Status ExpireIdle(size_t* removed) override {
-    std::lock_guard lock(mu_);
     const int64_t cutoff = Cutoff();
-    Status status = InTransaction([&]() -> Status {
-      Statement transcript(
-          db_,
-          "DELETE FROM transcript WHERE conversation_id IN "
-          "(SELECT id FROM conversations WHERE updated_at < ?)");
-      if (!transcript.ok()) return transcript.Error();
-      transcript.Bind(1, cutoff);
-      if (transcript.Step() != SQLITE_DONE) return transcript.Error();
-      Statement conversations(db_,
-                              "DELETE FROM conversations WHERE updated_at < ?");
-      if (!conversations.ok()) return conversations.Error();
-      conversations.Bind(1, cutoff);
-      if (conversations.Step() != SQLITE_DONE) return conversations.Error();
-      *removed = static_cast<size_t>(sqlite3_changes(db_));
-      return Status::OK();
-    });
-    if (status.ok() && *removed > 0) Checkpoint();
-    return status;
+    *removed = 0;
+    return Write(
+        [&]() -> Status {
+          Statement transcript = writer_.Prepare(
+              "DELETE FROM transcript WHERE conversation_id IN "
+              "(SELECT id FROM conversations WHERE updated_at < ?)");
+          if (!transcript.ok()) return transcript.Error();
+          transcript.Bind(1, cutoff);
+          if (transcript.Step() != SQLITE_DONE) return transcript.Error();
+          Statement conversations =
+              writer_.Prepare("DELETE FROM conversations WHERE updated_at < ?");
+          if (!conversations.ok()) return conversations.Error();
+          conversations.Bind(1, cutoff);
+          if (conversations.Step() != SQLITE_DONE) {
+            return conversations.Error();
+          }
+          *removed = static_cast<size_t>(sqlite3_changes(writer_.db()));
+          return Status::OK();
+        },
+        /*checkpoint=*/true);
   }
 
   Status CountActive(size_t* count) override {
-    std::lock_guard lock(mu_);
-    Statement select(
-        db_, "SELECT COUNT(*) FROM conversations WHERE updated_at >= ?");
+    ReaderLock reader(this);
+    Statement select = reader->Prepare(
+        "SELECT COUNT(*) FROM conversations WHERE updated_at >= ?");
     if (!select.ok()) return select.Error();
     select.Bind(1, Cutoff());
     if (select.Step() != SQLITE_ROW) return select.Error();
@@ -244,51 +324,89 @@ class SqliteStore : public SessionStore {
   }
 
   Status Check() override {
-    std::lock_guard lock(mu_);
-    Statement select(db_, "SELECT 1");
+    ReaderLock reader(this);
+    Statement select = reader->Prepare("SELECT 1");
     if (!select.ok() || select.Step() != SQLITE_ROW) return select.Error();
     return Status::OK();
   }
 
  private:
+  // One queued write: its body runs on writer_ inside the batch's
+  // transaction; `status` is its result once `done`.
+  struct PendingWrite {
+    const std::function<Status()>* body;
+    bool checkpoint;
+    Status status = Status::OK();
+    bool done = false;
+  };
+
+  // Runs `body` as part of the next group commit and returns its status
+  // once the commit is durable. `checkpoint` asks for a WAL checkpoint after
+  // the commit (deletes: the WAL still holds the removed rows).
+  Status Write(const std::function<Status()>& body, bool checkpoint = false) {
+    PendingWrite write{&body, checkpoint};
+    std::unique_lock lock(queue_mu_);
+    queue_.push_back(&write);
+    while (!write.done) {
+      if (committing_) {
+        committed_.wait(lock);
+        continue;
+      }
+      // Lead the next batch: it holds this write and whatever queued since.
+      committing_ = true;
+      std::vector<PendingWrite*> batch;
+      batch.swap(queue_);
+      lock.unlock();
+      CommitBatch(batch);
+      lock.lock();
+      for (PendingWrite* done : batch) done->done = true;
+      committing_ = false;
+      committed_.notify_all();
+    }
+    return write.status;
+  }
+
+  void CommitBatch(const std::vector<PendingWrite*>& batch) {
+    Status begin = writer_.Run("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      for (PendingWrite* write : batch) write->status = begin;
+      return;
+    }
+    bool checkpoint = false;
+    for (PendingWrite* write : batch) {
+      write->status = writer_.Run("SAVEPOINT write");
+      if (!write->status.ok()) continue;
+      write->status = (*write->body)();
+      if (!write->status.ok()) (void)writer_.Run("ROLLBACK TO write");
+      (void)writer_.Run("RELEASE write");
+      checkpoint |= write->checkpoint && write->status.ok();
+    }
+    Status commit = writer_.Run("COMMIT");
+    if (!commit.ok()) {
+      (void)Exec(writer_.db(), "ROLLBACK");
+      for (PendingWrite* write : batch) {
+        if (write->status.ok()) write->status = commit;
+      }
+      return;
+    }
+    if (checkpoint) Checkpoint();
+  }
+
   // Deleted pages are zeroed in the database (secure_delete); truncating
-  // the WAL removes the copies it still held.
+  // the WAL removes the copies it still held. Runs on the writer
+  // connection, by the thread leading a batch or at close.
   void Checkpoint() {
-    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
-                              nullptr);
+    sqlite3_wal_checkpoint_v2(writer_.db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                              nullptr, nullptr);
   }
 
   int64_t Cutoff() const {
     return clock_->NowMillis() - options_.idle_expiry_millis;
   }
 
-  Status Exec(const char* sql) {
-    char* error = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-      Status status =
-          Status::Unavailable(std::string("sqlite: ") +
-                              (error != nullptr ? error : "unknown error"));
-      sqlite3_free(error);
-      return status;
-    }
-    return Status::OK();
-  }
-
-  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back on error.
-  template <typename Body>
-  Status InTransaction(Body body) {
-    Status status = Exec("BEGIN IMMEDIATE");
-    if (!status.ok()) return status;
-    status = body();
-    if (status.ok()) status = Exec("COMMIT");
-    if (!status.ok()) (void)Exec("ROLLBACK");
-    return status;
-  }
-
-  Status IsLive(std::string_view id, bool* live) {
-    Statement select(db_,
-                     "SELECT 1 FROM conversations WHERE id = ? AND "
-                     "updated_at >= ?");
+  Status IsLive(Connection& connection, std::string_view id, bool* live) {
+    Statement select = connection.Prepare(
+        "SELECT 1 FROM conversations WHERE id = ? AND updated_at >= ?");
     if (!select.ok()) return select.Error();
     select.Bind(1, id);
     select.Bind(2, Cutoff());
@@ -299,9 +417,9 @@ class SqliteStore : public SessionStore {
   }
 
   Status LastSeq(std::string_view id, int64_t* seq) {
-    Statement select(db_,
-                     "SELECT COALESCE(MAX(seq), 0) FROM transcript WHERE "
-                     "conversation_id = ?");
+    Statement select = writer_.Prepare(
+        "SELECT COALESCE(MAX(seq), 0) FROM transcript WHERE "
+        "conversation_id = ?");
     if (!select.ok()) return select.Error();
     select.Bind(1, id);
     if (select.Step() != SQLITE_ROW) return select.Error();
@@ -309,26 +427,32 @@ class SqliteStore : public SessionStore {
     return Status::OK();
   }
 
+  // One row per Create or Save: its entries joined by '\n' (JSON lines
+  // never hold a raw newline), one B-tree insert instead of one per line.
+  // LoadTranscript splits rows at '\n', so rows of one entry each, as
+  // earlier versions wrote them, read the same.
   Status Append(std::string_view id, int64_t last_seq,
                 const std::vector<std::string>& entries) {
-    Statement insert(db_,
-                     "INSERT INTO transcript (conversation_id, seq, entry) "
-                     "VALUES (?, ?, ?)");
-    if (!insert.ok()) return insert.Error();
+    if (entries.empty()) return Status::OK();
+    std::string row;
     for (const std::string& entry : entries) {
-      insert.Bind(1, id);
-      insert.Bind(2, ++last_seq);
-      insert.Bind(3, entry);
-      if (insert.Step() != SQLITE_DONE) return insert.Error();
-      insert.Reset();
+      if (!row.empty()) row += '\n';
+      row += entry;
     }
-    return Status::OK();
+    Statement insert = writer_.Prepare(
+        "INSERT INTO transcript (conversation_id, seq, entry) VALUES (?, ?, "
+        "?)");
+    if (!insert.ok()) return insert.Error();
+    insert.Bind(1, id);
+    insert.Bind(2, last_seq + 1);
+    insert.Bind(3, row);
+    return insert.Step() == SQLITE_DONE ? Status::OK() : insert.Error();
   }
 
   Status DeleteRows(std::string_view id) {
     for (const char* sql : {"DELETE FROM transcript WHERE conversation_id = ?",
                             "DELETE FROM conversations WHERE id = ?"}) {
-      Statement remove(db_, sql);
+      Statement remove = writer_.Prepare(sql);
       if (!remove.ok()) return remove.Error();
       remove.Bind(1, id);
       if (remove.Step() != SQLITE_DONE) return remove.Error();
@@ -336,19 +460,42 @@ class SqliteStore : public SessionStore {
     return Status::OK();
   }
 
-  sqlite3* const db_;
+  // Used only by the thread leading a batch (committing_), or at close.
+  Connection writer_;
+  struct Reader {
+    std::mutex mu;
+    std::unique_ptr<Connection> connection;
+  };
+  // A reader connection for this thread, held until scope exit. Threads
+  // spread over the readers by id, so reads rarely wait for one another.
+  class ReaderLock {
+   public:
+    explicit ReaderLock(SqliteStore* store)
+        : reader_(store->readers_[std::hash<std::thread::id>{}(
+                                      std::this_thread::get_id()) %
+                                  kReaders]),
+          lock_(reader_.mu) {}
+    Connection* operator->() { return reader_.connection.get(); }
+    Connection& operator*() { return *reader_.connection; }
+
+   private:
+    Reader& reader_;
+    std::lock_guard<std::mutex> lock_;
+  };
+  std::array<Reader, kReaders> readers_;
   const Clock* const clock_;
   const SqliteStoreOptions options_;
-  // One connection, one writer at a time: SQLite serialises writers anyway,
-  // and turns are small.
-  std::mutex mu_;
+
+  std::mutex queue_mu_;
+  std::condition_variable committed_;
+  std::vector<PendingWrite*> queue_;  // writes waiting for the next batch
+  bool committing_ = false;           // a thread is running a batch
 };
 
-}  // namespace
-
-Status OpenSqliteStore(const std::string& path, const Clock* clock,
-                       const SqliteStoreOptions& options,
-                       std::unique_ptr<SessionStore>* out) {
+// Opens `path` with the store's pragmas (and, for the writer, the schema).
+Status OpenConnection(const std::string& path,
+                      const SqliteStoreOptions& options, bool create_schema,
+                      sqlite3** out) {
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db,
@@ -367,17 +514,36 @@ Status OpenSqliteStore(const std::string& path, const Clock* clock,
       "PRAGMA foreign_keys = ON; PRAGMA synchronous = ";
   pragmas +=
       options.sync == SqliteStoreOptions::Sync::kFull ? "FULL;" : "NORMAL;";
-  pragmas += kSchema;
-  char* error = nullptr;
-  if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &error) !=
-      SQLITE_OK) {
-    Status status = Status::Unavailable("sqlite: " + path + ": " +
-                                        (error != nullptr ? error : "error"));
-    sqlite3_free(error);
+  if (create_schema) pragmas += kSchema;
+  Status status = Exec(db, pragmas.c_str());
+  if (!status.ok()) {
     sqlite3_close_v2(db);
+    return Status::Unavailable(path + ": " + status.message());
+  }
+  *out = db;
+  return Status::OK();
+}
+
+}  // namespace
+
+Status OpenSqliteStore(const std::string& path, const Clock* clock,
+                       const SqliteStoreOptions& options,
+                       std::unique_ptr<SessionStore>* out) {
+  sqlite3* writer = nullptr;
+  Status status =
+      OpenConnection(path, options, /*create_schema=*/true, &writer);
+  if (!status.ok()) return status;
+  std::array<sqlite3*, kReaders> readers{};
+  for (size_t i = 0; i < kReaders && status.ok(); ++i) {
+    status =
+        OpenConnection(path, options, /*create_schema=*/false, &readers[i]);
+  }
+  if (!status.ok()) {
+    for (sqlite3* reader : readers) sqlite3_close_v2(reader);
+    sqlite3_close_v2(writer);
     return status;
   }
-  *out = std::make_unique<SqliteStore>(db, clock, options);
+  *out = std::make_unique<SqliteStore>(writer, readers, clock, options);
   return Status::OK();
 }
 

@@ -297,6 +297,78 @@ TEST_CASE("The SQLite store reports a path it cannot open",
         std::string::npos);
 }
 
+TEST_CASE("SQLite: writes committed together keep their own results",
+          "[server][store]") {
+  TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<SessionStore> store = OpenStore("sqlite", &clock, dir);
+  constexpr int kThreads = 8;
+  constexpr int kTurns = 20;
+  std::vector<Conversation> conversations(kThreads);
+  for (Conversation& conversation : conversations) {
+    conversation = NewConversation();
+    REQUIRE(store->Create(&conversation, {"opening"}).ok());
+  }
+  // Each thread saves its own conversation, and every third turn also tries
+  // a stale save, which must fail alone without undoing the others in its
+  // batch.
+  std::atomic<int> failures = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Conversation& mine = conversations[static_cast<size_t>(t)];
+      for (int i = 0; i < kTurns; ++i) {
+        Conversation stale = mine;
+        mine.session.turns = static_cast<uint32_t>(i + 1);
+        if (!store
+                 ->Save(&mine, {"user " + std::to_string(i),
+                                "coach " + std::to_string(i)})
+                 .ok()) {
+          ++failures;
+        }
+        if (i % 3 == 0 && !store->Save(&stale, {"stale"}).IsAborted()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  REQUIRE(failures == 0);
+  for (const Conversation& conversation : conversations) {
+    Conversation loaded;
+    REQUIRE(store->Load(conversation.id, &loaded).ok());
+    CHECK(loaded.version == 1 + kTurns);
+    CHECK(loaded.session.turns == kTurns);
+    std::vector<std::string> transcript;
+    REQUIRE(store->LoadTranscript(conversation.id, &transcript).ok());
+    REQUIRE(transcript.size() == 1 + 2 * kTurns);
+    CHECK(transcript[1] == "user 0");
+    CHECK(transcript[2] == "coach 0");
+    CHECK(transcript.back() == "coach " + std::to_string(kTurns - 1));
+  }
+}
+
+TEST_CASE(
+    "SQLite: transcript rows of one line each, as older versions "
+    "wrote them, read the same",
+    "[server][store]") {
+  TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<SessionStore> store = OpenStore("sqlite", &clock, dir);
+  Conversation created = NewConversation();
+  REQUIRE(store->Create(&created, {"a", "b"}).ok());
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(dir.File("store.db").c_str(), &db) == SQLITE_OK);
+  const std::string sql = "INSERT INTO transcript VALUES ('" + created.id +
+                          "', 2, 'c'), ('" + created.id + "', 3, 'd')";
+  CHECK(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  REQUIRE(store->Save(&created, {"e", "f"}).ok());
+  std::vector<std::string> transcript;
+  REQUIRE(store->LoadTranscript(created.id, &transcript).ok());
+  CHECK(transcript == std::vector<std::string>{"a", "b", "c", "d", "e", "f"});
+}
+
 TEST_CASE("SQLite: a stored state that does not parse is an internal error",
           "[server][store]") {
   TempDir dir;

@@ -1,5 +1,6 @@
 #include "engine/json_writer.h"
 
+#include <array>
 #include <charconv>
 
 namespace trustcoach {
@@ -38,6 +39,16 @@ size_t Utf8SequenceLength(std::string_view text) {
   return length;
 }
 
+// Bytes that a JSON string cannot hold as they are: control characters,
+// '"', '\\', and (to be checked as UTF-8) everything from 0x80.
+constexpr std::array<bool, 256> kSpecial = [] {
+  std::array<bool, 256> special{};
+  for (size_t c = 0; c < 256; ++c) {
+    special[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+  }
+  return special;
+}();
+
 }  // namespace
 
 void AppendJsonString(std::string_view text, std::string* out) {
@@ -48,9 +59,8 @@ void AppendJsonString(std::string_view text, std::string* out) {
   while (i < text.size()) {
     // Runs of plain characters are copied in one go.
     size_t plain = i;
-    while (plain < text.size()) {
-      const auto c = static_cast<unsigned char>(text[plain]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+    while (plain < text.size() &&
+           !kSpecial[static_cast<unsigned char>(text[plain])]) {
       ++plain;
     }
     out->append(text.data() + i, plain - i);
@@ -136,6 +146,15 @@ JsonWriter& JsonWriter::Uint(uint64_t value) {
 JsonWriter& JsonWriter::Bool(bool value) {
   Separate();
   out_->append(value ? "true" : "false");
+  after_value_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Double(double value) {
+  Separate();
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  out_->append(buffer, result.ptr);
   after_value_ = true;
   return *this;
 }

@@ -37,6 +37,8 @@ class JsonWriter {
   JsonWriter& Int(int64_t value);
   JsonWriter& Uint(uint64_t value);
   JsonWriter& Bool(bool value);
+  // The shortest text that reads back as `value`; finite values only.
+  JsonWriter& Double(double value);
   // A value that is already JSON text, copied as is.
   JsonWriter& Raw(std::string_view json);
 

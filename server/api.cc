@@ -424,18 +424,32 @@ void Api::OnLog(const Request& request, const Response& response) {
   }
   const std::string_view route = RouteTemplate(request.path);
   metrics_.RecordRequest(route, request.method, response.status, seconds);
-  if (access_log_ == nullptr) return;
-  // The route template, not the path: no ids and no query in the log.
-  access_log_->Write(
-      {{"remote", ClientAddress(request.remote_addr,
-                                request.get_header_value("X-Forwarded-For"),
-                                options_.trusted_proxies)},
-       {"method", request.method},
-       {"route", route},
-       {"status", response.status},
-       {"ms", std::round(seconds * 1e5) / 100},
-       {"bytes_in", request.body.size()},
-       {"bytes_out", response.body.size()}});
+  if (access_log_ == nullptr || !access_log_->enabled()) return;
+  // The route template, not the path: no ids and no query in the log. Keys
+  // in JsonLog::Write()'s order; written directly, as this runs per request.
+  std::string line;
+  JsonWriter(&line)
+      .BeginObject()
+      .Key("bytes_in")
+      .Uint(request.body.size())
+      .Key("bytes_out")
+      .Uint(response.body.size())
+      .Key("method")
+      .String(request.method)
+      .Key("ms")
+      .Double(std::round(seconds * 1e5) / 100)
+      .Key("remote")
+      .String(ClientAddress(request.remote_addr,
+                            request.get_header_value("X-Forwarded-For"),
+                            options_.trusted_proxies))
+      .Key("route")
+      .String(route)
+      .Key("status")
+      .Int(response.status)
+      .Key("time")
+      .String(FormatTime(clock_->NowMillis()))
+      .EndObject();
+  access_log_->WriteLine(line);
 }
 
 bool Api::Authorize(const Request& request, Response& response,

@@ -25,6 +25,12 @@ class JsonLog {
 
   // Adds "time" (UTC, RFC 3339 with milliseconds) and writes `fields`.
   void Write(const nlohmann::json& fields);
+  // Writes `line`, one JSON object the caller wrote (with its "time"), and a
+  // newline: for the access log, which writes a line per request.
+  void WriteLine(std::string_view line);
+
+  // False for "off": callers may skip building lines nobody reads.
+  bool enabled() const { return file_ != nullptr; }
 
  private:
   JsonLog(std::FILE* file, bool owned) : file_(file), owned_(owned) {}

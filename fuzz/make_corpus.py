@@ -93,6 +93,75 @@ def quick_replies():
     return sorted(set(replies))
 
 
+def interrupt_and_phrase_seeds(test_root, test_files):
+    """dialog_loader seeds for `interrupts` (intents that take over a node
+    with `capture`) and the `phrases` of substitutions.json: valid sets whose
+    turns reach a free-text question, and each mistake the loader rejects."""
+    added = len(test_files)
+    flows_index = test_files.index(os.path.join("flows", "test.json"))
+    subs_index = test_files.index("substitutions.json")
+    with open(os.path.join(test_root, "flows", "test.json"), encoding="utf-8") as source:
+        flows = json.load(source)
+    with open(os.path.join(test_root, "substitutions.json"), encoding="utf-8") as source:
+        subs = json.load(source)
+
+    # The fuzzer's turns ("my partner lied to me", then "help") meet a
+    # free-text question: the topic intent is held and the text captured,
+    # then an interrupting "help" takes over; a variant names the topic in
+    # `on`, one lets nothing but a local catch-all through.
+    def with_capture(on, extra_intents):
+        doc = json.loads(json.dumps(flows))
+        doc["intents"] += extra_intents
+        welcome = next(f for f in doc["flows"] if f["id"] == "welcome")
+        welcome["nodes"]["hello"].update({"on": on, "else": "asked", "capture": "opening"})
+        welcome["nodes"]["asked"] = {"say": ["What happened then?", "And then?"],
+                                     "else": "therapy.open", "capture": "then"}
+        return json.dumps(doc).encode()
+    help_intent = {"id": "help", "start": "menu", "interrupts": True, "priority": 30,
+                   "patterns": ["^help\\W*$"]}
+    catch_all = {"id": "any", "scope": "local", "priority": -10,
+                 "patterns": ["^(?P<opening>.{1,240})"]}
+    for doc in [with_capture({}, [help_intent]),
+                with_capture({"hurt": "hurt"}, [help_intent]),
+                with_capture({"any": "asked"}, [help_intent, catch_all]),
+                with_capture({}, [dict(help_intent, interrupts=False)])]:
+        write("dialog_loader", bytes([flows_index]) + doc)
+
+    # `interrupts` the loader rejects, or accepts, in an added flow file.
+    def added_flow(intent, node=None):
+        return json.dumps({"intents": [intent], "flows": [{
+            "id": "zz", "start": "a", "nodes": {"a": node or {
+                "say": ["Who could you call?", "Who might help?"],
+                "else": "@return", "capture": "who"}}}]}).encode()
+    base = {"id": "zz_stop", "start": "zz", "patterns": ["^stop$"]}
+    for intent in [dict(base, interrupts=True),
+                   dict(base, interrupts=True, scope="local"),
+                   dict(base, interrupts=True, scope=["zz.a"]),
+                   {"id": "zz_stop", "interrupts": True, "patterns": ["^stop$"]},
+                   dict(base, interrupts="yes"), dict(base, interrupts=1),
+                   dict(base, interrupts=None), dict(base, interrupts=False),
+                   dict(base, interrupts=[True])]:
+        write("dialog_loader", bytes([added]) + added_flow(intent))
+
+    # `phrases`: longest first, a phrase whose value starts another, keys
+    # outside ASCII; then each key or value the loader rejects.
+    words = subs.get("words", {})
+    good = dict(subs.get("phrases", {}))
+    good.update({"he's been seeing": "he has been seeing", "she'd been": "she had been",
+                 "he's got": "he has got", "fiancé's been": "fiance has been",
+                 "i'm gonna": "i am going to", "he is been": "he's been",
+                 "24 7": "all the time"})
+    write("dialog_loader", bytes([subs_index]) + json.dumps({"words": words, "phrases": good},
+                                                            ensure_ascii=False).encode())
+    for phrases in [{"he's": "he is"}, {"He's been": "he has been"}, {"he's  been": "x"},
+                    {"'s been": "has been"}, {"he's been ": "x"}, {" he's been": "x"},
+                    {"": "x"}, {"he's been": 5}, {"he's been": None}, {"a b": ""},
+                    ["he's been"], "he's been", None, {"he's\tbeen": "x"}]:
+        write("dialog_loader", bytes([subs_index]) + json.dumps({"words": words,
+                                                                 "phrases": phrases}).encode())
+    write("dialog_loader", bytes([subs_index]) + json.dumps({"words": words, "phrase": good}).encode())
+
+
 def main():
     shutil.rmtree(CORPUS, ignore_errors=True)
     texts = [t.encode() for t in data_texts()]
@@ -132,6 +201,7 @@ def main():
                                        "b": {"say": "end", "on": {"zz": "@return"}}}}]}
     write("dialog_loader", bytes([len(files)]) + json.dumps(small_flow).encode())
     write("dialog_loader", bytes([len(files)]) + b'{"intents": [{"id": "x", "patterns": ["(", "\\\\"]}]}')
+    interrupt_and_phrase_seeds(test_root, test_files)
 
     bodies = [json.dumps({"text": t.decode("utf-8", "replace")}).encode() for t in TRICKY[:10]]
     bodies += [

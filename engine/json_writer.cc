@@ -2,6 +2,8 @@
 
 #include <array>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 namespace trustcoach {
 namespace {
@@ -49,6 +51,31 @@ constexpr std::array<bool, 256> kSpecial = [] {
   return special;
 }();
 
+// The end of the run of plain bytes from `i`: eight bytes at a time while
+// none of them is special, then byte by byte.
+size_t PlainPrefix(std::string_view text, size_t i) {
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  constexpr uint64_t kHigh = 0x8080808080808080;
+  while (i + 8 <= text.size()) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    // A byte is special when it is below 0x20, is '"' or '\\', or has its
+    // high bit set: each test sets the high bit of the bytes that match.
+    const uint64_t below_space = word - kOnes * 0x20;
+    const uint64_t quote = (word ^ (kOnes * '"')) - kOnes;
+    const uint64_t backslash = (word ^ (kOnes * '\\')) - kOnes;
+    if (((below_space | quote | backslash) & ~word & kHigh) != 0 ||
+        (word & kHigh) != 0) {
+      break;
+    }
+    i += 8;
+  }
+  while (i < text.size() && !kSpecial[static_cast<unsigned char>(text[i])]) {
+    ++i;
+  }
+  return i;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string_view text, std::string* out) {
@@ -58,11 +85,7 @@ void AppendJsonString(std::string_view text, std::string* out) {
   size_t i = 0;
   while (i < text.size()) {
     // Runs of plain characters are copied in one go.
-    size_t plain = i;
-    while (plain < text.size() &&
-           !kSpecial[static_cast<unsigned char>(text[plain])]) {
-      ++plain;
-    }
+    size_t plain = PlainPrefix(text, i);
     out->append(text.data() + i, plain - i);
     i = plain;
     if (i == text.size()) break;

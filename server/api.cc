@@ -210,8 +210,10 @@ std::shared_ptr<const Engine> Api::engine() const {
 
 const std::vector<Api::RouteEntry>& Api::RouteTable() {
   static const std::vector<RouteEntry> table = {
-      {"POST", "/v1/conversations", &Api::CreateConversation},
+      // httplib tries a method's routes in this order, each a std::regex:
+      // the busiest first.
       {"POST", "/v1/conversations/{id}/messages", &Api::PostMessage},
+      {"POST", "/v1/conversations", &Api::CreateConversation},
       {"GET", "/v1/conversations/{id}", &Api::GetConversation},
       {"DELETE", "/v1/conversations/{id}", &Api::DeleteConversation},
       {"GET", "/healthz", &Api::Healthz},

@@ -51,6 +51,20 @@ TEST_CASE("Invalid UTF-8 becomes U+FFFD and the output stays valid JSON",
   }
 }
 
+TEST_CASE("Every byte at every position of a word escapes as nlohmann's",
+          "[json]") {
+  // The escaper checks eight bytes at a time: put each byte value at each
+  // position around two words.
+  for (size_t position = 0; position < 20; ++position) {
+    for (int byte = 0; byte < 256; ++byte) {
+      std::string text(20, 'a');
+      text[position] = static_cast<char>(byte);
+      CAPTURE(position, byte);
+      REQUIRE(Written(text) == Dump(text));
+    }
+  }
+}
+
 TEST_CASE("JsonWriter places commas and nests", "[json]") {
   std::string out;
   JsonWriter writer(&out);

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ cmake make pkg-config git
   libre2-dev nlohmann-json3-dev libcpp-httplib-dev catch2 libsqlite3-dev sqlite3
-  libssl-dev libhiredis-dev redis-server nginx libbenchmark-dev
+  libssl-dev libjemalloc-dev libhiredis-dev redis-server nginx libbenchmark-dev
   python3 curl  # tests/http: the end-to-end test and the curl examples in docs/api.md
 )
 missing=()

@@ -9,7 +9,9 @@
 #                              thread each: wrk keeps Lua state per thread)
 #   DURATION [5]               seconds per wrk run
 #   REPEATS [3]                runs per (server, connections); medians are reported
-#   THREADS [64]               worker threads of both servers: at least the
+#   THREADS [64]               threads started up front by both servers (the
+#                              minimal server's fixed pool; trustcoach's
+#                              elastic pool grows past it anyway): at least the
 #                              most connections, since cpp-httplib holds one
 #                              thread per keep-alive connection
 #   SQLITE_SYNC [full]         --sqlite-sync for the SQLite store

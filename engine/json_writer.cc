@@ -148,38 +148,34 @@ JsonWriter& JsonWriter::String(std::string_view value) {
   return *this;
 }
 
-JsonWriter& JsonWriter::Int(int64_t value) {
-  Separate();
-  char buffer[24];
+namespace {
+
+// `value` as JSON number text in `buffer`: the shortest that reads back.
+template <typename Number>
+std::string_view NumberText(Number value, char (&buffer)[32]) {
   const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out_->append(buffer, result.ptr);
-  after_value_ = true;
-  return *this;
+  return std::string_view(buffer, static_cast<size_t>(result.ptr - buffer));
+}
+
+}  // namespace
+
+JsonWriter& JsonWriter::Int(int64_t value) {
+  char buffer[32];
+  return Raw(NumberText(value, buffer));
 }
 
 JsonWriter& JsonWriter::Uint(uint64_t value) {
-  Separate();
-  char buffer[24];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out_->append(buffer, result.ptr);
-  after_value_ = true;
-  return *this;
-}
-
-JsonWriter& JsonWriter::Bool(bool value) {
-  Separate();
-  out_->append(value ? "true" : "false");
-  after_value_ = true;
-  return *this;
+  char buffer[32];
+  return Raw(NumberText(value, buffer));
 }
 
 JsonWriter& JsonWriter::Double(double value) {
-  Separate();
   char buffer[32];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out_->append(buffer, result.ptr);
-  after_value_ = true;
-  return *this;
+  return Raw(NumberText(value, buffer));
+}
+
+JsonWriter& JsonWriter::Bool(bool value) {
+  return Raw(value ? "true" : "false");
 }
 
 JsonWriter& JsonWriter::Raw(std::string_view json) {

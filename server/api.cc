@@ -227,12 +227,12 @@ const std::vector<Api::RouteEntry>& Api::RouteTable() {
 const std::vector<std::pair<std::string_view, std::string_view>>&
 Api::Routes() {
   static const auto* const routes = [] {
-    auto* routes =
+    auto* list =
         new std::vector<std::pair<std::string_view, std::string_view>>();
     for (const RouteEntry& entry : RouteTable()) {
-      routes->emplace_back(entry.method, entry.path);
+      list->emplace_back(entry.method, entry.path);
     }
-    return routes;
+    return list;
   }();
   return *routes;
 }

@@ -1,6 +1,8 @@
 #include "server/server.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -86,6 +88,12 @@ Status OpenStore(const ServerOptions& options, const Clock* clock,
   }
   if (path.empty())
     return Status::InvalidArgument("store: sqlite: needs a path");
+  // Created owner-only before SQLite opens it: SQLite gives the -wal and -shm
+  // files it creates the database file's permissions.
+  if (const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      fd >= 0) {
+    ::close(fd);
+  }
   Status status = OpenSqliteStore(
       path, clock,
       SqliteStoreOptions{.idle_expiry_millis = idle_millis,

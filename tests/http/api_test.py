@@ -421,6 +421,23 @@ class PersistenceTest(HttpTestCase):
         self.assertEqual(server.say(created, "after the restart")[0], 200)
         server.stop()
 
+    def test_database_files_are_private_to_the_server_user(self):
+        # A path of the operator's choosing, in a folder others may read:
+        # the database and the -wal and -shm files (which hold message text)
+        # must still be the server user's alone, from the very first start.
+        folder = tempfile.mkdtemp(prefix="trustcoach-perm-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        os.chmod(folder, 0o755)
+        path = os.path.join(folder, "explicit.db")
+        server = Server(BINARY, *OPEN, "--store", "sqlite:" + path).start()
+        self.addCleanup(server.cleanup)
+        self.addCleanup(server.stop)  # also when an assertion fails
+        self.assertEqual(server.say(server.create(), "a private message")[0], 200)
+        for suffix in ("", "-wal", "-shm"):
+            mode = os.stat(path + suffix).st_mode & 0o777
+            self.assertEqual(mode & 0o077, 0, "%s%s has mode %o" % (path, suffix, mode))
+        server.stop()
+
     def test_sigterm_answers_the_request_in_flight_then_exits(self):
         server = Server(BINARY, *OPEN).start()
         self.addCleanup(server.cleanup)

@@ -28,7 +28,7 @@ Status OpenStore(const ServerOptions& options, const Clock* clock,
 // `data_dir` when set, else $XDG_DATA_HOME/trustcoach, else ./data.
 std::string DataDir(const ServerOptions& options, const EnvLookup& getenv);
 
-// One running API server: the HTTP listener, its worker threads, the store
+// One running API server: the HTTP listener, its connection threads, the store
 // and the expiry sweeper. Call order: Create(), Bind(), Run() on one thread;
 // Stop() and ReloadDialogs() from any other thread.
 class Server {

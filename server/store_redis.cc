@@ -16,34 +16,25 @@ namespace {
 // conversation whose `updated` is before the cutoff is gone, whether or not
 // its TTL has fired yet.
 
-// KEYS: conversation, transcript, active. ARGV: id, token_hash, state,
-// region, now, cutoff, ttl, entries... Returns 0 if the id is taken.
-constexpr const char* kCreate = R"lua(
-local updated = redis.call('HGET', KEYS[1], 'updated')
-if updated and tonumber(updated) >= tonumber(ARGV[6]) then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('HSET', KEYS[1], 'token_hash', ARGV[2], 'state', ARGV[3],
-           'region', ARGV[4], 'version', '1', 'created', ARGV[5],
-           'updated', ARGV[5])
-for i = 8, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
-redis.call('PEXPIRE', KEYS[1], ARGV[7])
-redis.call('PEXPIRE', KEYS[2], ARGV[7])
-redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
-return 1
-)lua";
-
-// KEYS: conversation, transcript, active. ARGV: id, expected version, new
-// version, state, region, now, cutoff, ttl, entries... Returns -1 if the
-// conversation is gone, 0 if its version moved on, 1 when saved.
-constexpr const char* kSave = R"lua(
+// Create and Save in one script. KEYS: conversation, transcript, active.
+// ARGV: id, expected version ("create" to create), new version, state, region,
+// now, cutoff, ttl, token hash (create only), entries... Returns 1 when
+// written; 0 when the id is taken (create) or the version moved on (save);
+// -1 when the conversation is gone (save).
+constexpr const char* kWrite = R"lua(
 local current = redis.call('HMGET', KEYS[1], 'version', 'updated')
-if not current[1] or tonumber(current[2]) < tonumber(ARGV[7]) then
-  return -1
+local live = current[2] and tonumber(current[2]) >= tonumber(ARGV[7])
+if ARGV[2] == 'create' then
+  if live then return 0 end
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('HSET', KEYS[1], 'token_hash', ARGV[9], 'created', ARGV[6])
+else
+  if not live then return -1 end
+  if current[1] ~= ARGV[2] then return 0 end
 end
-if current[1] ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[4], 'region', ARGV[5],
            'version', ARGV[3], 'updated', ARGV[6])
-for i = 9, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+for i = 10, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 redis.call('PEXPIRE', KEYS[2], ARGV[8])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
@@ -108,20 +99,10 @@ class RedisStore : public SessionStore {
   Status Create(Conversation* conversation,
                 const std::vector<std::string>& transcript) override {
     const int64_t now = clock_->NowMillis();
-    std::vector<std::string> args = {
-        conversation->id,
-        conversation->token_hash,
-        SerializeSession(conversation->session),
-        conversation->region,
-        std::to_string(now),
-        std::to_string(now - options_.idle_expiry_millis),
-        Ttl()};
-    args.insert(args.end(), transcript.begin(), transcript.end());
     RedisReply reply;
     Status status =
-        client_->Eval(kCreate, Keys(conversation->id), args, &reply);
+        Write(*conversation, /*create=*/true, now, transcript, &reply);
     if (!status.ok()) return status;
-    if (reply.type != RedisReply::Type::kInteger) return Unexpected("create");
     if (reply.integer == 0) return Status::AlreadyExists("conversation exists");
     conversation->version = 1;
     conversation->created_millis = now;
@@ -158,20 +139,10 @@ class RedisStore : public SessionStore {
   Status Save(Conversation* conversation,
               const std::vector<std::string>& transcript) override {
     const int64_t now = clock_->NowMillis();
-    std::vector<std::string> args = {
-        conversation->id,
-        std::to_string(conversation->version),
-        std::to_string(conversation->version + 1),
-        SerializeSession(conversation->session),
-        conversation->region,
-        std::to_string(now),
-        std::to_string(now - options_.idle_expiry_millis),
-        Ttl()};
-    args.insert(args.end(), transcript.begin(), transcript.end());
     RedisReply reply;
-    Status status = client_->Eval(kSave, Keys(conversation->id), args, &reply);
+    Status status =
+        Write(*conversation, /*create=*/false, now, transcript, &reply);
     if (!status.ok()) return status;
-    if (reply.type != RedisReply::Type::kInteger) return Unexpected("save");
     if (reply.integer < 0) return Status::NotFound("no such conversation");
     if (reply.integer == 0) {
       return Status::Aborted("conversation changed concurrently");
@@ -249,6 +220,27 @@ class RedisStore : public SessionStore {
   }
 
  private:
+  // Runs kWrite: creates `conversation`, or saves it over its `version`.
+  // `reply` is then an integer (see kWrite).
+  Status Write(const Conversation& conversation, bool create, int64_t now,
+               const std::vector<std::string>& transcript, RedisReply* reply) {
+    std::vector<std::string> args = {
+        conversation.id,
+        create ? "create" : std::to_string(conversation.version),
+        create ? "1" : std::to_string(conversation.version + 1),
+        SerializeSession(conversation.session),
+        conversation.region,
+        std::to_string(now),
+        std::to_string(now - options_.idle_expiry_millis),
+        Ttl(),
+        create ? conversation.token_hash : std::string()};
+    args.insert(args.end(), transcript.begin(), transcript.end());
+    Status status = client_->Eval(kWrite, Keys(conversation.id), args, reply);
+    if (!status.ok()) return status;
+    if (reply->type != RedisReply::Type::kInteger) return Unexpected("write");
+    return Status::OK();
+  }
+
   // The hash tag {id} keeps a conversation's keys together.
   std::string ConversationKey(std::string_view id) const {
     return prefix_ + "{" + std::string(id) + "}:conversation";

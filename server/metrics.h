@@ -39,9 +39,22 @@ class Metrics {
   };
 
   mutable std::mutex mu_;
-  // Transparent comparators: recording looks keys up without building
-  // strings, and allocates only for a label set seen the first time.
-  std::map<std::tuple<std::string, std::string, int>, uint64_t, std::less<>>
+  // Orders (route, method, status) keys held as strings or as views alike,
+  // so that recording looks a key up without building strings and allocates
+  // only for a label set seen the first time.
+  struct RequestKeyLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return View(a) < View(b);
+    }
+    template <typename Key>
+    static std::tuple<std::string_view, std::string_view, int> View(
+        const Key& key) {
+      return {std::get<0>(key), std::get<1>(key), std::get<2>(key)};
+    }
+  };
+  std::map<std::tuple<std::string, std::string, int>, uint64_t, RequestKeyLess>
       requests_;
   std::map<std::string, Histogram, std::less<>> latency_;  // by route
   std::map<std::pair<std::string, std::string>, uint64_t> safety_;

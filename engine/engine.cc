@@ -413,18 +413,4 @@ Reply Engine::Respond(std::string_view text, Session* session,
   return reply;
 }
 
-json MessageToJson(const Message& message) {
-  return {{"text", message.text}, {"quick_replies", message.quick_replies}};
-}
-
-json ResourceToJson(const Resource& resource) {
-  json out = {{"kind", resource.kind}, {"name", resource.name}};
-  for (const auto& [key, value] :
-       {std::pair{"phone", &resource.phone}, std::pair{"sms", &resource.sms},
-        std::pair{"web", &resource.web}, std::pair{"hours", &resource.hours}}) {
-    if (!value->empty()) out[key] = *value;
-  }
-  return out;
-}
-
 }  // namespace trustcoach

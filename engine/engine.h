@@ -82,8 +82,4 @@ class Engine {
   std::unique_ptr<DialogSet> dialogs_;
 };
 
-// JSON for API responses and `analyze`: {"text","quick_replies"}.
-nlohmann::json MessageToJson(const Message& message);
-nlohmann::json ResourceToJson(const Resource& resource);
-
 }  // namespace trustcoach

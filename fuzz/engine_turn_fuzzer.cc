@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.h"
+#include "engine/json_writer.h"
 #include "engine/session.h"
 #include "fuzz/fuzz_util.h"
 
@@ -41,9 +42,15 @@ void CheckReply(const trustcoach::Reply& reply) {
   FUZZ_CHECK(!reply.messages.empty());
   for (const trustcoach::Message& message : reply.messages) {
     FUZZ_CHECK(!message.text.empty());
-    // What the API sends must serialize without throwing.
-    (void)trustcoach::MessageToJson(message).dump(
-        -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // What the API writes (JsonWriter's escaper) must be valid JSON.
+    std::string written;
+    trustcoach::JsonWriter out(&written);
+    out.BeginArray().String(message.text);
+    for (const std::string& quick_reply : message.quick_replies) {
+      out.String(quick_reply);
+    }
+    out.EndArray();
+    FUZZ_CHECK(!nlohmann::json::parse(written, nullptr, false).is_discarded());
   }
   (void)reply.explain.dump(-1, ' ', false,
                            nlohmann::json::error_handler_t::replace);

@@ -12,16 +12,8 @@ steps=("$@")
 
 # What the benchmarks need besides the build (setup.sh installs the rest).
 packages=(wrk gnuplot-nox bc python3)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "bench: installing ${missing[*]}"
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source scripts/lib/packages.sh
+install_missing bench "${packages[@]}"
 TRUSTCOACH_BUILD_DIR=build-bench scripts/setup.sh -DTRUSTCOACH_BUILD_BENCH=ON \
   -DCMAKE_BUILD_TYPE=Release
 

@@ -11,16 +11,8 @@ packages=(
   libssl-dev libjemalloc-dev libhiredis-dev redis-server nginx libbenchmark-dev
   python3 curl  # tests/http: the end-to-end test and the curl examples in docs/api.md
 )
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}"
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source scripts/lib/packages.sh
+install_missing setup "${packages[@]}"
 
 build_dir=${TRUSTCOACH_BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)

@@ -79,10 +79,6 @@ class Statement {
                      text,
                      static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
   }
-  void Reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
   int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
   Status Error() const {
     return Status::Unavailable(std::string("sqlite: ") + sqlite3_errmsg(db_));

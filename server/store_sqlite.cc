@@ -328,12 +328,17 @@ class SqliteStore : public SessionStore {
 
  private:
   // One queued write: its body runs on writer_ inside the batch's
-  // transaction; `status` is its result once `done`.
+  // transaction; `status` is its result once `done`. The waiting thread
+  // sleeps on its own `wake`, so that a commit wakes only the writes it
+  // made durable, and the one write chosen to lead the next batch (`lead`),
+  // not every thread that waits.
   struct PendingWrite {
     const std::function<Status()>* body;
     bool checkpoint;
     Status status = Status::OK();
-    bool done = false;
+    bool done = false;  // guarded by queue_mu_
+    bool lead = false;  // guarded by queue_mu_
+    std::condition_variable wake;
   };
 
   // Runs `body` as part of the next group commit and returns its status
@@ -343,21 +348,29 @@ class SqliteStore : public SessionStore {
     PendingWrite write{&body, checkpoint};
     std::unique_lock lock(queue_mu_);
     queue_.push_back(&write);
-    while (!write.done) {
-      if (committing_) {
-        committed_.wait(lock);
-        continue;
-      }
-      // Lead the next batch: it holds this write and whatever queued since.
-      committing_ = true;
-      std::vector<PendingWrite*> batch;
-      batch.swap(queue_);
-      lock.unlock();
-      CommitBatch(batch);
-      lock.lock();
-      for (PendingWrite* done : batch) done->done = true;
-      committing_ = false;
-      committed_.notify_all();
+    if (committing_) {
+      write.wake.wait(lock, [&write] { return write.done || write.lead; });
+      if (write.done) return write.status;
+    }
+    // Lead the next batch: it holds this write and whatever queued since.
+    committing_ = true;
+    std::vector<PendingWrite*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    CommitBatch(batch);
+    lock.lock();
+    // Notified with queue_mu_ held: once it sees `done`, a waiting thread
+    // returns and its PendingWrite, `wake` included, is gone.
+    for (PendingWrite* done : batch) {
+      done->done = true;
+      if (done != &write) done->wake.notify_one();
+    }
+    // Writes that queued during this commit wait for a leader: the oldest
+    // leads the next batch.
+    committing_ = !queue_.empty();
+    if (committing_) {
+      queue_.front()->lead = true;
+      queue_.front()->wake.notify_one();
     }
     return write.status;
   }

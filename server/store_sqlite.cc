@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -45,6 +46,19 @@ Status Exec(sqlite3* db, const char* sql) {
     return status;
   }
   return Status::OK();
+}
+
+// One transcript row per Create or Save: its entries joined by '\n' (JSON
+// lines never hold a raw newline), one B-tree insert instead of one per
+// line. LoadTranscript splits rows at '\n', so rows of one entry each, as
+// earlier versions wrote them, read the same.
+std::string JoinEntries(const std::vector<std::string>& entries) {
+  std::string row;
+  for (const std::string& entry : entries) {
+    if (!row.empty()) row += '\n';
+    row += entry;
+  }
+  return row;
 }
 
 // A prepared statement borrowed from a Connection's cache, reset on scope
@@ -102,6 +116,9 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   sqlite3* db() const { return db_; }
+  Status Error() const {
+    return Status::Unavailable(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
 
   // `sql` prepared once per connection, then reused.
   Statement Prepare(std::string_view sql) {
@@ -162,6 +179,7 @@ class SqliteStore : public SessionStore {
                 const std::vector<std::string>& transcript) override {
     const int64_t now = clock_->NowMillis();
     const std::string state = SerializeSession(conversation->session);
+    const std::string row = JoinEntries(transcript);
     Status status = Write([&]() -> Status {
       Statement insert = writer_.Prepare(
           "INSERT INTO conversations (id, token_hash, state, region, version, "
@@ -178,7 +196,8 @@ class SqliteStore : public SessionStore {
         return Status::AlreadyExists("conversation exists");
       }
       if (rc != SQLITE_DONE) return insert.Error();
-      return Append(conversation->id, 0, transcript);
+      return transcript.empty() ? Status::OK()
+                                : Append(conversation->id, 1, row);
     });
     if (!status.ok()) return status;
     conversation->version = 1;
@@ -213,6 +232,7 @@ class SqliteStore : public SessionStore {
               const std::vector<std::string>& transcript) override {
     const int64_t now = clock_->NowMillis();
     const std::string state = SerializeSession(conversation->session);
+    const std::string row = JoinEntries(transcript);
     Status status = Write([&]() -> Status {
       Statement update = writer_.Prepare(
           "UPDATE conversations SET state = ?, region = ?, "
@@ -233,12 +253,9 @@ class SqliteStore : public SessionStore {
         return live ? Status::Aborted("conversation changed concurrently")
                     : Status::NotFound("no such conversation");
       }
-      int64_t last_seq = 0;
-      Status appended = LastSeq(conversation->id, &last_seq);
-      if (appended.ok()) {
-        appended = Append(conversation->id, last_seq, transcript);
-      }
-      return appended;
+      if (transcript.empty()) return Status::OK();
+      return Append(conversation->id,
+                    static_cast<int64_t>(conversation->version) + 1, row);
     });
     if (!status.ok()) return status;
     conversation->version++;
@@ -436,26 +453,36 @@ class SqliteStore : public SessionStore {
     return Status::OK();
   }
 
-  // One row per Create or Save: its entries joined by '\n' (JSON lines
-  // never hold a raw newline), one B-tree insert instead of one per line.
-  // LoadTranscript splits rows at '\n', so rows of one entry each, as
-  // earlier versions wrote them, read the same.
-  Status Append(std::string_view id, int64_t last_seq,
-                const std::vector<std::string>& entries) {
-    if (entries.empty()) return Status::OK();
-    std::string row;
-    for (const std::string& entry : entries) {
-      if (!row.empty()) row += '\n';
-      row += entry;
+  // Appends `row` (see JoinEntries) to the transcript of `id` as entry
+  // `seq`, the version this write gives the conversation: it is above
+  // every seq numbered this way before, so no MAX(seq) lookup is needed.
+  // Earlier versions numbered rows MAX(seq) + 1 (the oldest one row per
+  // line), which can run ahead of the version; their seqs have no gaps, so
+  // every seq between the version and the highest one is taken. Then the
+  // insert fails on the primary key and the row goes after the highest seq
+  // instead, which keeps that property for the next write.
+  Status Append(std::string_view id, int64_t seq, std::string_view row) {
+    const int rc = InsertRow(id, seq, row);
+    if ((rc & 0xff) != SQLITE_CONSTRAINT) {
+      return rc == SQLITE_DONE ? Status::OK() : writer_.Error();
     }
+    int64_t last_seq = 0;
+    Status status = LastSeq(id, &last_seq);
+    if (!status.ok()) return status;
+    return InsertRow(id, last_seq + 1, row) == SQLITE_DONE ? Status::OK()
+                                                           : writer_.Error();
+  }
+
+  // SQLITE_DONE or an error code.
+  int InsertRow(std::string_view id, int64_t seq, std::string_view row) {
     Statement insert = writer_.Prepare(
         "INSERT INTO transcript (conversation_id, seq, entry) VALUES (?, ?, "
         "?)");
-    if (!insert.ok()) return insert.Error();
+    if (!insert.ok()) return SQLITE_ERROR;
     insert.Bind(1, id);
-    insert.Bind(2, last_seq + 1);
+    insert.Bind(2, seq);
     insert.Bind(3, row);
-    return insert.Step() == SQLITE_DONE ? Status::OK() : insert.Error();
+    return insert.Step();
   }
 
   Status DeleteRows(std::string_view id) {

@@ -363,10 +363,20 @@ TEST_CASE(
                           "', 2, 'c'), ('" + created.id + "', 3, 'd')";
   CHECK(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
+  // Rows are numbered by version (the next would be 2, taken) unless the
+  // older rows run ahead; saves without entries skip a number.
   REQUIRE(store->Save(&created, {"e", "f"}).ok());
+  REQUIRE(store->Save(&created, {}).ok());
+  REQUIRE(store->Save(&created, {"g"}).ok());
+  REQUIRE(store->Save(&created, {}).ok());
+  REQUIRE(store->Save(&created, {}).ok());
+  REQUIRE(store->Save(&created, {"h"}).ok());
+  REQUIRE(store->Save(&created, {"i"}).ok());
+  CHECK(created.version == 8);
   std::vector<std::string> transcript;
   REQUIRE(store->LoadTranscript(created.id, &transcript).ok());
-  CHECK(transcript == std::vector<std::string>{"a", "b", "c", "d", "e", "f"});
+  CHECK(transcript ==
+        std::vector<std::string>{"a", "b", "c", "d", "e", "f", "g", "h", "i"});
 }
 
 TEST_CASE("SQLite: a stored state that does not parse is an internal error",

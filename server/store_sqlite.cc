@@ -523,7 +523,6 @@ class SqliteStore : public SessionStore {
   const SqliteStoreOptions options_;
 
   std::mutex queue_mu_;
-  std::condition_variable committed_;
   std::vector<PendingWrite*> queue_;  // writes waiting for the next batch
   bool committing_ = false;           // a thread is running a batch
 };

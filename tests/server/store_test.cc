@@ -1,4 +1,5 @@
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -284,6 +285,38 @@ TEST_CASE("The SQLite store survives a reopen and leaves no deleted text",
   REQUIRE(store->Load(kept.id, &loaded).ok());
   CHECK(loaded.version == 1);
   CHECK(store->Load(removed.id, &loaded).IsNotFound());
+}
+
+TEST_CASE("The SQLite store folds the WAL back while it is open",
+          "[server][store][sqlite]") {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.File("store.db");
+  std::unique_ptr<SessionStore> store;
+  REQUIRE(OpenSqliteStore(path, &clock,
+                          {.sync = SqliteStoreOptions::Sync::kNormal}, &store)
+              .ok());
+  Conversation conversation = NewConversation();
+  REQUIRE(store->Create(&conversation, {}).ok());
+  // Some 4 MB of transcript: more pages than the WAL holds before a
+  // checkpoint, which runs in the background.
+  const std::string entry(2000, 'x');
+  for (int i = 0; i < 2000; ++i) {
+    REQUIRE(store->Save(&conversation, {entry}).ok());
+  }
+  for (int i = 0; i < 200 && std::filesystem::file_size(path) < (1 << 20);
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(std::filesystem::file_size(path) >= (1 << 20));
+
+  // A delete still truncates the WAL at once, checkpoint or not.
+  const std::string secret = "a-very-distinctive-secret-5c2e1";
+  Conversation removed = NewConversation();
+  REQUIRE(store->Create(&removed, {secret}).ok());
+  REQUIRE(store->Delete(removed.id).ok());
+  CHECK(std::filesystem::file_size(path + "-wal") == 0);
+  CHECK(ReadFile(path).find(secret) == std::string::npos);
 }
 
 TEST_CASE("The SQLite store reports a path it cannot open",

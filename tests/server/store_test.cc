@@ -381,6 +381,66 @@ TEST_CASE("SQLite: writes committed together keep their own results",
   }
 }
 
+TEST_CASE("SQLite: a write that fails after changing rows leaves no trace",
+          "[server][store]") {
+  TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<SessionStore> store = OpenStore("sqlite", &clock, dir);
+  constexpr int kThreads = 6;
+  constexpr int kTurns = 15;
+  std::vector<Conversation> conversations(kThreads);
+  for (Conversation& conversation : conversations) {
+    conversation = NewConversation();
+    REQUIRE(store->Create(&conversation, {"opening"}).ok());
+  }
+  // A transcript entry "fail" fails its insert, after the save has
+  // updated the conversation row.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(dir.File("store.db").c_str(), &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db,
+                     "CREATE TRIGGER fail BEFORE INSERT ON transcript WHEN "
+                     "NEW.entry = 'fail' BEGIN SELECT RAISE(ABORT, 'fail'); "
+                     "END",
+                     nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+
+  Conversation failing = conversations[0];
+  failing.session.turns = 99;
+  CHECK_FALSE(store->Save(&failing, {"fail"}).ok());
+  CHECK(failing.version == 1);
+
+  // Alone in a batch or not, a failing save neither bumps the version nor
+  // undoes the saves committed with it.
+  std::atomic<int> failures = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Conversation& mine = conversations[static_cast<size_t>(t)];
+      for (int i = 0; i < kTurns; ++i) {
+        Conversation doomed = mine;
+        doomed.session.turns = 99;
+        if (i % 2 == 0 && store->Save(&doomed, {"fail"}).ok()) ++failures;
+        mine.session.turns = static_cast<uint32_t>(i + 1);
+        if (!store->Save(&mine, {"turn " + std::to_string(i)}).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  REQUIRE(failures == 0);
+  for (const Conversation& conversation : conversations) {
+    Conversation loaded;
+    REQUIRE(store->Load(conversation.id, &loaded).ok());
+    CHECK(loaded.version == 1 + kTurns);
+    CHECK(loaded.session.turns == kTurns);
+    std::vector<std::string> transcript;
+    REQUIRE(store->LoadTranscript(conversation.id, &transcript).ok());
+    REQUIRE(transcript.size() == 1 + kTurns);
+    CHECK(transcript.back() == "turn " + std::to_string(kTurns - 1));
+  }
+}
+
 TEST_CASE(
     "SQLite: transcript rows of one line each, as older versions "
     "wrote them, read the same",

@@ -1,6 +1,5 @@
 #include "server/store_sqlite.h"
 
-#include <algorithm>
 #include <array>
 #include <condition_variable>
 #include <functional>
@@ -161,35 +160,16 @@ class Connection {
 // Connections for reads, each used by one thread at a time.
 constexpr size_t kReaders = 4;
 
-// Pages in the WAL (4 KB each) past which a background thread copies them
-// back into the database file. SQLite's own automatic checkpoint would run
-// inside a batch's COMMIT, and every queued write would wait for it and for
-// its sync of the database file.
-constexpr int kCheckpointFrames = 4000;
-
 class SqliteStore : public SessionStore {
  public:
   SqliteStore(sqlite3* writer, const std::array<sqlite3*, kReaders>& readers,
-              sqlite3* checkpointer, const Clock* clock,
-              const SqliteStoreOptions& options)
-      : writer_(writer),
-        checkpointer_(checkpointer),
-        clock_(clock),
-        options_(options) {
+              const Clock* clock, const SqliteStoreOptions& options)
+      : writer_(writer), clock_(clock), options_(options) {
     for (size_t i = 0; i < kReaders; ++i) {
       readers_[i].connection = std::make_unique<Connection>(readers[i]);
     }
-    // Replaces the writer's automatic checkpoint (a WAL hook too).
-    sqlite3_wal_hook(writer_.db(), &SqliteStore::OnCommit, this);
-    checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
   }
   ~SqliteStore() override {
-    {
-      std::lock_guard lock(checkpoint_mu_);
-      stopping_ = true;
-    }
-    checkpoint_wanted_.notify_one();
-    checkpoint_thread_.join();
     // A final checkpoint folds the WAL into the database file; closing the
     // last connection then removes the -wal and -shm files.
     Checkpoint();
@@ -470,50 +450,9 @@ class SqliteStore : public SessionStore {
   // Deleted pages are zeroed in the database (secure_delete); truncating
   // the WAL removes the copies it still held. Runs on the writer
   // connection, by the thread leading a batch or at close.
-  // Waits for a background checkpoint in progress: SQLite would answer
-  // SQLITE_BUSY at once, and leave the WAL as it is.
   void Checkpoint() {
-    std::lock_guard lock(checkpointing_mu_);
     sqlite3_wal_checkpoint_v2(writer_.db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
                               nullptr, nullptr);
-  }
-
-  // SQLite's WAL hook, called on writer_ after each commit with the number
-  // of pages in the WAL.
-  static int OnCommit(void* store, sqlite3* /*db*/, const char* /*name*/,
-                      int frames) {
-    if (frames >= kCheckpointFrames) {
-      static_cast<SqliteStore*>(store)->WantCheckpoint();
-    }
-    return SQLITE_OK;
-  }
-
-  void WantCheckpoint() {
-    {
-      std::lock_guard lock(checkpoint_mu_);
-      checkpoint_requested_ = true;
-    }
-    checkpoint_wanted_.notify_one();
-  }
-
-  // The background checkpointer: a passive checkpoint, as SQLite's
-  // automatic one, on a connection of its own, so that writes go on while
-  // it copies. The writer starts the WAL over once it is all copied back.
-  void CheckpointLoop() {
-    std::unique_lock lock(checkpoint_mu_);
-    for (;;) {
-      checkpoint_wanted_.wait(
-          lock, [this] { return checkpoint_requested_ || stopping_; });
-      if (stopping_) return;
-      checkpoint_requested_ = false;
-      lock.unlock();
-      {
-        std::lock_guard checkpointing(checkpointing_mu_);
-        sqlite3_wal_checkpoint_v2(checkpointer_.db(), nullptr,
-                                  SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      }
-      lock.lock();
-    }
   }
 
   int64_t Cutoff() const {
@@ -609,22 +548,12 @@ class SqliteStore : public SessionStore {
     std::lock_guard<std::mutex> lock_;
   };
   std::array<Reader, kReaders> readers_;
-  Connection checkpointer_;  // used only by checkpoint_thread_
   const Clock* const clock_;
   const SqliteStoreOptions options_;
 
   std::mutex queue_mu_;
   std::vector<PendingWrite*> queue_;  // writes waiting for the next batch
   bool committing_ = false;           // a thread is running a batch
-
-  std::mutex checkpoint_mu_;
-  std::condition_variable checkpoint_wanted_;
-  bool checkpoint_requested_ = false;  // guarded by checkpoint_mu_
-  bool stopping_ = false;              // guarded by checkpoint_mu_
-  std::thread checkpoint_thread_;
-  // Held while a checkpoint runs, on either connection: SQLite lets only
-  // one run at a time.
-  std::mutex checkpointing_mu_;
 };
 
 // Opens `path` with the store's pragmas (and, for the writer, the schema).
@@ -644,13 +573,13 @@ Status OpenConnection(const std::string& path,
     return status;
   }
   sqlite3_busy_timeout(db, 5000);
-  // An 8 MB page cache per connection (six connections), and a WAL of up
-  // to 16 MB between checkpoints (kCheckpointFrames): pages that many turns
-  // rewrite are copied back once. Deletes still truncate the WAL right away.
+  // An 8 MB page cache per connection (five connections), and a WAL of up
+  // to 16 MB between automatic checkpoints: pages that many turns rewrite
+  // are copied back once. Deletes still truncate the WAL right away.
   std::string pragmas =
       "PRAGMA journal_mode = WAL; PRAGMA secure_delete = ON; "
       "PRAGMA foreign_keys = ON; PRAGMA cache_size = -8000; "
-      "PRAGMA synchronous = ";
+      "PRAGMA wal_autocheckpoint = 4000; PRAGMA synchronous = ";
   pragmas +=
       options.sync == SqliteStoreOptions::Sync::kFull ? "FULL;" : "NORMAL;";
   if (create_schema) pragmas += kSchema;
@@ -672,20 +601,17 @@ Status OpenSqliteStore(const std::string& path, const Clock* clock,
   Status status =
       OpenConnection(path, options, /*create_schema=*/true, &writer);
   if (!status.ok()) return status;
-  // The readers, then the checkpointer.
-  std::array<sqlite3*, kReaders + 1> others{};
-  for (size_t i = 0; i < others.size() && status.ok(); ++i) {
-    status = OpenConnection(path, options, /*create_schema=*/false, &others[i]);
+  std::array<sqlite3*, kReaders> readers{};
+  for (size_t i = 0; i < kReaders && status.ok(); ++i) {
+    status =
+        OpenConnection(path, options, /*create_schema=*/false, &readers[i]);
   }
   if (!status.ok()) {
-    for (sqlite3* other : others) sqlite3_close_v2(other);
+    for (sqlite3* reader : readers) sqlite3_close_v2(reader);
     sqlite3_close_v2(writer);
     return status;
   }
-  std::array<sqlite3*, kReaders> readers{};
-  std::copy_n(others.begin(), kReaders, readers.begin());
-  *out = std::make_unique<SqliteStore>(writer, readers, others[kReaders], clock,
-                                       options);
+  *out = std::make_unique<SqliteStore>(writer, readers, clock, options);
   return Status::OK();
 }
 

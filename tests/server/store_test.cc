@@ -298,8 +298,8 @@ TEST_CASE("The SQLite store folds the WAL back while it is open",
               .ok());
   Conversation conversation = NewConversation();
   REQUIRE(store->Create(&conversation, {}).ok());
-  // Some 4 MB of transcript: more pages than the WAL holds before a
-  // checkpoint, which runs in the background.
+  // Some 4 MB of transcript: more pages than the WAL holds before an
+  // automatic checkpoint.
   const std::string entry(2000, 'x');
   for (int i = 0; i < 2000; ++i) {
     REQUIRE(store->Save(&conversation, {entry}).ok());

@@ -433,6 +433,16 @@ class SqliteStore : public SessionStore {
         (void)Exec(writer_.db(), "ROLLBACK");
         return false;
       }
+      if (sqlite3_get_autocommit(writer_.db()) != 0) {
+        // SQLite rolled the whole transaction back (an I/O error, a full
+        // disk): no write of the batch was made, and the next ones would
+        // each commit on their own.
+        const Status lost = writer_.Error();
+        for (PendingWrite* other : batch) {
+          if (other->status.ok()) other->status = lost;
+        }
+        return true;
+      }
       checkpoint |= write->checkpoint && write->status.ok();
     }
     Status commit = writer_.Run("COMMIT");

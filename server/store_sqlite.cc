@@ -75,9 +75,11 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
 
   bool ok() const { return stmt_ != nullptr; }
+  // SQLite reads `text` where it is, without a copy: it must outlive this
+  // Statement, which clears its bindings.
   void Bind(int index, std::string_view text) {
     sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
-                      SQLITE_TRANSIENT);
+                      SQLITE_STATIC);
   }
   void Bind(int index, int64_t value) {
     sqlite3_bind_int64(stmt_, index, value);

@@ -350,14 +350,16 @@ class SqliteStore : public SessionStore {
   // transaction; `status` is its result once `done`. The waiting thread
   // sleeps on its own `wake`, so that a commit wakes only the writes it
   // made durable, and the one write chosen to lead the next batch (`lead`),
-  // not every thread that waits.
+  // not every thread that waits; and on its own `mu`, so that the leader
+  // wakes them without holding queue_mu_, which new writes need.
   struct PendingWrite {
     const std::function<Status()>* body;
     bool checkpoint;
-    Status status = Status::OK();
-    bool done = false;  // guarded by queue_mu_
-    bool lead = false;  // guarded by queue_mu_
+    Status status = Status::OK();  // set by the leader before `done`
+    std::mutex mu;
     std::condition_variable wake;
+    bool done = false;  // guarded by mu
+    bool lead = false;  // guarded by mu
   };
 
   // Runs `body` as part of the next group commit and returns its status
@@ -365,33 +367,50 @@ class SqliteStore : public SessionStore {
   // the commit (deletes: the WAL still holds the removed rows).
   Status Write(const std::function<Status()>& body, bool checkpoint = false) {
     PendingWrite write{&body, checkpoint};
-    std::unique_lock lock(queue_mu_);
-    queue_.push_back(&write);
-    if (committing_) {
+    bool wait;
+    {
+      std::lock_guard lock(queue_mu_);
+      queue_.push_back(&write);
+      wait = committing_;
+      committing_ = true;
+    }
+    if (wait) {
+      std::unique_lock lock(write.mu);
       write.wake.wait(lock, [&write] { return write.done || write.lead; });
       if (write.done) return write.status;
     }
     // Lead the next batch: it holds this write and whatever queued since.
-    committing_ = true;
+    // Until it hands the lead on, committing_ stays true and no other
+    // thread touches writer_.
     std::vector<PendingWrite*> batch;
-    batch.swap(queue_);
-    lock.unlock();
-    CommitBatch(batch);
-    lock.lock();
-    // Notified with queue_mu_ held: once it sees `done`, a waiting thread
-    // returns and its PendingWrite, `wake` included, is gone.
-    for (PendingWrite* done : batch) {
-      done->done = true;
-      if (done != &write) done->wake.notify_one();
+    {
+      std::lock_guard lock(queue_mu_);
+      batch.swap(queue_);
     }
+    CommitBatch(batch);
     // Writes that queued during this commit wait for a leader: the oldest
-    // leads the next batch.
-    committing_ = !queue_.empty();
-    if (committing_) {
-      queue_.front()->lead = true;
-      queue_.front()->wake.notify_one();
+    // leads the next batch. Queued writes wait until told, so they are
+    // still there.
+    PendingWrite* next = nullptr;
+    {
+      std::lock_guard lock(queue_mu_);
+      committing_ = !queue_.empty();
+      if (committing_) next = queue_.front();
+    }
+    if (next != nullptr) Tell(next, &PendingWrite::lead);
+    for (PendingWrite* done : batch) {
+      if (done != &write) Tell(done, &PendingWrite::done);
     }
     return write.status;
+  }
+
+  // Sets `flag` of a waiting write and wakes it. Notified with its `mu`
+  // held: once it sees the flag, the thread may return, and its
+  // PendingWrite, `wake` included, is gone.
+  static void Tell(PendingWrite* write, bool PendingWrite::*flag) {
+    std::lock_guard lock(write->mu);
+    write->*flag = true;
+    write->wake.notify_one();
   }
 
   // A write that fails must leave no trace, and a savepoint around each

@@ -133,6 +133,18 @@ void AppendJsonString(std::string_view text, std::string* out) {
   out->push_back('"');
 }
 
+bool IsPlainJsonText(std::string_view text) {
+  size_t i = 0;
+  for (;;) {
+    i = PlainPrefix(text, i);
+    if (i == text.size()) return true;
+    if (static_cast<unsigned char>(text[i]) < 0x80) return false;
+    const size_t length = Utf8SequenceLength(text.substr(i));
+    if (length == 0) return false;
+    i += length;
+  }
+}
+
 JsonWriter& JsonWriter::Key(std::string_view key) {
   Separate();
   AppendJsonString(key, out_);

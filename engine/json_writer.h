@@ -12,6 +12,11 @@ namespace trustcoach {
 // error_handler_t::replace, so the output is always valid JSON.
 void AppendJsonString(std::string_view text, std::string* out);
 
+// Whether `text` is valid UTF-8 that a JSON string holds as it is (no
+// control character, '"' or '\\'): AppendJsonString() would only quote it,
+// and between quotes it parses back to itself.
+bool IsPlainJsonText(std::string_view text);
+
 // Writes compact JSON straight into a string, without building a tree: for
 // the hot paths (session state, HTTP replies, transcript lines), where a
 // nlohmann::json tree cost more than the work it described. The caller

@@ -34,7 +34,13 @@ void FuzzMessage(std::string_view body) {
   trustcoach::server::MessageRequest request;
   const Status status = trustcoach::server::ParseMessageRequest(body, &request);
   if (!status.ok()) return CheckRejection(status);
-  // Accepted: the same fields, encoded again, are accepted again.
+  // Accepted: the text is what a JSON parser reads (the fast path for plain
+  // {"text":"..."} bodies included).
+  const nlohmann::json parsed =
+      nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  FUZZ_CHECK(parsed.is_object() && parsed.contains("text"));
+  FUZZ_CHECK(parsed["text"].get_ref<const std::string&>() == request.text);
+  // The same fields, encoded again, are accepted again.
   nlohmann::json again = {{"text", request.text}};
   if (request.region) again["region"] = *request.region;
   const std::string encoded =

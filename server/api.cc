@@ -21,6 +21,36 @@ using json = nlohmann::json;
 constexpr std::string_view kConversations = "/v1/conversations";
 constexpr int kSaveAttempts = 5;
 
+// A request header's first value, or null when absent; names compare
+// case-insensitively. cpp-httplib's get_header_value() builds a std::string
+// key and compares through the C library's tolower() per character; a scan
+// of the few headers a request carries costs a fraction of that, and a
+// request needs about eight lookups.
+const std::string* FindHeader(const httplib::Request& request,
+                              std::string_view name) {
+  const auto same = [](unsigned char a, unsigned char b) {
+    const unsigned char lower = a | 0x20;
+    return a == b || (lower == (b | 0x20) && lower >= 'a' && lower <= 'z');
+  };
+  for (const auto& [key, value] : request.headers) {
+    if (key.size() == name.size() &&
+        std::equal(key.begin(), key.end(), name.begin(), same)) {
+      return &value;
+    }
+  }
+  return nullptr;
+}
+
+std::string_view HeaderValue(const httplib::Request& request,
+                             std::string_view name) {
+  const std::string* value = FindHeader(request, name);
+  return value == nullptr ? std::string_view() : std::string_view(*value);
+}
+
+bool HasHeader(const httplib::Request& request, std::string_view name) {
+  return FindHeader(request, name) != nullptr;
+}
+
 // Set when routing starts on this worker thread, read by the access log.
 thread_local std::optional<std::chrono::steady_clock::time_point> request_start;
 
@@ -290,10 +320,10 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
   response.set_header("X-Content-Type-Options", "nosniff");
   if (api) response.set_header("Cache-Control", "no-store");
 
-  const std::string origin = request.get_header_value("Origin");
+  const std::string_view origin = HeaderValue(request, "Origin");
   const bool cors = !origin.empty() && CorsAllowed(origin);
   if (cors) {
-    response.set_header("Access-Control-Allow-Origin", origin);
+    response.set_header("Access-Control-Allow-Origin", std::string(origin));
     response.set_header("Access-Control-Expose-Headers",
                         "Location, Retry-After");
   }
@@ -301,7 +331,7 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
 
   // httplib 0.11 does not apply the body limit to chunked bodies: refuse
   // them before they are read. Browsers always send a Content-Length.
-  if (request.has_header("Transfer-Encoding")) {
+  if (HasHeader(request, "Transfer-Encoding")) {
     SendProblem(response, 411, "send the body with a Content-Length header");
     return HandlerResponse::Handled;
   }
@@ -312,7 +342,7 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
       return HandlerResponse::Handled;
     }
     if (!origin.empty() &&
-        request.has_header("Access-Control-Request-Method")) {
+        HasHeader(request, "Access-Control-Request-Method")) {
       if (!cors) {
         SendProblem(response, 403, "this origin is not allowed");
         return HandlerResponse::Handled;
@@ -328,7 +358,7 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
   }
   // httplib reads (and discards) a body over the limit before it answers
   // 413: refuse a declared length now, before any of the body is read.
-  if (DeclaredTooLarge(request.get_header_value("Content-Length"),
+  if (DeclaredTooLarge(HeaderValue(request, "Content-Length"),
                        options_.max_body_bytes)) {
     SendProblem(response, 413,
                 "the request body is larger than " +
@@ -339,7 +369,7 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
   if (!api) return HandlerResponse::Unhandled;
   // A request without Content-Length or Transfer-Encoding has no body (RFC
   // 9112, 6.3), but httplib would read until the timeout: answer now.
-  const bool unframed = !request.has_header("Content-Length");
+  const bool unframed = !HasHeader(request, "Content-Length");
   if (unframed && (request.method == "POST" || request.method == "PUT" ||
                    request.method == "PATCH")) {
     const std::string allowed = AllowedMethods(route);
@@ -361,7 +391,7 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
 
 bool Api::Admit(const Request& request, Response& response) {
   if (!options_.api_keys.empty()) {
-    const std::string key = request.get_header_value("X-API-Key");
+    const std::string_view key = HeaderValue(request, "X-API-Key");
     if (key.empty()) {
       SendProblem(response, 401, "an X-API-Key header is required");
       return false;
@@ -379,7 +409,7 @@ bool Api::Admit(const Request& request, Response& response) {
   int64_t retry_after = 0;
   if (!client_limiter_->Allow(
           ClientAddress(request.remote_addr,
-                        request.get_header_value("X-Forwarded-For"),
+                        HeaderValue(request, "X-Forwarded-For"),
                         options_.trusted_proxies),
           &retry_after)) {
     metrics_.RecordRateLimited("client");
@@ -442,7 +472,7 @@ void Api::OnLog(const Request& request, const Response& response) {
       .Double(std::round(seconds * 1e5) / 100)
       .Key("remote")
       .String(ClientAddress(request.remote_addr,
-                            request.get_header_value("X-Forwarded-For"),
+                            HeaderValue(request, "X-Forwarded-For"),
                             options_.trusted_proxies))
       .Key("route")
       .String(route)
@@ -456,8 +486,7 @@ void Api::OnLog(const Request& request, const Response& response) {
 
 bool Api::Authorize(const Request& request, Response& response,
                     std::string_view id, Conversation* conversation) {
-  const std::string token =
-      BearerToken(request.get_header_value("Authorization"));
+  const std::string token = BearerToken(HeaderValue(request, "Authorization"));
   if (token.empty()) {
     response.set_header("WWW-Authenticate", "Bearer realm=\"trustcoach\"");
     SendProblem(response, 401,
@@ -485,7 +514,7 @@ bool Api::Authorize(const Request& request, Response& response,
 
 void Api::CreateConversation(const Request& request, Response& response) {
   if (!request.body.empty() &&
-      !IsJsonContentType(request.get_header_value("Content-Type"))) {
+      !IsJsonContentType(HeaderValue(request, "Content-Type"))) {
     SendProblem(response, 415, "send the body as application/json");
     return;
   }
@@ -494,7 +523,7 @@ void Api::CreateConversation(const Request& request, Response& response) {
   if (!status.ok()) return SendStatus(response, status);
   if (body.region.empty()) {
     body.region =
-        RegionFromAcceptLanguage(request.get_header_value("Accept-Language"));
+        RegionFromAcceptLanguage(HeaderValue(request, "Accept-Language"));
   }
   const std::shared_ptr<const Engine> engine = this->engine();
   Session session;
@@ -525,7 +554,7 @@ void Api::PostMessage(const Request& request, Response& response) {
   const std::string id = request.matches[1];
   Conversation conversation;
   if (!Authorize(request, response, id, &conversation)) return;
-  if (!IsJsonContentType(request.get_header_value("Content-Type"))) {
+  if (!IsJsonContentType(HeaderValue(request, "Content-Type"))) {
     SendProblem(response, 415, "send the body as application/json");
     return;
   }

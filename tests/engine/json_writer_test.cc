@@ -61,8 +61,23 @@ TEST_CASE("Every byte at every position of a word escapes as nlohmann's",
       text[position] = static_cast<char>(byte);
       CAPTURE(position, byte);
       REQUIRE(Written(text) == Dump(text));
+      // Plain exactly when quoting is all the escaper does.
+      REQUIRE(IsPlainJsonText(text) == (Written(text) == '"' + text + '"'));
     }
   }
+}
+
+TEST_CASE("Plain JSON text is valid UTF-8 with nothing to escape", "[json]") {
+  CHECK(IsPlainJsonText(""));
+  CHECK(IsPlainJsonText("I'm fine, thanks"));
+  CHECK(IsPlainJsonText("caf\xC3\xA9 \xF0\x9F\x92\x94 \xD7\xA9\xD7\x9C"));
+  CHECK_FALSE(IsPlainJsonText("say \"hi\""));
+  CHECK_FALSE(IsPlainJsonText("back\\slash"));
+  CHECK_FALSE(IsPlainJsonText("line\nbreak"));
+  CHECK_FALSE(IsPlainJsonText("cut \xC3"));
+  CHECK_FALSE(IsPlainJsonText("\xED\xA0\x80"));      // a surrogate
+  CHECK_FALSE(IsPlainJsonText("\xF4\x90\x80\x80"));  // past U+10FFFF
+  CHECK_FALSE(IsPlainJsonText("\xC0\xAF"));          // overlong
 }
 
 TEST_CASE("JsonWriter places commas and nests", "[json]") {

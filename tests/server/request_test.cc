@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 namespace trustcoach::server {
 namespace {
@@ -32,6 +33,38 @@ TEST_CASE("Message bodies are validated before the engine sees them",
   Status status = ParseMessageRequest(body, &request);
   CHECK(status.message() == error);
   CHECK(status.ok() == error.empty());
+}
+
+TEST_CASE("A plain {\"text\": ...} body reads as a JSON parser reads it",
+          "[server][request]") {
+  // The fast path takes bodies of exactly this shape with nothing to
+  // unescape; every other body goes through nlohmann. Both must agree.
+  auto body =
+      GENERATE(as<std::string>{}, R"({"text":"hello"})", R"({"text":""})",
+               R"({"text":"it's \"fine\""})", R"({"text":"a\nb"})",
+               R"({"text":"\u00e9t\u00e9"})",
+               "{\"text\":\"caf\xC3\xA9 \xF0\x9F\x92\x94\"}",
+               "{\"text\":\"\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D\"}",
+               "{\"text\":\"\xE2\x80\x99 smart quote\"}",
+               "{\"text\":\"bad \xC3\"}", "{\"text\":\"\xED\xA0\x80\"}",
+               "{\"text\":\"\xC0\xAF\"}", "{\"text\":\"\xF4\x90\x80\x80\"}",
+               "{\"text\":\"tab\there\"}", "{\"text\":\"a\"}\"}",
+               R"({"text":"x"} )", " { \"text\" :\t\"spaced\"\n}\r\n",
+               R"({"text": "hi"})", R"({ "text" : "a" , "text": "b"})",
+               R"({"Text":"x"})", R"({"text":"x","region":"en-GB"})",
+               R"({"text":"x"}})", R"({"text":"\"})", R"({"text":")");
+  CAPTURE(body);
+  MessageRequest request;
+  request.region = "stale";
+  const Status status = ParseMessageRequest(body, &request);
+  const auto parsed =
+      nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  const bool valid = parsed.is_object() && parsed.contains("text") &&
+                     parsed["text"].is_string();
+  REQUIRE(status.ok() == valid);
+  if (!valid) return;
+  CHECK(request.text == parsed["text"].get<std::string>());
+  CHECK(request.region.has_value() == parsed.contains("region"));
 }
 
 TEST_CASE("Headers are read strictly", "[server][request]") {

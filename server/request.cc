@@ -99,11 +99,18 @@ Status ParseRegion(const json& object, std::optional<std::string>* region) {
 }  // namespace
 
 bool IsJsonContentType(std::string_view content_type) {
-  std::string media(content_type.substr(0, content_type.find(';')));
-  media.erase(std::remove(media.begin(), media.end(), ' '), media.end());
-  std::transform(media.begin(), media.end(), media.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return media == "application/json";
+  // The media type before any parameters, spaces ignored, any case.
+  constexpr std::string_view kJson = "application/json";
+  size_t matched = 0;
+  for (const char c : content_type.substr(0, content_type.find(';'))) {
+    if (c == ' ') continue;
+    if (matched == kJson.size() ||
+        std::tolower(static_cast<unsigned char>(c)) != kJson[matched]) {
+      return false;
+    }
+    ++matched;
+  }
+  return matched == kJson.size();
 }
 
 // Whether a Content-Length value is a number above `max_bytes`. Malformed

@@ -79,6 +79,9 @@ TEST_CASE("Headers are read strictly", "[server][request]") {
   CHECK_FALSE(IsJsonContentType("text/plain"));
   CHECK_FALSE(IsJsonContentType("application/jsonp"));
   CHECK_FALSE(IsJsonContentType(""));
+  CHECK(IsJsonContentType(" application/ json ;"));
+  CHECK_FALSE(IsJsonContentType("application/js"));
+  CHECK_FALSE(IsJsonContentType("; application/json"));
 
   CHECK(RegionFromAcceptLanguage("en-GB,en;q=0.9") == "en-GB");
   CHECK(RegionFromAcceptLanguage(" fr-CA ; q=1") == "fr-CA");

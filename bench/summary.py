@@ -5,7 +5,8 @@ prints every figure against its target (issue 8).
     bench/summary.py RESULTS
 
 Reads RESULTS/engine.json (Google Benchmark, with repetitions: medians are
-used), RESULTS/http-summary.tsv and RESULTS/memory.tsv, whichever exist.
+used), RESULTS/http-summary.tsv, RESULTS/instructions.tsv and
+RESULTS/memory.tsv, whichever exist.
 Writes RESULTS/growth.tsv and RESULTS/length.tsv.
 """
 import csv
@@ -99,6 +100,11 @@ if os.path.exists(path("http-summary.tsv")):
         check("HTTP %s store p99 at %d connections" % (r["server"], most),
               "%s ms (p50 %s ms)" % (r["p99_ms"], r["p50_ms"]), "< 10 ms",
               float(r["p99_ms"]) < 10)
+
+if os.path.exists(path("instructions.tsv")):
+    print("instructions per request (callgrind, user space):")
+    for r in csv.DictReader(open(path("instructions.tsv")), delimiter="\t"):
+        print("  %-62s %s" % (r["what"], r["instructions_per_request"]))
 
 if os.path.exists(path("memory.tsv")):
     for r in csv.DictReader(open(path("memory.tsv")), delimiter="\t"):

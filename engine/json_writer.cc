@@ -80,7 +80,6 @@ size_t PlainPrefix(std::string_view text, size_t i) {
 
 void AppendJsonString(std::string_view text, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out->reserve(out->size() + text.size() + 2);
   out->push_back('"');
   size_t i = 0;
   while (i < text.size()) {
@@ -147,8 +146,18 @@ bool IsPlainJsonText(std::string_view text) {
 
 JsonWriter& JsonWriter::Key(std::string_view key) {
   Separate();
-  AppendJsonString(key, out_);
-  out_->push_back(':');
+  if (IsPlainJsonText(key)) {  // every key the code writes: one append
+    const size_t size = out_->size();
+    out_->resize(size + key.size() + 3);
+    char* at = out_->data() + size;
+    *at++ = '"';
+    std::memcpy(at, key.data(), key.size());
+    at[key.size()] = '"';
+    at[key.size() + 1] = ':';
+  } else {
+    AppendJsonString(key, out_);
+    out_->push_back(':');
+  }
   after_value_ = false;
   return *this;
 }

@@ -119,6 +119,7 @@ void AppendCoachEntries(const Reply& reply, std::string_view at,
                         std::vector<std::string>* entries) {
   for (size_t i = 0; i < reply.messages.size(); ++i) {
     std::string entry;
+    entry.reserve(512);
     JsonWriter out(&entry);
     out.BeginObject().Key("at").String(at);
     WriteMessageFields(reply.messages[i], out);
@@ -590,6 +591,7 @@ void Api::PostMessage(const Request& request, Response& response) {
       metrics_.RecordTurn(SafetyKindName(reply.safety.kind),
                           SafetyLevelName(reply.safety.level), reply.fallback);
       std::string out;
+      out.reserve(1024);  // a reply is rarely longer: no regrowth
       JsonWriter writer(&out);
       writer.BeginObject();
       if (trace == Trace::kOn)

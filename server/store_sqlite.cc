@@ -291,16 +291,18 @@ class SqliteStore : public SessionStore {
   }
 
   Status Delete(std::string_view id) override {
-    // The WAL still holds the deleted rows until a checkpoint.
-    return Write(
+    // An idle conversation that the sweeper has not removed yet is deleted
+    // too, and answers NotFound, as in the other stores. The WAL still
+    // holds the deleted rows until the checkpoint.
+    bool live = false;
+    Status status = Write(
         [&]() -> Status {
-          bool live = false;
           Status checked = IsLive(writer_, id, &live);
-          if (checked.ok()) checked = DeleteRows(id);
-          if (!checked.ok()) return checked;
-          return live ? Status::OK() : Status::NotFound("no such conversation");
+          return checked.ok() ? DeleteRows(id) : checked;
         },
         /*checkpoint=*/true);
+    if (!status.ok()) return status;
+    return live ? Status::OK() : Status::NotFound("no such conversation");
   }
 
   Status ExpireIdle(size_t* removed) override {

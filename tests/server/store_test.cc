@@ -184,6 +184,16 @@ TEST_CASE("Every store keeps, versions, expires and deletes conversations",
     CHECK(active == 0);
   }
 
+  SECTION("Deleting an idle conversation not swept yet removes it") {
+    clock.Advance(kIdleMillis + 1);
+    CHECK(store->Delete(created.id).IsNotFound());
+    clock.Advance(-(kIdleMillis + 1));  // it would be live again, if kept
+    Conversation loaded;
+    CHECK(store->Load(created.id, &loaded).IsNotFound());
+    std::vector<std::string> transcript;
+    CHECK(store->LoadTranscript(created.id, &transcript).IsNotFound());
+  }
+
   SECTION("Idle conversations are gone at once and swept by ExpireIdle") {
     Conversation busy = NewConversation();
     REQUIRE(store->Create(&busy, {}).ok());

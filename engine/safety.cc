@@ -72,27 +72,99 @@ struct Rule {
   bool minor_only = false;  // counts only if the message says "I am 14"...
 };
 
-// One section of safety.json compiled into one RE2::Set. Each pattern
-// remembers the rule it came from.
-class RuleSet {
- public:
-  RuleSet() : set_(Options(), RE2::UNANCHORED) {}
+// The sections of safety.json whose rules have patterns.
+enum Section { kCrisis, kNegations, kCheckIn, kIdioms, kMinor, kSections };
 
+// Per section, the indices of the rules with a matching pattern, in file
+// order.
+using Hits = std::array<std::vector<size_t>, kSections>;
+
+RE2::Options PatternOptions() {
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_case_sensitive(false);
+  // Sets over a few hundred alternations need room for the DFA on 2 kB
+  // inputs; running out would make Match() fail, which Check() treats as
+  // a reason for caution, never as "no risk".
+  options.set_max_mem(int64_t{64} << 20);
+  return options;
+}
+
+// Every pattern of every section compiled into one RE2::Set: one DFA pass
+// over the text finds the matching rules of all sections (one pass per
+// section cost five times as much). Each pattern remembers its rule.
+class PatternSet {
+ public:
+  PatternSet() : set_(Options(), RE2::UNANCHORED) {}
+
+  // As PatternOptions(), with the memory of the five sets there were, one
+  // per section, before they became one; it is only used as DFA states are
+  // built.
   static RE2::Options Options() {
-    RE2::Options options;
-    options.set_log_errors(false);
-    options.set_case_sensitive(false);
-    // Sets over a few hundred alternations need room for the DFA on 2 kB
-    // inputs; running out would make Match() fail, which Check() treats as
-    // a reason for caution, never as "no risk".
-    options.set_max_mem(int64_t{64} << 20);
+    RE2::Options options = PatternOptions();
+    options.set_max_mem(kSections * options.max_mem());
     return options;
   }
 
+  // Returns false, with RE2's message in `*error`, if `pattern` does not
+  // parse.
+  bool Add(const std::string& pattern, Section section, size_t rule,
+           std::string* error) {
+    if (set_.Add(pattern, error) < 0) return false;
+    patterns_.push_back({section, rule});
+    return true;
+  }
+
+  Status Compile(std::string_view file) {
+    if (patterns_.empty()) return Status::OK();
+    if (!set_.Compile()) {
+      return Status::InvalidArgument(std::string(file) +
+                                     ": patterns do not fit in memory");
+    }
+    compiled_ = true;
+    return Status::OK();
+  }
+
+  // Fills `*hits`. Returns false when RE2 could not finish (out of memory).
+  bool Match(std::string_view text, Hits* hits) const {
+    for (std::vector<size_t>& rules : *hits) rules.clear();
+    if (!compiled_) return true;
+    std::vector<int> matched;
+    RE2::Set::ErrorInfo error;
+    if (!set_.Match(text, &matched, &error)) {
+      return error.kind == RE2::Set::kNoError;
+    }
+    // A section's patterns were added in rule order: sorted set indices
+    // give sorted rule indices, a rule's several patterns side by side.
+    std::sort(matched.begin(), matched.end());
+    for (int index : matched) {
+      const PatternRef ref = patterns_[static_cast<size_t>(index)];
+      std::vector<size_t>& rules = (*hits)[ref.section];
+      if (rules.empty() || rules.back() != ref.rule) rules.push_back(ref.rule);
+    }
+    return true;
+  }
+
+ private:
+  struct PatternRef {
+    Section section;
+    size_t rule;
+  };
+
+  RE2::Set set_;
+  bool compiled_ = false;
+  std::vector<PatternRef> patterns_;  // by Set index
+};
+
+// The rules of one section of safety.json; their patterns go into the
+// screen's PatternSet.
+class RuleSet {
+ public:
   // Adds the rules of `section` in file order. `kinds` says whether rules
   // carry a "kind". Errors name the file, the JSON pointer and the rule.
-  Status Add(const json& spec, std::string_view section, bool kinds,
-             std::string_view file, std::vector<std::string>* all_patterns) {
+  Status Add(const json& spec, Section id, std::string_view section, bool kinds,
+             std::string_view file, PatternSet* patterns,
+             std::vector<std::string>* all_patterns) {
     auto it = spec.find(section);
     if (it == spec.end()) return Status::OK();
     const std::string where = std::string(file) + ": /" + std::string(section);
@@ -100,55 +172,25 @@ class RuleSet {
       return Status::InvalidArgument(where + ": expected a list of rules");
     }
     for (size_t i = 0; i < it->size(); ++i) {
-      Status s =
-          AddRule((*it)[i], Pointer(section, i), kinds, file, all_patterns);
+      Status s = AddRule((*it)[i], Pointer(section, i), id, kinds, file,
+                         patterns, all_patterns);
       if (!s.ok()) return s;
     }
     return Status::OK();
   }
 
-  Status Compile(std::string_view file, std::string_view section) {
-    if (rules_.empty()) return Status::OK();
-    if (!set_.Compile()) {
-      return Status::InvalidArgument(std::string(file) + ": /" +
-                                     std::string(section) +
-                                     ": patterns do not fit in memory");
-    }
-    compiled_ = true;
-    return Status::OK();
-  }
-
-  // Indices of the rules with a matching pattern, in file order. Returns
-  // false when RE2 could not finish (out of memory).
-  bool Match(std::string_view text, std::vector<size_t>* rules) const {
-    rules->clear();
-    if (!compiled_) return true;
-    std::vector<int> hits;
-    RE2::Set::ErrorInfo error;
-    if (!set_.Match(text, &hits, &error)) {
-      return error.kind == RE2::Set::kNoError;
-    }
-    std::set<size_t> unique;
-    for (int hit : hits) unique.insert(pattern_rule_[static_cast<size_t>(hit)]);
-    rules->assign(unique.begin(), unique.end());
-    return true;
-  }
-
   const Rule& rule(size_t index) const { return rules_[index]; }
-  bool empty() const { return rules_.empty(); }
 
  private:
-  Status AddRule(const json& in, const std::string& pointer, bool kinds,
-                 std::string_view file, std::vector<std::string>* all_patterns);
+  Status AddRule(const json& in, const std::string& pointer, Section id,
+                 bool kinds, std::string_view file, PatternSet* patterns,
+                 std::vector<std::string>* all_patterns);
 
-  RE2::Set set_;
-  bool compiled_ = false;
   std::vector<Rule> rules_;
-  std::vector<size_t> pattern_rule_;  // Set index -> rules_ index
 };
 
-Status RuleSet::AddRule(const json& in, const std::string& pointer, bool kinds,
-                        std::string_view file,
+Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
+                        bool kinds, std::string_view file, PatternSet* patterns,
                         std::vector<std::string>* all_patterns) {
   const std::string where = std::string(file) + ": " + pointer;
   if (!in.is_object()) {
@@ -178,18 +220,17 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, bool kinds,
   }
   rule.negatable = in.value("negatable", false);
   rule.minor_only = in.value("minor_only", false);
-  const json patterns = in.value("patterns", json::array());
-  if (!patterns.is_array() || patterns.empty()) {
+  const json list = in.value("patterns", json::array());
+  if (!list.is_array() || list.empty()) {
     return Status::InvalidArgument(named + ": needs a list of patterns");
   }
-  for (size_t i = 0; i < patterns.size(); ++i) {
-    const std::string pattern = patterns[i].get<std::string>();
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string pattern = list[i].get<std::string>();
     std::string error;
-    if (set_.Add(pattern, &error) < 0) {
+    if (!patterns->Add(pattern, id, rules_.size(), &error)) {
       return Status::InvalidArgument(named + ": pattern " + std::to_string(i) +
                                      " /" + pattern + "/: " + error);
     }
-    pattern_rule_.push_back(rules_.size());
     if (all_patterns != nullptr) all_patterns->push_back(pattern);
   }
   rules_.push_back(std::move(rule));
@@ -206,6 +247,7 @@ class Screen : public SafetyScreen {
   // file order.
   static size_t MostUrgent(const RuleSet& set, const std::vector<size_t>& hits);
 
+  PatternSet patterns_;
   RuleSet crisis_;
   RuleSet negations_;
   RuleSet check_in_;
@@ -237,16 +279,24 @@ Status Screen::Init(const json& spec, std::string_view file) {
                                    "is missing");
   }
   std::vector<std::string> mask_patterns;
-  Status s = crisis_.Add(spec, "crisis", true, file, nullptr);
-  if (s.ok()) s = negations_.Add(spec, "negations", true, file, &mask_patterns);
-  if (s.ok()) s = check_in_.Add(spec, "check_in", true, file, nullptr);
-  if (s.ok()) s = idioms_.Add(spec, "idioms", false, file, &mask_patterns);
-  if (s.ok()) s = minor_.Add(spec, "minor", false, file, nullptr);
-  if (s.ok()) s = crisis_.Compile(file, "crisis");
-  if (s.ok()) s = negations_.Compile(file, "negations");
-  if (s.ok()) s = check_in_.Compile(file, "check_in");
-  if (s.ok()) s = idioms_.Compile(file, "idioms");
-  if (s.ok()) s = minor_.Compile(file, "minor");
+  Status s =
+      crisis_.Add(spec, kCrisis, "crisis", true, file, &patterns_, nullptr);
+  if (s.ok()) {
+    s = negations_.Add(spec, kNegations, "negations", true, file, &patterns_,
+                       &mask_patterns);
+  }
+  if (s.ok()) {
+    s = check_in_.Add(spec, kCheckIn, "check_in", true, file, &patterns_,
+                      nullptr);
+  }
+  if (s.ok()) {
+    s = idioms_.Add(spec, kIdioms, "idioms", false, file, &patterns_,
+                    &mask_patterns);
+  }
+  if (s.ok()) {
+    s = minor_.Add(spec, kMinor, "minor", false, file, &patterns_, nullptr);
+  }
+  if (s.ok()) s = patterns_.Compile(file);
   if (!s.ok()) return s;
 
   for (const json& name : spec.value("minor_upgrades", json::array())) {
@@ -265,7 +315,7 @@ Status Screen::Init(const json& spec, std::string_view file) {
       if (!alternation.empty()) alternation += "|";
       alternation += "(?:" + pattern + ")";
     }
-    mask_ = std::make_unique<RE2>(alternation, RuleSet::Options());
+    mask_ = std::make_unique<RE2>(alternation, PatternOptions());
     if (!mask_->ok()) {
       return Status::InvalidArgument(
           where +
@@ -283,16 +333,23 @@ size_t Screen::MostUrgent(const RuleSet& set, const std::vector<size_t>& hits) {
 }
 
 SafetyVerdict Screen::Check(std::string_view normalized) const {
-  std::vector<size_t> idioms, negations, check_ins, minors, matched;
-  bool complete = idioms_.Match(normalized, &idioms);
-  complete &= negations_.Match(normalized, &negations);
-  complete &= minor_.Match(normalized, &minors);
-  std::string masked(normalized);
+  Hits hits;
+  bool complete = patterns_.Match(normalized, &hits);
+  const std::vector<size_t>& idioms = hits[kIdioms];
+  const std::vector<size_t>& negations = hits[kNegations];
+  const std::vector<size_t>& minors = hits[kMinor];
+  // The crisis and check-in patterns run on the text without its idioms
+  // and negations; where there are none, that is the text just matched.
+  const Hits* unmasked = &hits;
+  Hits masked_hits;
   if (mask_ != nullptr && (!idioms.empty() || !negations.empty())) {
+    std::string masked(normalized);
     RE2::GlobalReplace(&masked, *mask_, " ~ ");
+    complete &= patterns_.Match(masked, &masked_hits);
+    unmasked = &masked_hits;
   }
-  complete &= crisis_.Match(masked, &matched);
-  complete &= check_in_.Match(masked, &check_ins);
+  const std::vector<size_t>& matched = (*unmasked)[kCrisis];
+  const std::vector<size_t>& check_ins = (*unmasked)[kCheckIn];
 
   SafetyVerdict verdict;
   verdict.minor = !minors.empty();

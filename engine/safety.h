@@ -51,7 +51,8 @@ struct SafetyVerdict {
 // dialogs/safety.json (format in docs/safety.md); Check() is const and safe
 // from any thread.
 //
-// A check runs five RE2::Sets, one match each. Idioms ("this week is
+// A check matches one RE2::Set of all the patterns, a second time when
+// idioms or negations were blanked out of the text. Idioms ("this week is
 // killing me") and negations ("i would never hurt myself", "history of
 // abuse") are blanked out of the text; the crisis and check-in patterns run
 // on what is left, the minor patterns on the whole text. A crisis match gives

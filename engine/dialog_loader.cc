@@ -598,6 +598,11 @@ Status DialogSet::Compile(std::vector<std::string>* warnings) {
   if (!errors.empty()) return JoinErrors(errors);
 
   Status s = IntentMatcher::Create(spec_.intents, &matcher_);
+  for (const FlowSpec& flow : spec_.flows) {
+    for (const NodeSpec& node : flow.nodes) {
+      if (s.ok() && !node.on.empty()) s = matcher_->Prepare(node.on);
+    }
+  }
   if (!s.ok()) return s;
 
   // Quick replies must be understood where they are offered.

@@ -27,22 +27,55 @@ bool ScopeCovers(std::string_view scope, std::string_view flow,
 
 }  // namespace
 
+class IntentMatcher::PatternSet {
+ public:
+  PatternSet() : set_(PatternOptions(), RE2::UNANCHORED) {}
+
+  // Returns false, with RE2's message in `*error`, if `pattern` does not
+  // parse.
+  bool Add(const std::string& pattern, PatternRef ref, std::string* error) {
+    if (set_.Add(pattern, error) < 0) return false;
+    refs_.push_back(ref);
+    return true;
+  }
+
+  bool Compile() { return set_.Compile(); }
+
+  // Appends the patterns that match `text`, in no particular order.
+  void Match(std::string_view text, std::vector<PatternRef>* hits) const {
+    if (refs_.empty()) return;
+    std::vector<int> indices;
+    set_.Match(text, &indices);
+    for (int index : indices) hits->push_back(refs_[index]);
+  }
+
+ private:
+  RE2::Set set_;
+  std::vector<PatternRef> refs_;  // by Set index
+};
+
+IntentMatcher::IntentMatcher()
+    : anywhere_(std::make_unique<PatternSet>()),
+      local_(std::make_unique<PatternSet>()) {}
+
+IntentMatcher::~IntentMatcher() = default;
+
 Status IntentMatcher::Create(const std::vector<IntentSpec>& intents,
                              std::unique_ptr<IntentMatcher>* out) {
   std::unique_ptr<IntentMatcher> matcher(new IntentMatcher());
-  matcher->set_ = std::make_unique<RE2::Set>(PatternOptions(), RE2::UNANCHORED);
   for (size_t i = 0; i < intents.size(); ++i) {
     const IntentSpec& spec = intents[i];
     Entry entry{.spec = &spec, .captures = {}};
+    PatternSet& set = spec.local ? *matcher->local_ : *matcher->anywhere_;
     for (size_t p = 0; p < spec.patterns.size(); ++p) {
       std::string error;
       const std::string where = spec.file + ": intent '" + spec.id +
                                 "' pattern " + std::to_string(p) + " \"" +
                                 spec.patterns[p] + "\": ";
-      if (matcher->set_->Add(spec.patterns[p], &error) < 0) {
+      if (!set.Add(spec.patterns[p], {static_cast<int>(i), static_cast<int>(p)},
+                   &error)) {
         return Status::InvalidArgument(where + error);
       }
-      matcher->patterns_.push_back({static_cast<int>(i), static_cast<int>(p)});
       // Add() has parsed the pattern; compiling it a second time on its own
       // is only needed for named groups (RE2 spells them "(?P<").
       if (spec.patterns[p].find("(?P<") == std::string::npos) {
@@ -56,11 +89,63 @@ Status IntentMatcher::Create(const std::vector<IntentSpec>& intents,
     }
     matcher->intents_.push_back(std::move(entry));
   }
-  if (!matcher->set_->Compile()) {
+  if (!matcher->anywhere_->Compile() || !matcher->local_->Compile()) {
     return Status::ResourceExhausted("intent patterns exceed RE2's memory");
   }
   *out = std::move(matcher);
   return Status::OK();
+}
+
+Status IntentMatcher::Prepare(
+    const std::map<std::string, std::string>& expected) {
+  std::vector<int> local;
+  for (size_t i = 0; i < intents_.size(); ++i) {
+    const IntentSpec& spec = *intents_[i].spec;
+    if (spec.local && expected.count(spec.id) > 0) {
+      local.push_back(static_cast<int>(i));
+    }
+  }
+  // Nodes that expect the same local intents share their set; nodes that
+  // expect none need none.
+  std::unique_ptr<PatternSet>& set = prepared_[local];
+  if (set == nullptr && !local.empty()) {
+    set = std::make_unique<PatternSet>();
+    for (int i : local) {
+      const IntentSpec& spec = *intents_[i].spec;
+      for (size_t p = 0; p < spec.patterns.size(); ++p) {
+        std::string error;
+        // Create() has added the same pattern to local_ without error.
+        if (!set->Add(spec.patterns[p], {i, static_cast<int>(p)}, &error)) {
+          return Status::Internal("intent '" + spec.id + "': " + error);
+        }
+      }
+    }
+    if (!set->Compile()) {
+      return Status::ResourceExhausted("intent patterns exceed RE2's memory");
+    }
+  }
+  expected_[&expected] = set.get();
+  return Status::OK();
+}
+
+std::vector<IntentMatcher::PatternRef> IntentMatcher::Hits(
+    std::string_view normalized, const MatchContext* context) const {
+  std::vector<PatternRef> hits;
+  anywhere_->Match(normalized, &hits);
+  // A local intent is only in scope where it is expected.
+  if (context == nullptr) {
+    local_->Match(normalized, &hits);
+  } else if (context->expected != nullptr && !context->expected->empty()) {
+    auto prepared = expected_.find(context->expected);
+    if (prepared == expected_.end()) {
+      local_->Match(normalized, &hits);
+    } else if (prepared->second != nullptr) {
+      prepared->second->Match(normalized, &hits);
+    }
+  }
+  // Set indices come back unordered; file order breaks priority ties.
+  std::sort(hits.begin(), hits.end());
+  return hits;
 }
 
 bool IntentMatcher::InScope(const IntentSpec& spec, const MatchContext& context,
@@ -77,11 +162,8 @@ bool IntentMatcher::InScope(const IntentSpec& spec, const MatchContext& context,
 IntentMatch IntentMatcher::Match(std::string_view normalized,
                                  const MatchContext& context) const {
   IntentMatch result;
-  std::vector<int> hits;
-  set_->Match(normalized, &hits);
+  const std::vector<PatternRef> hits = Hits(normalized, &context);
   if (hits.empty()) return result;
-  // Set indices come back unordered; file order breaks priority ties.
-  std::sort(hits.begin(), hits.end());
 
   int best_pattern_index = -1;
   auto better = [&](const IntentCandidate& a, const IntentCandidate& b) {
@@ -91,8 +173,7 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
     if (pa != pb) return pa > pb;
     return false;  // earlier wins: keep the incumbent
   };
-  for (int hit : hits) {
-    const PatternRef ref = patterns_[hit];
+  for (const PatternRef& ref : hits) {
     const IntentSpec& spec = *intents_[ref.intent].spec;
     const bool expected =
         context.expected != nullptr && context.expected->count(spec.id) > 0;
@@ -136,12 +217,9 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
 
 std::vector<std::string> IntentMatcher::MatchAll(
     std::string_view normalized) const {
-  std::vector<int> hits;
-  set_->Match(normalized, &hits);
-  std::sort(hits.begin(), hits.end());
   std::vector<std::string> ids;
-  for (int hit : hits) {
-    const std::string& id = intents_[patterns_[hit].intent].spec->id;
+  for (const PatternRef& hit : Hits(normalized, nullptr)) {
+    const std::string& id = intents_[hit.intent].spec->id;
     if (ids.empty() || ids.back() != id) ids.push_back(id);
   }
   return ids;

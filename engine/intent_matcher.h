@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <re2/re2.h>
@@ -40,9 +41,12 @@ struct IntentMatch {
   std::vector<IntentCandidate> candidates;
 };
 
-// Every pattern of every intent, compiled once into one RE2::Set. A match
-// costs one Set match plus, for the winner only, one RE2 match for its named
-// captures. Immutable after Create(); Match() is safe from any thread.
+// Every pattern of every intent, compiled once into RE2::Sets: one of the
+// intents that may match anywhere, one of the local intents (those that
+// only match where a node expects them), and, after Prepare(), one per node
+// of the local intents that node expects. A match costs one or two Set
+// matches plus, for the winner only, one RE2 match for its named captures.
+// Immutable after Create() and Prepare(); Match() is safe from any thread.
 class IntentMatcher {
  public:
   // Fails with InvalidArgument naming the intent, its file and pattern, and
@@ -52,6 +56,17 @@ class IntentMatcher {
 
   IntentMatcher(const IntentMatcher&) = delete;
   IntentMatcher& operator=(const IntentMatcher&) = delete;
+  ~IntentMatcher();
+
+  // Compiles the patterns of the local intents `expected` (a node's `on`)
+  // names into a set of their own, which Match() uses when
+  // `context.expected` is this very map, which must outlive the matcher.
+  // Local intents match free text ("^(?P<reason>.{1,240})"): in one set
+  // with all of them, every byte of every message matched a dozen patterns,
+  // and that cost more than the rest of the match. Optional: without it,
+  // Match() uses the set of every local pattern, with the same result. Not
+  // thread-safe: call it before sharing the matcher.
+  Status Prepare(const std::map<std::string, std::string>& expected);
 
   // The winner among the in-scope intents that match: an expected one first,
   // then the higher priority, then the earlier in file order. Where
@@ -66,19 +81,36 @@ class IntentMatcher {
   struct PatternRef {
     int intent;
     int pattern;
+    // Intent order, then pattern order: the order of the patterns in the
+    // dialog files.
+    bool operator<(const PatternRef& other) const {
+      return intent != other.intent ? intent < other.intent
+                                    : pattern < other.pattern;
+    }
   };
   struct Entry {
     const IntentSpec* spec;
     std::vector<std::unique_ptr<RE2>> captures;  // null where no named group
   };
+  // One RE2::Set and the pattern behind each of its indices.
+  class PatternSet;
 
-  IntentMatcher() = default;
+  IntentMatcher();
   bool InScope(const IntentSpec& spec, const MatchContext& context,
                bool expected) const;
+  // The patterns that match `normalized` among those Match() needs for
+  // `context` (all of them when `context` is null), in file order.
+  std::vector<PatternRef> Hits(std::string_view normalized,
+                               const MatchContext* context) const;
 
   std::vector<Entry> intents_;
-  std::vector<PatternRef> patterns_;  // by Set index
-  std::unique_ptr<RE2::Set> set_;
+  std::unique_ptr<PatternSet> anywhere_;  // intents that are not local
+  std::unique_ptr<PatternSet> local_;     // every local intent
+  // Sets of the local intents of Prepare()'s maps, by their intents.
+  std::map<std::vector<int>, std::unique_ptr<PatternSet>> prepared_;
+  // By the `expected` map given to Prepare(); null if it has no local
+  // intent.
+  std::unordered_map<const void*, const PatternSet*> expected_;
 };
 
 }  // namespace trustcoach

@@ -4,6 +4,8 @@
 #include <cassert>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace trustcoach {
 namespace {
@@ -196,7 +198,7 @@ bool IsWordByte(char c) {
 // The end of the phrase of `subs` that starts with `word`, which ends at
 // `end` in `text`, or 0 if none does; `*replacement` is then its
 // replacement. The phrase must end a word, closing quotes aside.
-size_t MatchPhrase(const std::string& text, size_t end, const std::string& word,
+size_t MatchPhrase(std::string_view text, size_t end, std::string_view word,
                    const Substitutions& subs, const std::string** replacement) {
   if (end + 1 >= text.size() || text[end] != ' ' ||
       !subs.phrase_next[static_cast<unsigned char>(text[end + 1])]) {
@@ -223,7 +225,7 @@ size_t MatchPhrase(const std::string& text, size_t end, const std::string& word,
 // Replaces each whole word of `text` (single-spaced) found in `subs`, or
 // phrase of words starting there. A word is a run of letters, digits and
 // apostrophes; punctuation around it stays.
-std::string Substitute(const std::string& text, const Substitutions& subs) {
+std::string Substitute(std::string text, const Substitutions& subs) {
   if (subs.words.empty() && subs.phrases.empty()) return text;
   std::string out;
   out.reserve(text.size() + 16);
@@ -235,15 +237,15 @@ std::string Substitute(const std::string& text, const Substitutions& subs) {
     }
     size_t end = i;
     while (end < text.size() && IsWordByte(text[end])) ++end;
-    std::string word = text.substr(i, end - i);
+    std::string_view word = std::string_view(text).substr(i, end - i);
     // Quotes around a word are not part of it: 'sorry' -> sorry.
     while (!word.empty() && word.front() == '\'') {
       out.push_back('\'');
-      word.erase(0, 1);
+      word.remove_prefix(1);
     }
     size_t trailing = 0;
     while (!word.empty() && word.back() == '\'') {
-      word.pop_back();
+      word.remove_suffix(1);
       ++trailing;
     }
     const std::string* replacement = nullptr;
@@ -255,7 +257,11 @@ std::string Substitute(const std::string& text, const Substitutions& subs) {
       }
     }
     auto it = subs.words.find(word);
-    out.append(it == subs.words.end() ? word : it->second);
+    if (it == subs.words.end()) {
+      out.append(word);
+    } else {
+      out.append(it->second);
+    }
     out.append(trailing, '\'');
     i = end;
   }
@@ -315,6 +321,23 @@ std::string Normalize(std::string_view text, const Substitutions& subs,
       info->truncated = true;
       break;
     }
+    // ASCII, most of any message, as below without decoding: white space,
+    // a control character (ignored) or a character to fold.
+    const auto byte = static_cast<unsigned char>(text[pos]);
+    if (byte < 0x80) {
+      ++pos;
+      if (byte == ' ' || (byte >= '\t' && byte <= '\r')) {
+        pending_space = true;
+      } else if (byte >= 0x20 && byte != 0x7F) {
+        if (pending_space && !folded.empty() && folded.back() != ' ') {
+          folded.push_back(' ');
+        }
+        pending_space = false;
+        folded.push_back(static_cast<char>(
+            byte >= 'A' && byte <= 'Z' ? byte + ('a' - 'A') : byte));
+      }
+      continue;
+    }
     const char32_t cp = DecodeOne(text, &pos, &info->invalid_utf8);
     if (IsSpace(cp)) {
       pending_space = true;
@@ -328,7 +351,7 @@ std::string Normalize(std::string_view text, const Substitutions& subs,
     pending_space = symbol;
     Fold(cp, &folded);
   }
-  return Substitute(folded, subs);
+  return Substitute(std::move(folded), subs);
 }
 
 }  // namespace trustcoach

@@ -2,6 +2,7 @@
 
 #include <bitset>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -12,6 +13,19 @@ namespace trustcoach {
 // Inputs longer than this many bytes are cut (at a UTF-8 character
 // boundary) before matching; the engine tells the person it did so.
 inline constexpr size_t kMaxInputBytes = 2000;
+
+// Hashes a std::string and a std::string_view alike, so that a map keyed
+// by std::string is searched with a view, without building a string.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const {
+    return std::hash<std::string_view>()(text);
+  }
+};
+
+template <typename T>
+using StringMap =
+    std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
 
 // Whole-word replacements applied after folding: contractions ("don't" ->
 // "do not") and chat spellings ("u" -> "you"). Loaded from
@@ -29,10 +43,10 @@ struct Substitutions {
   // word alone, the longest first.
   void AddPhrase(std::string_view phrase, std::string_view replacement);
 
-  std::unordered_map<std::string, std::string> words;
+  StringMap<std::string> words;
   // By first word. Use AddPhrase(), which keeps each list longest first and
   // `phrase_next` up to date.
-  std::unordered_map<std::string, std::vector<Phrase>> phrases;
+  StringMap<std::vector<Phrase>> phrases;
   // First bytes of the second word of every phrase: a word followed by
   // another byte needs no phrase lookup.
   std::bitset<256> phrase_next;

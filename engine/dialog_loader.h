@@ -59,10 +59,9 @@ class DialogSet {
   std::unique_ptr<IntentMatcher> matcher_;
   std::unique_ptr<SafetyScreen> safety_;
   std::unique_ptr<ResourceDirectory> resources_;
-  std::map<std::string, size_t, std::less<>> flow_index_;
-  std::map<std::string, size_t, std::less<>> intent_index_;
-  std::vector<std::map<std::string, size_t, std::less<>>>
-      node_index_;  // per flow
+  StringMap<size_t> flow_index_;
+  StringMap<size_t> intent_index_;
+  std::vector<StringMap<size_t>> node_index_;  // per flow
 };
 
 }  // namespace trustcoach

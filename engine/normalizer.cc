@@ -321,21 +321,29 @@ std::string Normalize(std::string_view text, const Substitutions& subs,
       info->truncated = true;
       break;
     }
-    // ASCII, most of any message, as below without decoding: white space,
-    // a control character (ignored) or a character to fold.
+    // ASCII, most of any message, as below without decoding: a run of
+    // printable characters is copied and lower-cased in one go; white space
+    // and control characters (ignored) are taken one at a time.
     const auto byte = static_cast<unsigned char>(text[pos]);
+    if (byte > ' ' && byte < 0x7F) {
+      const size_t end = std::min(text.size(), kMaxInputBytes);
+      size_t run = pos + 1;
+      while (run < end && text[run] > ' ' && text[run] < 0x7F) ++run;
+      if (pending_space && !folded.empty() && folded.back() != ' ') {
+        folded.push_back(' ');
+      }
+      pending_space = false;
+      const size_t at = folded.size();
+      folded.append(text.substr(pos, run - pos));
+      for (size_t i = at; i < folded.size(); ++i) {
+        if (folded[i] >= 'A' && folded[i] <= 'Z') folded[i] += 'a' - 'A';
+      }
+      pos = run;
+      continue;
+    }
     if (byte < 0x80) {
       ++pos;
-      if (byte == ' ' || (byte >= '\t' && byte <= '\r')) {
-        pending_space = true;
-      } else if (byte >= 0x20 && byte != 0x7F) {
-        if (pending_space && !folded.empty() && folded.back() != ' ') {
-          folded.push_back(' ');
-        }
-        pending_space = false;
-        folded.push_back(static_cast<char>(
-            byte >= 'A' && byte <= 'Z' ? byte + ('a' - 'A') : byte));
-      }
+      if (byte == ' ' || (byte >= '\t' && byte <= '\r')) pending_space = true;
       continue;
     }
     const char32_t cp = DecodeOne(text, &pos, &info->invalid_utf8);

@@ -81,8 +81,9 @@ class Turn {
     if (target == kTargetReturn) return Return();
     if (target == kTargetEnd) return EndFlow();
     if (target == kTargetMenu) return Replace(Resolved(dialogs_.config().menu));
-    const std::string from =
-        session_.stack.empty() ? "" : session_.stack.back().flow;
+    const std::string_view from = session_.stack.empty()
+                                      ? std::string_view()
+                                      : session_.stack.back().flow;
     FlowPosition position;
     if (dialogs_.Resolve(from, target, &position)) Replace(position);
   }
@@ -118,19 +119,22 @@ class Turn {
     Enter(position);
   }
 
-  void Enter(FlowPosition position) {
+  // `position` may be the stack's top: nothing changes the stack before
+  // the last use of `position` but the assignment to that same top.
+  void Enter(const FlowPosition& position) {
     if (++hops_ > kMaxHops) return;
     const NodeSpec* node = dialogs_.FindNode(position.flow, position.node);
     if (node == nullptr) return;
     if (node->couples && session_.abuse) {
       return Replace(Resolved(dialogs_.config().abuse_redirect));
     }
-    session_.stack.back() = position;
+    if (&session_.stack.back() != &position) session_.stack.back() = position;
     for (const Branch& branch : node->branch) {
       if (BranchHolds(branch)) return Go(branch.to);
     }
     for (const auto& [slot, value] : node->set) session_.slots[slot] = value;
-    Say(node->say, Key(position), node->quick_replies);
+    key_.assign(position.flow).append(1, '.').append(position.node);
+    Say(node->say, key_, node->quick_replies);
     if (node->resources) AttachResources();
     if (!node->next.empty()) return Go(node->next);
     if (IsTerminal(*node) && session_.stack.size() > 1) Return();
@@ -151,7 +155,7 @@ class Turn {
 
   bool BranchHolds(const Branch& branch) const {
     if (branch.if_slot.empty()) return true;
-    std::string value;
+    std::string_view value;
     if (branch.if_slot == "@abuse") {
       value = session_.abuse ? "true" : "";
     } else if (branch.if_slot == "@minor") {
@@ -187,6 +191,7 @@ class Turn {
   const TurnOptions& options_;
   Reply& reply_;
   int hops_ = 0;
+  std::string key_;  // "flow.node" for Say(), its capacity kept for the turn
 };
 
 json ExplainCandidates(const DialogSet& dialogs, const IntentMatch& match) {
@@ -269,7 +274,7 @@ Reply Engine::Respond(std::string_view text, Session* session,
   json explain;
   std::string action;
   IntentMatch match;
-  const std::string safety_flow = dialogs.config().safety_flow;
+  const std::string& safety_flow = dialogs.config().safety_flow;
   if (verdict.level == SafetyLevel::kCrisis) {
     action = "safety";
     session->risk = std::string(SafetyKindName(verdict.kind));
@@ -298,12 +303,11 @@ Reply Engine::Respond(std::string_view text, Session* session,
     session->misses = 0;
   } else {
     const NodeSpec* node = turn.CurrentNode();
-    const FlowPosition here =
-        session->stack.empty() ? FlowPosition{} : session->stack.back();
+    const bool here = !session->stack.empty();
     match = dialogs.matcher().Match(
         normalized,
-        {.flow = here.flow,
-         .node = here.node,
+        {.flow = here ? std::string_view(session->stack.back().flow) : "",
+         .node = here ? std::string_view(session->stack.back().node) : "",
          .expected = node != nullptr ? &node->on : nullptr,
          // Free text answers the question: "my sister" to "who could you
          // call?" is not a new topic. Only intents marked `interrupts`
@@ -321,10 +325,15 @@ Reply Engine::Respond(std::string_view text, Session* session,
       reply.intent = intent->id;
       reply.topic = intent->topic;
     }
-    if (intent != nullptr && node != nullptr && node->on.count(intent->id)) {
+    const std::string* on = nullptr;  // where the node sends this intent
+    if (intent != nullptr && node != nullptr) {
+      auto it = node->on.find(intent->id);
+      if (it != node->on.end()) on = &it->second;
+    }
+    if (on != nullptr) {
       action = "on";
       session->misses = 0;
-      turn.Go(node->on.at(intent->id));
+      turn.Go(*on);
     } else if (intent != nullptr && !intent->start.empty()) {
       action = "start";
       session->misses = 0;
@@ -378,10 +387,16 @@ Reply Engine::Respond(std::string_view text, Session* session,
       reply.topic = flow->topic;
     }
   }
-  session->history.push_back({reply.intent, reply.flow + "." + reply.node});
-  if (session->history.size() > Session::kMaxHistory) {
-    session->history.erase(session->history.begin());
+  // A full history drops its oldest record; its strings' memory, moved
+  // to the end, takes the new one.
+  std::vector<TurnRecord>& history = session->history;
+  if (history.size() >= Session::kMaxHistory) {
+    std::move(history.begin() + 1, history.end(), history.begin());
+  } else {
+    history.emplace_back();
   }
+  history.back().intent = reply.intent;
+  history.back().node.assign(reply.flow).append(1, '.').append(reply.node);
 
   if (options.trace == Trace::kOn) {
     json chosen = nullptr;

@@ -173,18 +173,17 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
     if (pa != pb) return pa > pb;
     return false;  // earlier wins: keep the incumbent
   };
+  result.candidates.reserve(hits.size());
+  int previous = -1;
   for (const PatternRef& ref : hits) {
+    // One candidate per intent: its first matching pattern. Hits come in
+    // file order, an intent's side by side.
+    if (ref.intent == previous) continue;
+    previous = ref.intent;
     const IntentSpec& spec = *intents_[ref.intent].spec;
     const bool expected =
         context.expected != nullptr && context.expected->count(spec.id) > 0;
     if (!InScope(spec, context, expected)) continue;
-    // One candidate per intent: its first matching pattern.
-    if (!result.candidates.empty() &&
-        std::any_of(
-            result.candidates.begin(), result.candidates.end(),
-            [&](const IntentCandidate& c) { return c.intent == ref.intent; })) {
-      continue;
-    }
     const bool held = context.captures_text && !expected && !spec.interrupts;
     IntentCandidate candidate{ref.intent, ref.pattern, expected, held};
     result.candidates.push_back(candidate);

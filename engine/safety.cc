@@ -129,8 +129,14 @@ class PatternSet {
   bool Match(std::string_view text, Hits* hits) const {
     for (std::vector<size_t>& rules : *hits) rules.clear();
     if (!compiled_) return true;
-    std::vector<int> matched;
+    // Most messages match no pattern. Asked only whether any does, RE2
+    // stops at the first match and builds no list of matches; the list is
+    // made when there is one to make.
     RE2::Set::ErrorInfo error;
+    if (!set_.Match(text, nullptr, &error)) {
+      return error.kind == RE2::Set::kNoError;
+    }
+    std::vector<int> matched;
     if (!set_.Match(text, &matched, &error)) {
       return error.kind == RE2::Set::kNoError;
     }

@@ -429,7 +429,7 @@ class Directory : public ResourceDirectory {
 
   std::string default_region_;
   std::map<std::string, std::string> aliases_;
-  std::map<std::string, std::vector<Resource>> regions_;
+  std::map<std::string, std::vector<Resource>, std::less<>> regions_;
   std::map<SafetyKind, std::vector<std::string>> by_kind_;
 };
 
@@ -552,11 +552,11 @@ std::string Directory::ResolveRegion(std::string_view locale_or_region) const {
 
 std::vector<Resource> Directory::ResourcesFor(SafetyKind kind, bool minor,
                                               std::string_view region) const {
-  auto found = regions_.find(std::string(region));
+  auto found = regions_.find(region);
   if (found == regions_.end()) found = regions_.find(default_region_);
   const std::vector<Resource>& all = found->second;
 
-  std::vector<std::string> order = {"emergency"};
+  std::vector<std::string_view> order = {"emergency"};
   if (minor) order.push_back("youth");
   auto wanted = by_kind_.find(kind);
   if (wanted == by_kind_.end()) wanted = by_kind_.find(SafetyKind::kNone);
@@ -566,11 +566,14 @@ std::vector<Resource> Directory::ResourcesFor(SafetyKind kind, bool minor,
     order.push_back("crisis");
   }
   std::vector<Resource> out;
-  std::set<std::string> seen;
-  for (const std::string& resource_kind : order) {
-    if (!seen.insert(resource_kind).second) continue;
+  for (size_t i = 0; i < order.size(); ++i) {
+    // A kind listed twice is shown once, where it is first listed.
+    if (std::find(order.begin(), order.begin() + i, order[i]) !=
+        order.begin() + i) {
+      continue;
+    }
     for (const Resource& resource : all) {
-      if (resource.kind == resource_kind) out.push_back(resource);
+      if (resource.kind == order[i]) out.push_back(resource);
     }
   }
   return out;

@@ -89,6 +89,53 @@ TEST_CASE("IntentMatcher picks by expectation, then priority, then order",
   }
 }
 
+TEST_CASE("IntentMatcher::Prepare changes no match", "[engine][intent]") {
+  std::vector<IntentSpec> intents = Intents();
+  intents.push_back({.id = "free_text",
+                     .patterns = {"^(?P<reason>.{1,40})", "\\S"},
+                     .local = true});
+  intents.push_back({.id = "no",
+                     .patterns = {"^(no|nope)\\b", "\\bnot really\\b"},
+                     .local = true});
+  std::unique_ptr<IntentMatcher> plain, prepared;
+  REQUIRE(IntentMatcher::Create(intents, &plain).ok());
+  REQUIRE(IntentMatcher::Create(intents, &prepared).ok());
+  const std::vector<std::map<std::string, std::string>> nodes = {
+      {},
+      {{"anger", "a"}},
+      {{"yes", "a"}},
+      {{"yes", "a"}, {"no", "b"}, {"anger", "c"}},
+      {{"free_text", "a"}, {"thanks", "b"}},
+      {{"example", "a"}, {"free_text", "b"}, {"no", "c"}},
+  };
+  for (const auto& on : nodes) REQUIRE(prepared->Prepare(on).ok());
+
+  const auto text = GENERATE(as<std::string>(), "sure, he cheated",
+                             "no, not really", "my fiance lied to me",
+                             "thanks, an example", "hello there", "", "  ");
+  for (const auto& on : nodes) {
+    for (const bool captures_text : {false, true}) {
+      const MatchContext context{.flow = "promise",
+                                 .node = "ask",
+                                 .expected = &on,
+                                 .captures_text = captures_text};
+      const IntentMatch a = plain->Match(text, context);
+      const IntentMatch b = prepared->Match(text, context);
+      CHECK(a.intent == b.intent);
+      CHECK(a.pattern == b.pattern);
+      CHECK(a.captures == b.captures);
+      REQUIRE(a.candidates.size() == b.candidates.size());
+      for (size_t i = 0; i < a.candidates.size(); ++i) {
+        CHECK(a.candidates[i].intent == b.candidates[i].intent);
+        CHECK(a.candidates[i].pattern == b.candidates[i].pattern);
+        CHECK(a.candidates[i].expected == b.candidates[i].expected);
+        CHECK(a.candidates[i].held == b.candidates[i].held);
+      }
+    }
+  }
+  CHECK(plain->MatchAll(text) == prepared->MatchAll(text));
+}
+
 TEST_CASE("IntentMatcher reports RE2's error with the intent and file",
           "[engine][intent]") {
   std::vector<IntentSpec> intents = {

@@ -1,6 +1,8 @@
 #include "engine/intent_matcher.h"
 
 #include <algorithm>
+#include <mutex>
+#include <utility>
 
 namespace trustcoach {
 namespace {
@@ -52,6 +54,41 @@ class IntentMatcher::PatternSet {
  private:
   RE2::Set set_;
   std::vector<PatternRef> refs_;  // by Set index
+};
+
+class IntentMatcher::LazySet {
+ public:
+  LazySet(const IntentMatcher* matcher, std::vector<int> intents)
+      : matcher_(matcher), intents_(std::move(intents)) {}
+
+  // As PatternSet::Match(). Should the set not compile (RE2's memory), the
+  // set of every local pattern stands in: it gives these intents' hits and
+  // others' that Match() then leaves out of scope, so the same result.
+  void Match(std::string_view text, std::vector<PatternRef>* hits) const {
+    std::call_once(built_once_, [this] { Build(); });
+    (built_ != nullptr ? *built_ : *matcher_->local_).Match(text, hits);
+  }
+
+ private:
+  void Build() const {
+    auto set = std::make_unique<PatternSet>();
+    for (int i : intents_) {
+      const IntentSpec& spec = *matcher_->intents_[i].spec;
+      for (size_t p = 0; p < spec.patterns.size(); ++p) {
+        std::string error;
+        // Create() has added the same pattern to local_ without error.
+        if (!set->Add(spec.patterns[p], {i, static_cast<int>(p)}, &error)) {
+          return;
+        }
+      }
+    }
+    if (set->Compile()) built_ = std::move(set);
+  }
+
+  const IntentMatcher* const matcher_;
+  const std::vector<int> intents_;
+  mutable std::once_flag built_once_;
+  mutable std::unique_ptr<PatternSet> built_;
 };
 
 IntentMatcher::IntentMatcher()
@@ -107,22 +144,9 @@ Status IntentMatcher::Prepare(
   }
   // Nodes that expect the same local intents share their set; nodes that
   // expect none need none.
-  std::unique_ptr<PatternSet>& set = prepared_[local];
+  std::unique_ptr<LazySet>& set = prepared_[local];
   if (set == nullptr && !local.empty()) {
-    set = std::make_unique<PatternSet>();
-    for (int i : local) {
-      const IntentSpec& spec = *intents_[i].spec;
-      for (size_t p = 0; p < spec.patterns.size(); ++p) {
-        std::string error;
-        // Create() has added the same pattern to local_ without error.
-        if (!set->Add(spec.patterns[p], {i, static_cast<int>(p)}, &error)) {
-          return Status::Internal("intent '" + spec.id + "': " + error);
-        }
-      }
-    }
-    if (!set->Compile()) {
-      return Status::ResourceExhausted("intent patterns exceed RE2's memory");
-    }
+    set = std::make_unique<LazySet>(this, local);
   }
   expected_[&expected] = set.get();
   return Status::OK();

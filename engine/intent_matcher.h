@@ -58,9 +58,12 @@ class IntentMatcher {
   IntentMatcher& operator=(const IntentMatcher&) = delete;
   ~IntentMatcher();
 
-  // Compiles the patterns of the local intents `expected` (a node's `on`)
-  // names into a set of their own, which Match() uses when
-  // `context.expected` is this very map, which must outlive the matcher.
+  // Gives the local intents `expected` (a node's `on`) names a set of their
+  // own, which Match() uses when `context.expected` is this very map, which
+  // must outlive the matcher. The set is compiled the first time Match()
+  // needs it: the shipped dialogs have about fifty, and compiling them all
+  // here added a fifth to the load time (their patterns are already checked
+  // by Create()).
   // Local intents match free text ("^(?P<reason>.{1,240})"): in one set
   // with all of them, every byte of every message matched a dozen patterns,
   // and that cost more than the rest of the match. Optional: without it,
@@ -94,6 +97,8 @@ class IntentMatcher {
   };
   // One RE2::Set and the pattern behind each of its indices.
   class PatternSet;
+  // A PatternSet of some local intents, built on first use.
+  class LazySet;
 
   IntentMatcher();
   bool InScope(const IntentSpec& spec, const MatchContext& context,
@@ -107,10 +112,10 @@ class IntentMatcher {
   std::unique_ptr<PatternSet> anywhere_;  // intents that are not local
   std::unique_ptr<PatternSet> local_;     // every local intent
   // Sets of the local intents of Prepare()'s maps, by their intents.
-  std::map<std::vector<int>, std::unique_ptr<PatternSet>> prepared_;
+  std::map<std::vector<int>, std::unique_ptr<LazySet>> prepared_;
   // By the `expected` map given to Prepare(); null if it has no local
   // intent.
-  std::unordered_map<const void*, const PatternSet*> expected_;
+  std::unordered_map<const void*, const LazySet*> expected_;
 };
 
 }  // namespace trustcoach

@@ -355,6 +355,10 @@ class SqliteStore : public SessionStore {
   // not every thread that waits; and on its own `mu`, so that the leader
   // wakes them without holding queue_mu_, which new writes need.
   struct PendingWrite {
+    PendingWrite(const std::function<Status()>* write_body,
+                 bool then_checkpoint)
+        : body(write_body), checkpoint(then_checkpoint) {}
+
     const std::function<Status()>* body;
     bool checkpoint;
     Status status = Status::OK();  // set by the leader before `done`
@@ -368,7 +372,7 @@ class SqliteStore : public SessionStore {
   // once the commit is durable. `checkpoint` asks for a WAL checkpoint after
   // the commit (deletes: the WAL still holds the removed rows).
   Status Write(const std::function<Status()>& body, bool checkpoint = false) {
-    PendingWrite write{&body, checkpoint};
+    PendingWrite write(&body, checkpoint);
     bool wait;
     {
       std::lock_guard lock(queue_mu_);

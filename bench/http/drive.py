@@ -9,20 +9,16 @@ same ten messages. Every request must succeed. Used by instructions.sh.
 """
 import http.client
 import json
+import pathlib
+import re
 import sys
 
-MESSAGES = [
-    "hi",
-    "my husband cheated on me and i found out last week",
-    "i feel so betrayed and angry, i can't sleep",
-    "yes",
-    "i don't know if i can ever trust him again",
-    "how do we rebuild trust after an affair?",
-    "give me an example",
-    "we keep fighting whenever we try to talk about it",
-    "the purple elephant sang all night",
-    "should we see a couples therapist?",
-]
+
+def messages():
+    """The messages of conversation.lua, so that both clients say the same."""
+    lua = pathlib.Path(__file__).with_name("conversation.lua").read_text()
+    table = re.search(r"local messages = \{(.*?)\n\}", lua, re.S).group(1)
+    return re.findall(r'^\s*"(.*)",\s*$', table, re.M)
 
 
 def request(connection, path, body, headers):
@@ -36,6 +32,9 @@ def request(connection, path, body, headers):
 
 def main():
     port, conversations = int(sys.argv[1]), int(sys.argv[2])
+    texts = messages()
+    if not texts:
+        sys.exit("drive.py: no messages found in conversation.lua")
     connection = http.client.HTTPConnection("127.0.0.1", port)
     json_type = {"Content-Type": "application/json"}
     for _ in range(conversations):
@@ -44,7 +43,7 @@ def main():
         # The minimal server answers with fixed, made-up ids: any id works.
         path = f"/v1/conversations/{created['id']}/messages"
         headers = dict(json_type, Authorization=f"Bearer {created['token']}")
-        for text in MESSAGES:
+        for text in texts:
             body = json.dumps({"text": text}, separators=(",", ":"))
             request(connection, path, body, headers)
 

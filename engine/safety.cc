@@ -346,16 +346,16 @@ SafetyVerdict Screen::Check(std::string_view normalized) const {
   const std::vector<size_t>& minors = hits[kMinor];
   // The crisis and check-in patterns run on the text without its idioms
   // and negations; where there are none, that is the text just matched.
-  const Hits* unmasked = &hits;
+  const Hits* screened = &hits;  // what crisis and check-in read
   Hits masked_hits;
   if (mask_ != nullptr && (!idioms.empty() || !negations.empty())) {
     std::string masked(normalized);
     RE2::GlobalReplace(&masked, *mask_, " ~ ");
     complete &= patterns_.Match(masked, &masked_hits);
-    unmasked = &masked_hits;
+    screened = &masked_hits;
   }
-  const std::vector<size_t>& matched = (*unmasked)[kCrisis];
-  const std::vector<size_t>& check_ins = (*unmasked)[kCheckIn];
+  const std::vector<size_t>& matched = (*screened)[kCrisis];
+  const std::vector<size_t>& check_ins = (*screened)[kCheckIn];
 
   SafetyVerdict verdict;
   verdict.minor = !minors.empty();

@@ -444,6 +444,24 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
       set->reflections_.insert(words.begin(), words.end());
     }
   }
+  // Concepts first: intents and the safety screen name them.
+  std::vector<fs::path> concept_files;
+  if (fs::is_directory(root / "concepts", ec)) {
+    for (const auto& entry : fs::directory_iterator(root / "concepts", ec)) {
+      if (entry.path().extension() == ".json") {
+        concept_files.push_back(entry.path());
+      }
+    }
+  }
+  std::sort(concept_files.begin(), concept_files.end());
+  for (const fs::path& path : concept_files) {
+    json doc;
+    if (ReadJsonFile(path, name_of(path), &doc, &errors)) {
+      set->concepts_->AddFile(doc, name_of(path), &errors);
+    }
+  }
+  set->concepts_->Finish(&errors);
+
   const bool have_safety =
       ReadJsonFile(root / "safety.json", name_of(root / "safety.json"),
                    &safety_json, &errors);
@@ -476,6 +494,14 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
     for (size_t i = 0; i < intents.size(); ++i) {
       IntentSpec intent;
       ReadIntent(&reader, intents[i], Child("/intents", i), &intent);
+      for (size_t p = 0; p < intent.patterns.size(); ++p) {
+        std::string compiled, error;
+        if (!set->concepts_->Expand(intent.patterns[p], &compiled, &error,
+                                    &intent.concepts)) {
+          reader.Error(Child(Child("/intents", i) + "/patterns", p), error);
+        }
+        intent.compiled.push_back(std::move(compiled));
+      }
       set->spec_.intents.push_back(std::move(intent));
     }
     const json& flows = doc.contains("flows") ? doc["flows"] : none;
@@ -491,7 +517,7 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
 
   if (errors.empty() && have_safety) {
     Status s = SafetyScreen::Create(safety_json, name_of(root / "safety.json"),
-                                    &set->safety_);
+                                    set->concepts_.get(), &set->safety_);
     if (!s.ok()) errors.push_back(s.message());
   }
   if (errors.empty() && have_resources) {
@@ -504,6 +530,11 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
     if (!s.ok()) errors.push_back(s.message());
   }
   if (!errors.empty()) return JoinErrors(errors);
+  if (warnings != nullptr) {
+    for (std::string& unused : set->concepts_->Unused()) {
+      warnings->push_back(std::move(unused));
+    }
+  }
   *out = std::move(set);
   return Status::OK();
 }

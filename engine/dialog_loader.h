@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/concepts.h"
 #include "engine/dialog_spec.h"
 #include "engine/intent_matcher.h"
 #include "engine/normalizer.h"
@@ -37,6 +38,7 @@ class DialogSet {
   const ResourceDirectory& resources() const { return *resources_; }
   const Substitutions& substitutions() const { return substitutions_; }
   const Reflections& reflections() const { return reflections_; }
+  const Concepts& concepts() const { return *concepts_; }
 
   const FlowSpec* FindFlow(std::string_view id) const;
   const NodeSpec* FindNode(std::string_view flow, std::string_view node) const;
@@ -56,6 +58,7 @@ class DialogSet {
   EngineConfig config_;
   Substitutions substitutions_;
   Reflections reflections_;
+  std::unique_ptr<Concepts> concepts_ = std::make_unique<Concepts>();
   std::unique_ptr<IntentMatcher> matcher_;
   std::unique_ptr<SafetyScreen> safety_;
   std::unique_ptr<ResourceDirectory> resources_;

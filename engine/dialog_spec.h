@@ -13,6 +13,10 @@ struct IntentSpec {
   std::string id;
   std::string topic;  // e.g. "infidelity"; "" for utility intents
   std::vector<std::string> patterns;  // RE2 syntax, over normalized text
+  // `patterns` with their concepts (`~id`) expanded, as compiled; filled at
+  // load (empty: `patterns` are compiled as written).
+  std::vector<std::string> compiled;
+  std::vector<std::string> concepts;  // the concepts `patterns` name
   int priority = 0;                   // higher wins
   // Where the intent may match: empty means everywhere ("global");
   // "local" means only at nodes that name it in `on`; otherwise a list of

@@ -406,7 +406,9 @@ Reply Engine::Respond(std::string_view text, Session* session,
                 {"pattern_index", match.pattern},
                 {"pattern", intent.patterns[match.pattern]},
                 {"file", intent.file},
-                {"captures", match.captures}};
+                {"captures", match.captures},
+                {"concepts",
+                 dialogs.concepts().Present(normalized, intent.concepts)}};
     }
     reply.explain = {
         {"input", normalized},
@@ -416,6 +418,9 @@ Reply Engine::Respond(std::string_view text, Session* session,
          {{"kind", SafetyKindName(verdict.kind)},
           {"level", SafetyLevelName(verdict.level)},
           {"rule", verdict.rule},
+          {"concepts",
+           dialogs.concepts().Present(
+               normalized, dialogs.safety().ConceptsOf(verdict.rule))},
           {"minor", verdict.minor}}},
         {"candidates", ExplainCandidates(dialogs, match)},
         {"chosen", chosen},

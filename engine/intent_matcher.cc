@@ -7,6 +7,11 @@
 namespace trustcoach {
 namespace {
 
+// What is compiled for pattern `p` of `spec`: with concepts expanded.
+const std::string& Compiled(const IntentSpec& spec, size_t p) {
+  return spec.compiled.empty() ? spec.patterns[p] : spec.compiled[p];
+}
+
 RE2::Options PatternOptions() {
   RE2::Options options;
   options.set_log_errors(false);
@@ -77,7 +82,7 @@ class IntentMatcher::LazySet {
       for (size_t p = 0; p < spec.patterns.size(); ++p) {
         std::string error;
         // Create() has added the same pattern to local_ without error.
-        if (!set->Add(spec.patterns[p], {i, static_cast<int>(p)}, &error)) {
+        if (!set->Add(Compiled(spec, p), {i, static_cast<int>(p)}, &error)) {
           return;
         }
       }
@@ -109,17 +114,17 @@ Status IntentMatcher::Create(const std::vector<IntentSpec>& intents,
       const std::string where = spec.file + ": intent '" + spec.id +
                                 "' pattern " + std::to_string(p) + " \"" +
                                 spec.patterns[p] + "\": ";
-      if (!set.Add(spec.patterns[p], {static_cast<int>(i), static_cast<int>(p)},
-                   &error)) {
+      if (!set.Add(Compiled(spec, p),
+                   {static_cast<int>(i), static_cast<int>(p)}, &error)) {
         return Status::InvalidArgument(where + error);
       }
       // Add() has parsed the pattern; compiling it a second time on its own
       // is only needed for named groups (RE2 spells them "(?P<").
-      if (spec.patterns[p].find("(?P<") == std::string::npos) {
+      if (Compiled(spec, p).find("(?P<") == std::string::npos) {
         entry.captures.push_back(nullptr);
         continue;
       }
-      auto re = std::make_unique<RE2>(spec.patterns[p], PatternOptions());
+      auto re = std::make_unique<RE2>(Compiled(spec, p), PatternOptions());
       if (!re->ok()) return Status::InvalidArgument(where + re->error());
       entry.captures.push_back(
           re->NamedCapturingGroups().empty() ? nullptr : std::move(re));

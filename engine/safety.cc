@@ -12,6 +12,8 @@
 #include <re2/re2.h>
 #include <re2/set.h>
 
+#include "engine/concepts.h"
+
 namespace trustcoach {
 namespace {
 
@@ -70,6 +72,7 @@ struct Rule {
   bool abuse = false;       // matching it means abuse was disclosed
   bool negatable = false;   // a negation of its kind turns it into a check-in
   bool minor_only = false;  // counts only if the message says "I am 14"...
+  std::vector<std::string> concepts;  // named in its patterns
 };
 
 // The sections of safety.json whose rules have patterns.
@@ -169,7 +172,7 @@ class RuleSet {
   // Adds the rules of `section` in file order. `kinds` says whether rules
   // carry a "kind". Errors name the file, the JSON pointer and the rule.
   Status Add(const json& spec, Section id, std::string_view section, bool kinds,
-             std::string_view file, PatternSet* patterns,
+             std::string_view file, Concepts* concepts, PatternSet* patterns,
              std::vector<std::string>* all_patterns) {
     auto it = spec.find(section);
     if (it == spec.end()) return Status::OK();
@@ -179,7 +182,7 @@ class RuleSet {
     }
     for (size_t i = 0; i < it->size(); ++i) {
       Status s = AddRule((*it)[i], Pointer(section, i), id, kinds, file,
-                         patterns, all_patterns);
+                         concepts, patterns, all_patterns);
       if (!s.ok()) return s;
     }
     return Status::OK();
@@ -187,16 +190,24 @@ class RuleSet {
 
   const Rule& rule(size_t index) const { return rules_[index]; }
 
+  const Rule* Find(std::string_view id) const {
+    for (const Rule& rule : rules_) {
+      if (rule.id == id) return &rule;
+    }
+    return nullptr;
+  }
+
  private:
   Status AddRule(const json& in, const std::string& pointer, Section id,
-                 bool kinds, std::string_view file, PatternSet* patterns,
-                 std::vector<std::string>* all_patterns);
+                 bool kinds, std::string_view file, Concepts* concepts,
+                 PatternSet* patterns, std::vector<std::string>* all_patterns);
 
   std::vector<Rule> rules_;
 };
 
 Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
-                        bool kinds, std::string_view file, PatternSet* patterns,
+                        bool kinds, std::string_view file, Concepts* concepts,
+                        PatternSet* patterns,
                         std::vector<std::string>* all_patterns) {
   const std::string where = std::string(file) + ": " + pointer;
   if (!in.is_object()) {
@@ -231,11 +242,17 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
     return Status::InvalidArgument(named + ": needs a list of patterns");
   }
   for (size_t i = 0; i < list.size(); ++i) {
-    const std::string pattern = list[i].get<std::string>();
-    std::string error;
+    const std::string written = list[i].get<std::string>();
+    std::string pattern, error;
+    if (concepts == nullptr) {
+      pattern = written;
+    } else if (!concepts->Expand(written, &pattern, &error, &rule.concepts)) {
+      return Status::InvalidArgument(named + ": pattern " + std::to_string(i) +
+                                     " /" + written + "/: " + error);
+    }
     if (!patterns->Add(pattern, id, rules_.size(), &error)) {
       return Status::InvalidArgument(named + ": pattern " + std::to_string(i) +
-                                     " /" + pattern + "/: " + error);
+                                     " /" + written + "/: " + error);
     }
     if (all_patterns != nullptr) all_patterns->push_back(pattern);
   }
@@ -245,14 +262,17 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
 
 class Screen : public SafetyScreen {
  public:
+  explicit Screen(Concepts* concepts) : concepts_(concepts) {}
   Status Init(const json& spec, std::string_view file);
   SafetyVerdict Check(std::string_view normalized) const override;
+  std::vector<std::string> ConceptsOf(std::string_view rule) const override;
 
  private:
   // The rule of `set` among `hits` whose kind is most urgent; ties go to
   // file order.
   static size_t MostUrgent(const RuleSet& set, const std::vector<size_t>& hits);
 
+  Concepts* concepts_;  // for loading only
   PatternSet patterns_;
   RuleSet crisis_;
   RuleSet negations_;
@@ -285,22 +305,23 @@ Status Screen::Init(const json& spec, std::string_view file) {
                                    "is missing");
   }
   std::vector<std::string> mask_patterns;
-  Status s =
-      crisis_.Add(spec, kCrisis, "crisis", true, file, &patterns_, nullptr);
+  Status s = crisis_.Add(spec, kCrisis, "crisis", true, file, concepts_,
+                         &patterns_, nullptr);
   if (s.ok()) {
-    s = negations_.Add(spec, kNegations, "negations", true, file, &patterns_,
-                       &mask_patterns);
+    s = negations_.Add(spec, kNegations, "negations", true, file, concepts_,
+                       &patterns_, &mask_patterns);
   }
   if (s.ok()) {
-    s = check_in_.Add(spec, kCheckIn, "check_in", true, file, &patterns_,
-                      nullptr);
+    s = check_in_.Add(spec, kCheckIn, "check_in", true, file, concepts_,
+                      &patterns_, nullptr);
   }
   if (s.ok()) {
-    s = idioms_.Add(spec, kIdioms, "idioms", false, file, &patterns_,
+    s = idioms_.Add(spec, kIdioms, "idioms", false, file, concepts_, &patterns_,
                     &mask_patterns);
   }
   if (s.ok()) {
-    s = minor_.Add(spec, kMinor, "minor", false, file, &patterns_, nullptr);
+    s = minor_.Add(spec, kMinor, "minor", false, file, concepts_, &patterns_,
+                   nullptr);
   }
   if (s.ok()) s = patterns_.Compile(file);
   if (!s.ok()) return s;
@@ -329,6 +350,14 @@ Status Screen::Init(const json& spec, std::string_view file) {
     }
   }
   return Status::OK();
+}
+
+std::vector<std::string> Screen::ConceptsOf(std::string_view rule) const {
+  rule = rule.substr(0, std::min(rule.find('+'), rule.size()));
+  for (const RuleSet* set : {&crisis_, &negations_, &check_in_, &idioms_}) {
+    if (const Rule* found = set->Find(rule)) return found->concepts;
+  }
+  return {};
 }
 
 size_t Screen::MostUrgent(const RuleSet& set, const std::vector<size_t>& hits) {
@@ -579,10 +608,10 @@ std::vector<Resource> Directory::ResourcesFor(SafetyKind kind, bool minor,
   return out;
 }
 
-template <typename Impl, typename Base>
+template <typename Impl, typename Base, typename... Args>
 Status CreateChecked(const json& spec, std::string_view file,
-                     std::unique_ptr<Base>* out) {
-  auto impl = std::make_unique<Impl>();
+                     std::unique_ptr<Base>* out, Args... args) {
+  auto impl = std::make_unique<Impl>(args...);
   try {
     Status s = impl->Init(spec, file);
     if (!s.ok()) return s;
@@ -623,7 +652,13 @@ std::string_view SafetyLevelName(SafetyLevel level) {
 
 Status SafetyScreen::Create(const nlohmann::json& spec, std::string_view file,
                             std::unique_ptr<SafetyScreen>* out) {
-  return CreateChecked<Screen>(spec, file, out);
+  return Create(spec, file, nullptr, out);
+}
+
+Status SafetyScreen::Create(const nlohmann::json& spec, std::string_view file,
+                            Concepts* concepts,
+                            std::unique_ptr<SafetyScreen>* out) {
+  return CreateChecked<Screen>(spec, file, out, concepts);
 }
 
 Status ResourceDirectory::Create(const nlohmann::json& spec,

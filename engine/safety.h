@@ -12,6 +12,8 @@
 
 namespace trustcoach {
 
+class Concepts;
+
 enum class SafetyKind {
   kNone,
   kSuicide,
@@ -69,10 +71,18 @@ class SafetyScreen {
   // `file` names the source in error messages. Fails with InvalidArgument
   // naming the file, the JSON pointer and the rule id on an unknown key or
   // kind, a bad pattern or a wrong JSON type.
+  // `concepts` (may be null) expands `~id` in patterns; it must outlive
+  // the screen.
   static Status Create(const nlohmann::json& spec, std::string_view file,
                        std::unique_ptr<SafetyScreen>* out);
+  static Status Create(const nlohmann::json& spec, std::string_view file,
+                       Concepts* concepts, std::unique_ptr<SafetyScreen>* out);
 
   virtual ~SafetyScreen() = default;
+
+  // The concepts that rule `rule` (an id as in SafetyVerdict::rule, or its
+  // part before a "+") names in its patterns; empty for an unknown rule.
+  virtual std::vector<std::string> ConceptsOf(std::string_view rule) const = 0;
 
   // `normalized` is the output of Normalize(). Never fails.
   virtual SafetyVerdict Check(std::string_view normalized) const = 0;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <exception>
+#include <filesystem>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -344,7 +345,30 @@ bool Api::Install(httplib::Server* http) {
     OnLog(request, response);
   });
   http->set_payload_max_length(options_.max_body_bytes);
+  std::error_code error;
+  web_root_ = std::filesystem::canonical(options_.web_dir, error).string();
+  if (error) web_root_.clear();
   return http->set_mount_point("/", options_.web_dir);
+}
+
+bool Api::StaticFileAllowed(std::string_view path) const {
+  namespace fs = std::filesystem;
+  // No dotfiles or dot folders (.env, .git), and no "..".
+  if (web_root_.empty() || path.empty() || path.front() != '/' ||
+      path.find("/.") != std::string_view::npos ||
+      path.find('\0') != std::string_view::npos) {
+    return false;
+  }
+  std::string relative(path.substr(1));
+  if (relative.empty() || relative.back() == '/') relative += "index.html";
+  std::error_code error;
+  const fs::path real = fs::canonical(fs::path(web_root_) / relative, error);
+  if (error || !fs::is_regular_file(real, error) || error) return false;
+  // A symlink may point anywhere: only what really lies inside is served.
+  const std::string& text = real.native();
+  return text.size() > web_root_.size() &&
+         text.compare(0, web_root_.size(), web_root_) == 0 &&
+         text[web_root_.size()] == '/';
 }
 
 bool Api::CorsAllowed(std::string_view origin) const {
@@ -413,6 +437,34 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
   if (metrics) {
     return CheckApiKey(request, response) ? HandlerResponse::Unhandled
                                           : HandlerResponse::Handled;
+  }
+  if (route == "static" &&
+      (request.method == "GET" || request.method == "HEAD")) {
+    if (!StaticFileAllowed(request.path)) {
+      SendProblem(response, 404, "no such resource");
+      return HandlerResponse::Handled;
+    }
+    const std::string_view path = request.path;
+    if (path.back() == '/' || path.ends_with(".html")) {
+      // The demo page: only its own scripts, styles and API; never framed;
+      // no Referer to the sites it links to. See docs/widget.md.
+      response.set_header(
+          "Content-Security-Policy",
+          "default-src 'none'; script-src 'self'; style-src 'self'; "
+          "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+          "form-action 'none'; frame-ancestors 'none'");
+      response.set_header("X-Frame-Options", "DENY");
+      response.set_header("Referrer-Policy", "no-referrer");
+      response.set_header("Cache-Control", "no-cache");
+    } else if (path == "/widget.js" && request.has_param("v")) {
+      // A versioned URL (index.html names widget.js?v=<its hash>): the
+      // content for a given v never changes.
+      response.set_header("Cache-Control",
+                          "public, max-age=31536000, immutable");
+    } else {
+      response.set_header("Cache-Control", "no-cache");
+    }
+    return HandlerResponse::Unhandled;
   }
   if (!api) return HandlerResponse::Unhandled;
   // A request without Content-Length or Transfer-Encoding has no body (RFC

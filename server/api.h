@@ -111,8 +111,13 @@ class Api {
   bool Authorize(const Request& request, Response& response,
                  std::string_view id, Conversation* conversation);
   bool CorsAllowed(std::string_view origin) const;
+  // Whether `path` names a regular file whose real path is inside the web
+  // folder, with no segment starting with '.'.
+  bool StaticFileAllowed(std::string_view path) const;
 
   const ServerOptions options_;
+  // The web folder's real path (symlinks resolved), set by Install().
+  std::string web_root_;
   SessionStore* const store_;
   const Clock* const clock_;
   JsonLog* const access_log_;

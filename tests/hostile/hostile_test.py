@@ -651,6 +651,70 @@ class OneAbusiveClient(unittest.TestCase):
             self.assertEqual(status, 204 if allowed else 403, origin)
 
 
+class StaticFiles(unittest.TestCase):
+    """Only regular files whose real path is inside --web-dir, no dotfiles;
+    the demo page with CSP, frame-ancestors and Referrer-Policy; widget.js
+    under a versioned, long-cached URL."""
+
+    WEB = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "server", "web")
+
+    def test_index_html_names_the_current_widget_version(self):
+        import hashlib
+        with open(os.path.join(self.WEB, "widget.js"), "rb") as widget:
+            version = hashlib.sha256(widget.read()).hexdigest()[:12]
+        with open(os.path.join(self.WEB, "index.html"), encoding="utf-8") as page:
+            self.assertIn('src="/widget.js?v=%s"' % version, page.read(),
+                          "server/web/index.html must load /widget.js?v=<the first 12 hex "
+                          "digits of its SHA-256>, so that browsers never keep an old one")
+
+    def test_only_regular_files_inside_the_web_folder_are_served(self):
+        import shutil
+        import tempfile
+        folder = tempfile.mkdtemp(prefix="trustcoach-web-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        web = os.path.join(folder, "web")
+        shutil.copytree(self.WEB, web)
+        secret = os.path.join(folder, "secret.db")
+        with open(secret, "w") as out:
+            out.write("SQLite format 3 and conversations")
+        os.symlink("/etc/passwd", os.path.join(web, "passwd"))
+        os.symlink(secret, os.path.join(web, "trustcoach.db"))
+        os.symlink("/etc", os.path.join(web, "etc"))
+        os.symlink(folder, os.path.join(web, "up"))
+        with open(os.path.join(web, ".env"), "w") as out:
+            out.write("API_KEY=hunter2")
+        os.mkdir(os.path.join(web, ".git"))
+        with open(os.path.join(web, ".git", "config"), "w") as out:
+            out.write("[core] hunter2")
+        os.mkdir(os.path.join(web, "sub"))
+        server = Server(BINARY, "--web-dir", web, "--store", "memory").start()
+        self.addCleanup(server.cleanup)
+        self.addCleanup(server.stop)
+        for path in ("/passwd", "/trustcoach.db", "/etc/passwd", "/up/secret.db", "/.env",
+                     "/.git/config", "/sub/..%2f.env", "/%2eenv", "/sub", "/sub/"):
+            for method in ("GET", "HEAD"):
+                status, headers, body = server.request(method, path)
+                self.assertEqual(status, 404, (method, path))
+                self.assertNotIn(b"root:x:0:0", body if isinstance(body, bytes) else b"")
+                self.assertNotIn("hunter2", json.dumps(body) if isinstance(body, dict) else str(body))
+        for path in ("/", "/index.html"):
+            status, headers, body = server.request("GET", path)
+            self.assertEqual(status, 200, path)
+            csp = headers["content-security-policy"]
+            self.assertIn("frame-ancestors 'none'", csp)
+            self.assertIn("script-src 'self'", csp)
+            self.assertEqual(headers["x-frame-options"], "DENY")
+            self.assertEqual(headers["referrer-policy"], "no-referrer")
+        status, headers, _ = server.request("GET", "/widget.js?v=abc")
+        self.assertEqual(status, 200)
+        self.assertIn("immutable", headers["cache-control"])
+        status, headers, _ = server.request("GET", "/widget.js")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["cache-control"], "no-cache")
+        self.assertEqual(server.request("GET", "/demo.css")[0], 200)
+
+
 if __name__ == "__main__":
     BINARY, argv = binary_and_argv()
     unittest.main(argv=argv, verbosity=2)

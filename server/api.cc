@@ -736,7 +736,8 @@ void Api::PostMessage(const Request& request, Response& response) {
     NoteStoreWrite(status);
     if (status.ok()) {
       metrics_.RecordTurn(SafetyKindName(reply.safety.kind),
-                          SafetyLevelName(reply.safety.level), reply.fallback);
+                          SafetyLevelName(reply.safety.level), reply.fallback,
+                          reply.flow, reply.node, reply.intent);
       std::string out;
       out.reserve(1024);  // a reply is rarely longer: no regrowth
       JsonWriter writer(&out);

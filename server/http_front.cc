@@ -1,0 +1,417 @@
+#include "server/http_front.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <string_view>
+#include <utility>
+
+#include "server/problem.h"
+
+namespace trustcoach::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// httplib::Server::process_request is private; an explicit instantiation
+// may name it (access is not checked there), and the friend below hands the
+// pointer out.
+using ProcessRequestFn =
+    bool (httplib::Server::*)(httplib::Stream&, bool, bool&,
+                              const std::function<void(httplib::Request&)>&);
+ProcessRequestFn ProcessRequest();
+template <ProcessRequestFn kFn>
+struct ProcessRequestAccess {
+  friend ProcessRequestFn ProcessRequest() { return kFn; }
+};
+template struct ProcessRequestAccess<&httplib::Server::process_request>;
+
+thread_local std::string current_peer;
+thread_local int refused_status = 0;
+
+std::string AddressOf(const sockaddr_storage& address, socklen_t length,
+                      int* port) {
+  char host[NI_MAXHOST] = "";
+  char service[NI_MAXSERV] = "";
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&address), length, host,
+                  sizeof(host), service, sizeof(service),
+                  NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    return "";
+  }
+  if (port != nullptr) *port = std::atoi(service);
+  return host;
+}
+
+std::string PeerOf(socket_t sock, int* port) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  if (getpeername(sock, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    return "";
+  }
+  return AddressOf(address, length, port);
+}
+
+bool SameName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(),
+                    [](char x, char y) { return (x | 0x20) == (y | 0x20); });
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() &&
+         (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+// Sends a complete problem response on `sock`, ignoring failures: the
+// connection closes next either way.
+void SendRefusal(socket_t sock, int status, std::string_view detail) {
+  httplib::Response response;
+  SendProblem(response, status, detail);
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " " +
+                    std::string(ProblemTitle(status)) +
+                    "\r\nContent-Type: application/problem+json"
+                    "\r\nContent-Length: " +
+                    std::to_string(response.body.size()) +
+                    "\r\nConnection: close\r\n";
+  if (status == 503) out += "Retry-After: 1\r\n";
+  out += "\r\n" + response.body;
+  size_t sent = 0;
+  while (sent < out.size()) {
+    const ssize_t n =
+        ::send(sock, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    sent += static_cast<size_t>(n);
+  }
+}
+
+// After a refusal: stops sending, then reads and drops what the client
+// still sends for a moment, so that closing does not reset the connection
+// (which would discard the answer before the client reads it).
+void LingeringClose(socket_t sock) {
+  ::shutdown(sock, SHUT_WR);
+  const auto until = Clock::now() + std::chrono::milliseconds(500);
+  char sink[4096];
+  for (size_t total = 0; total < 256 * 1024;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          until - Clock::now())
+                          .count();
+    if (left <= 0) return;
+    pollfd fd{sock, POLLIN, 0};
+    if (::poll(&fd, 1, static_cast<int>(left)) <= 0) return;
+    const ssize_t n = ::recv(sock, sink, sizeof(sink), 0);
+    if (n <= 0) return;
+    total += static_cast<size_t>(n);
+  }
+}
+
+// A connection's bytes as httplib reads them: buffered, checked while the
+// head passes, and never past the end of the current request.
+class GuardedStream : public httplib::Stream {
+ public:
+  GuardedStream(socket_t sock, const ConnectionLimits& limits, std::string peer,
+                int peer_port)
+      : sock_(sock),
+        limits_(limits),
+        peer_(std::move(peer)),
+        peer_port_(peer_port) {}
+
+  // Waits up to the keep-alive timeout for the next request's first byte;
+  // false when none comes, the peer closed, or `running` turns false.
+  bool WaitForRequest(const std::function<bool()>& running) {
+    if (pos_ < buffer_.size()) return true;
+    const auto until =
+        Clock::now() + std::chrono::seconds(limits_.keep_alive_timeout_seconds);
+    while (running()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            until - Clock::now())
+                            .count();
+      if (left <= 0) return false;
+      pollfd fd{sock_, POLLIN, 0};
+      const int ready =
+          ::poll(&fd, 1, static_cast<int>(std::min<int64_t>(left, 100)));
+      if (ready > 0) return true;
+      if (ready < 0 && errno != EINTR) return false;
+    }
+    return false;
+  }
+
+  // Starts reading a new request. False when the last one left part of its
+  // body unread: the connection must close rather than read it as a head.
+  bool BeginRequest() {
+    if (body_left_ > 0 || close_after_) return false;
+    in_head_ = true;
+    head_bytes_ = 0;
+    lines_ = 0;
+    line_.clear();
+    content_length_ = 0;
+    seen_length_ = false;
+    started_ = false;
+    return true;
+  }
+
+  bool refused() const { return refused_; }
+
+  bool is_readable() const override {
+    if (pos_ < buffer_.size()) return true;
+    pollfd fd{sock_, POLLIN, 0};
+    return ::poll(&fd, 1, limits_.read_timeout_seconds * 1000) > 0;
+  }
+
+  bool is_writable() const override {
+    pollfd fd{sock_, POLLOUT, 0};
+    return ::poll(&fd, 1, limits_.write_timeout_seconds * 1000) > 0;
+  }
+
+  ssize_t read(char* out, size_t size) override {
+    if (refused_ || size == 0) return -1;
+    if (!in_head_ && body_left_ == 0) return 0;  // the request is complete
+    if (pos_ == buffer_.size() && !Fill()) return -1;
+    // Empty lines before a request line are skipped (RFC 9112, 2.2), such
+    // as the CRLF left after a head httplib refused.
+    while (in_head_ && lines_ == 0 && line_.empty() &&
+           (buffer_[pos_] == '\r' || buffer_[pos_] == '\n')) {
+      if (++head_bytes_ > limits_.max_head_bytes) {
+        return Refuse(431, "the request head is too large");
+      }
+      if (++pos_ == buffer_.size() && !Fill()) return -1;
+    }
+    size_t n = std::min(size, buffer_.size() - pos_);
+    if (in_head_) {
+      size_t i = 0;
+      while (i < n) {
+        const char c = buffer_[pos_ + i++];
+        if (++head_bytes_ > limits_.max_head_bytes) {
+          return Refuse(431, "the request head is too large");
+        }
+        if (c != '\n') {
+          if (line_.size() >= limits_.max_line_bytes) {
+            return lines_ == 0
+                       ? Refuse(414, "the request line is too long")
+                       : Refuse(431, "a request header line is too long");
+          }
+          line_.push_back(c);
+          continue;
+        }
+        if (Trim(line_).empty() && lines_ > 0) {
+          in_head_ = false;  // the end of the head
+          body_left_ = content_length_;
+          break;
+        }
+        if (lines_ > 0 && !HeaderLine()) return -1;
+        ++lines_;
+        line_.clear();
+      }
+      n = i;
+    } else {
+      n = std::min<size_t>(n, body_left_);
+      body_left_ -= n;
+    }
+    std::copy_n(buffer_.data() + pos_, n, out);
+    pos_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* data, size_t size) override {
+    if (refused_ || !is_writable()) return -1;
+    return ::send(sock_, data, size, MSG_NOSIGNAL);
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = peer_;
+    port = peer_port_;
+  }
+
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    if (getsockname(sock_, reinterpret_cast<sockaddr*>(&address), &length) ==
+        0) {
+      ip = AddressOf(address, length, &port);
+    }
+  }
+
+  socket_t socket() const override { return sock_; }
+
+ private:
+  // Reads more bytes into the buffer, within the read timeout and the
+  // request's deadline.
+  bool Fill() {
+    if (pos_ == buffer_.size()) {
+      buffer_.clear();
+      pos_ = 0;
+    }
+    for (;;) {
+      int wait_ms = limits_.read_timeout_seconds * 1000;
+      if (started_) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              deadline_ - Clock::now())
+                              .count();
+        if (left <= 0) {
+          Refuse(408, "the request did not arrive in time");
+          return false;
+        }
+        wait_ms = static_cast<int>(std::min<int64_t>(wait_ms, left));
+      }
+      pollfd fd{sock_, POLLIN, 0};
+      const int ready = ::poll(&fd, 1, wait_ms);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready <= 0) {
+        if (started_ && Clock::now() >= deadline_) {
+          Refuse(408, "the request did not arrive in time");
+        }
+        return false;
+      }
+      char chunk[16 * 1024];
+      const ssize_t n = ::recv(sock_, chunk, sizeof(chunk), 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      if (!started_) {
+        started_ = true;
+        deadline_ = Clock::now() +
+                    std::chrono::seconds(limits_.request_deadline_seconds);
+      }
+      buffer_.append(chunk, static_cast<size_t>(n));
+      return true;
+    }
+  }
+
+  // Looks at one complete header line (in line_); false when refused.
+  bool HeaderLine() {
+    const std::string_view line = line_;
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return true;  // httplib answers
+    const std::string_view name = line.substr(0, colon);
+    const std::string_view value = Trim(line.substr(colon + 1));
+    if (SameName(name, "Content-Length")) {
+      if (seen_length_) {
+        Refuse(400, "send one Content-Length header");
+        return false;
+      }
+      seen_length_ = true;
+      size_t length = 0;
+      const auto [end, error] =
+          std::from_chars(value.data(), value.data() + value.size(), length);
+      // A malformed value is httplib's to refuse; its body is not read.
+      if (error == std::errc() && end == value.data() + value.size()) {
+        content_length_ = length;
+      } else {
+        close_after_ = true;
+      }
+    } else if (SameName(name, "Transfer-Encoding")) {
+      // Refused (411) before its body is read: the connection cannot go on.
+      close_after_ = true;
+    }
+    return true;
+  }
+
+  ssize_t Refuse(int status, std::string_view detail) {
+    refused_ = true;
+    refused_status = status;
+    SendRefusal(sock_, status, detail);
+    return -1;
+  }
+
+  const socket_t sock_;
+  const ConnectionLimits& limits_;
+  const std::string peer_;
+  const int peer_port_;
+
+  std::string buffer_;  // bytes received, from pos_ not yet handed out
+  size_t pos_ = 0;
+
+  bool in_head_ = true;
+  bool started_ = false;  // the current request's first byte arrived
+  Clock::time_point deadline_;
+  size_t head_bytes_ = 0;
+  size_t lines_ = 0;
+  std::string line_;  // the head line being read, without '\n'
+  size_t content_length_ = 0;
+  bool seen_length_ = false;
+  size_t body_left_ = 0;
+  bool close_after_ = false;  // the body's end is unknown
+  bool refused_ = false;
+};
+
+}  // namespace
+
+GuardedServer::GuardedServer(
+    const ConnectionLimits& limits,
+    std::function<void(int, const std::string&)> refused)
+    : limits_(limits), refused_(std::move(refused)) {}
+
+const std::string& GuardedServer::CurrentPeer() { return current_peer; }
+
+int GuardedServer::RefusedStatus() { return refused_status; }
+
+bool GuardedServer::AcquireSlot(const std::string& peer) {
+  if (limits_.max_connections_per_address == 0 ||
+      std::find(limits_.exempt.begin(), limits_.exempt.end(), peer) !=
+          limits_.exempt.end()) {
+    return true;
+  }
+  std::lock_guard lock(connections_mu_);
+  size_t& count = connections_[peer];
+  if (count >= limits_.max_connections_per_address) {
+    if (count == 0) connections_.erase(peer);
+    return false;
+  }
+  ++count;
+  return true;
+}
+
+void GuardedServer::ReleaseSlot(const std::string& peer) {
+  std::lock_guard lock(connections_mu_);
+  auto it = connections_.find(peer);
+  if (it == connections_.end()) return;
+  if (--it->second == 0) connections_.erase(it);
+}
+
+bool GuardedServer::process_and_close_socket(socket_t sock) {
+  int port = 0;
+  current_peer = PeerOf(sock, &port);
+  refused_status = 0;
+  bool ok = true;
+  if (!AcquireSlot(current_peer)) {
+    SendRefusal(sock, 503, "too many connections from this address");
+    if (refused_) refused_(503, current_peer);
+    LingeringClose(sock);
+  } else {
+    {
+      GuardedStream stream(sock, limits_, current_peer, port);
+      int left = limits_.keep_alive_max_count;
+      while (left-- > 0 &&
+             stream.WaitForRequest([this] { return is_running(); })) {
+        if (!stream.BeginRequest()) break;
+        bool closed = false;
+        ok = (this->*ProcessRequest())(stream, left == 0, closed, nullptr);
+        if (stream.refused()) {
+          // httplib logged a 400 of its own, or nothing: log what was sent.
+          if (refused_) refused_(refused_status, current_peer);
+          LingeringClose(sock);
+          break;
+        }
+        if (!ok || closed) break;
+      }
+    }
+    if (limits_.max_connections_per_address > 0) ReleaseSlot(current_peer);
+  }
+  ::shutdown(sock, SHUT_RDWR);
+  ::close(sock);
+  current_peer.clear();
+  refused_status = 0;
+  return ok;
+}
+
+}  // namespace trustcoach::server

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <string_view>
 #include <utility>
 
@@ -116,8 +117,10 @@ void LingeringClose(socket_t sock) {
   }
 }
 
-// A connection's bytes as httplib reads them: buffered, checked while the
-// head passes, and never past the end of the current request.
+// A connection's bytes as httplib reads them: buffered, the head checked
+// line by line as it arrives (in bulk, with memchr: httplib reads a head a
+// byte at a time, so a read must stay cheap), and never past the end of
+// the current request.
 class GuardedStream : public httplib::Stream {
  public:
   GuardedStream(socket_t sock, const ConnectionLimits& limits, std::string peer,
@@ -148,17 +151,27 @@ class GuardedStream : public httplib::Stream {
   }
 
   // Starts reading a new request. False when the last one left part of its
-  // body unread: the connection must close rather than read it as a head.
+  // body unread, or its end is unknown: the connection must close rather
+  // than read that as a head.
   bool BeginRequest() {
-    if (body_left_ > 0 || close_after_) return false;
+    if (in_head_ || body_left_ > 0 || close_after_) {
+      if (!first_) return false;
+    }
+    first_ = false;
     in_head_ = true;
+    head_complete_ = false;
+    scan_ = pos_;
+    line_start_ = pos_;
     head_bytes_ = 0;
     lines_ = 0;
-    line_.clear();
     content_length_ = 0;
     seen_length_ = false;
-    started_ = false;
-    return true;
+    started_ = pos_ < buffer_.size();
+    if (started_) {
+      deadline_ =
+          Clock::now() + std::chrono::seconds(limits_.request_deadline_seconds);
+    }
+    return Scan();
   }
 
   bool refused() const { return refused_; }
@@ -175,52 +188,35 @@ class GuardedStream : public httplib::Stream {
   }
 
   ssize_t read(char* out, size_t size) override {
-    if (refused_ || size == 0) return -1;
-    if (!in_head_ && body_left_ == 0) return 0;  // the request is complete
-    if (pos_ == buffer_.size() && !Fill()) return -1;
-    // Empty lines before a request line are skipped (RFC 9112, 2.2), such
-    // as the CRLF left after a head httplib refused.
-    while (in_head_ && lines_ == 0 && line_.empty() &&
-           (buffer_[pos_] == '\r' || buffer_[pos_] == '\n')) {
-      if (++head_bytes_ > limits_.max_head_bytes) {
-        return Refuse(431, "the request head is too large");
-      }
-      if (++pos_ == buffer_.size() && !Fill()) return -1;
-    }
-    size_t n = std::min(size, buffer_.size() - pos_);
-    if (in_head_) {
-      size_t i = 0;
-      while (i < n) {
-        const char c = buffer_[pos_ + i++];
-        if (++head_bytes_ > limits_.max_head_bytes) {
-          return Refuse(431, "the request head is too large");
-        }
-        if (c != '\n') {
-          if (line_.size() >= limits_.max_line_bytes) {
-            return lines_ == 0
-                       ? Refuse(414, "the request line is too long")
-                       : Refuse(431, "a request header line is too long");
-          }
-          line_.push_back(c);
+    for (;;) {
+      if (refused_ || size == 0) return -1;
+      size_t available;
+      if (in_head_) {
+        if (head_complete_ && pos_ == scan_) {
+          in_head_ = false;  // the head is handed out: the body follows
+          body_left_ = content_length_;
           continue;
         }
-        if (Trim(line_).empty() && lines_ > 0) {
-          in_head_ = false;  // the end of the head
-          body_left_ = content_length_;
-          break;
-        }
-        if (lines_ > 0 && !HeaderLine()) return -1;
-        ++lines_;
-        line_.clear();
+        available = scan_ - pos_;
+      } else {
+        if (body_left_ == 0) return 0;  // the request is complete
+        available = std::min(buffer_.size() - pos_, body_left_);
       }
-      n = i;
-    } else {
-      n = std::min<size_t>(n, body_left_);
-      body_left_ -= n;
+      if (available > 0) {
+        const size_t n = std::min(size, available);
+        std::memcpy(out, buffer_.data() + pos_, n);
+        pos_ += n;
+        if (!in_head_) {
+          body_left_ -= n;
+        } else if (head_complete_ && pos_ == scan_) {
+          in_head_ = false;  // the head is handed out: the body follows
+          body_left_ = content_length_;
+        }
+        return static_cast<ssize_t>(n);
+      }
+      if (!Fill()) return -1;
+      if (in_head_ && !Scan()) return -1;
     }
-    std::copy_n(buffer_.data() + pos_, n, out);
-    pos_ += n;
-    return static_cast<ssize_t>(n);
   }
 
   ssize_t write(const char* data, size_t size) override {
@@ -245,13 +241,74 @@ class GuardedStream : public httplib::Stream {
   socket_t socket() const override { return sock_; }
 
  private:
+  // Checks the head's lines received so far, up to its end. False when
+  // refused.
+  bool Scan() {
+    const char* data = buffer_.data();
+    const size_t size = buffer_.size();
+    while (!head_complete_ && scan_ < size) {
+      // Empty lines before a request line are dropped (RFC 9112, 2.2), such
+      // as the CRLF left after a head httplib refused.
+      if (lines_ == 0 && line_start_ == scan_ && pos_ == scan_ &&
+          (data[scan_] == '\r' || data[scan_] == '\n')) {
+        ++scan_;
+        ++pos_;
+        ++line_start_;
+        if (++head_bytes_ > limits_.max_head_bytes) {
+          Refuse(431, "the request head is too large");
+          return false;
+        }
+        continue;
+      }
+      const void* found = std::memchr(data + scan_, '\n', size - scan_);
+      const size_t end =
+          found == nullptr
+              ? size
+              : static_cast<size_t>(static_cast<const char*>(found) - data);
+      const size_t length = end - line_start_;
+      if (length > limits_.max_line_bytes) {
+        if (lines_ == 0) {
+          Refuse(414, "the request line is too long");
+        } else {
+          Refuse(431, "a request header line is too long");
+        }
+        return false;
+      }
+      if (head_bytes_ + length > limits_.max_head_bytes) {
+        Refuse(431, "the request head is too large");
+        return false;
+      }
+      if (found == nullptr) {
+        scan_ = size;
+        break;
+      }
+      const std::string_view line(data + line_start_, length);
+      scan_ = end + 1;
+      line_start_ = scan_;
+      head_bytes_ += length + 1;
+      if (lines_ > 0 && Trim(line).empty()) {
+        head_complete_ = true;
+        break;
+      }
+      if (lines_ > 0 && !HeaderLine(line)) return false;
+      ++lines_;
+    }
+    return true;
+  }
+
   // Reads more bytes into the buffer, within the read timeout and the
   // request's deadline.
   bool Fill() {
-    if (pos_ == buffer_.size()) {
+    // Keep what is not handed out yet, and the head line being scanned.
+    const size_t keep_from = in_head_ ? std::min(pos_, line_start_) : pos_;
+    if (keep_from == buffer_.size()) {
       buffer_.clear();
-      pos_ = 0;
+    } else if (keep_from > 0) {
+      buffer_.erase(0, keep_from);
     }
+    pos_ -= keep_from;
+    scan_ -= std::min(scan_, keep_from);
+    line_start_ -= std::min(line_start_, keep_from);
     for (;;) {
       int wait_ms = limits_.read_timeout_seconds * 1000;
       if (started_) {
@@ -287,9 +344,8 @@ class GuardedStream : public httplib::Stream {
     }
   }
 
-  // Looks at one complete header line (in line_); false when refused.
-  bool HeaderLine() {
-    const std::string_view line = line_;
+  // Looks at one complete header line; false when refused.
+  bool HeaderLine(std::string_view line) {
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) return true;  // httplib answers
     const std::string_view name = line.substr(0, colon);
@@ -328,15 +384,18 @@ class GuardedStream : public httplib::Stream {
   const std::string peer_;
   const int peer_port_;
 
-  std::string buffer_;  // bytes received, from pos_ not yet handed out
+  std::string buffer_;  // received; from pos_ on not handed out yet
   size_t pos_ = 0;
 
-  bool in_head_ = true;
+  bool first_ = true;           // no request began yet
+  bool in_head_ = false;        // handing out the head (else the body)
+  bool head_complete_ = false;  // scan_ is the end of the head
+  size_t scan_ = 0;             // head bytes before this are checked
+  size_t line_start_ = 0;       // where the head line being scanned starts
+  size_t head_bytes_ = 0;       // of the complete head lines
+  size_t lines_ = 0;
   bool started_ = false;  // the current request's first byte arrived
   Clock::time_point deadline_;
-  size_t head_bytes_ = 0;
-  size_t lines_ = 0;
-  std::string line_;  // the head line being read, without '\n'
   size_t content_length_ = 0;
   bool seen_length_ = false;
   size_t body_left_ = 0;
@@ -393,7 +452,13 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
       int left = limits_.keep_alive_max_count;
       while (left-- > 0 &&
              stream.WaitForRequest([this] { return is_running(); })) {
-        if (!stream.BeginRequest()) break;
+        if (!stream.BeginRequest()) {
+          if (stream.refused()) {
+            if (refused_) refused_(refused_status, current_peer);
+            LingeringClose(sock);
+          }
+          break;
+        }
         bool closed = false;
         ok = (this->*ProcessRequest())(stream, left == 0, closed, nullptr);
         if (stream.refused()) {

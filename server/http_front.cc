@@ -102,7 +102,7 @@ void SendRefusal(socket_t sock, int status, std::string_view detail) {
 // (which would discard the answer before the client reads it).
 void LingeringClose(socket_t sock) {
   ::shutdown(sock, SHUT_WR);
-  const auto until = Clock::now() + std::chrono::milliseconds(500);
+  const auto until = Clock::now() + std::chrono::seconds(2);
   char sink[4096];
   for (size_t total = 0; total < 256 * 1024;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -311,6 +311,7 @@ class GuardedStream : public httplib::Stream {
     line_start_ -= std::min(line_start_, keep_from);
     for (;;) {
       int wait_ms = limits_.read_timeout_seconds * 1000;
+      bool until_deadline = false;  // the wait ends at the deadline
       if (started_) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                               deadline_ - Clock::now())
@@ -319,13 +320,16 @@ class GuardedStream : public httplib::Stream {
           Refuse(408, "the request did not arrive in time");
           return false;
         }
-        wait_ms = static_cast<int>(std::min<int64_t>(wait_ms, left));
+        if (left <= wait_ms) {
+          wait_ms = static_cast<int>(left);
+          until_deadline = true;
+        }
       }
       pollfd fd{sock_, POLLIN, 0};
       const int ready = ::poll(&fd, 1, wait_ms);
       if (ready < 0 && errno == EINTR) continue;
       if (ready <= 0) {
-        if (started_ && Clock::now() >= deadline_) {
+        if (ready == 0 && until_deadline) {
           Refuse(408, "the request did not arrive in time");
         }
         return false;

@@ -12,6 +12,7 @@
 #include "engine/json_writer.h"
 #include "engine/session.h"
 #include "server/crypto.h"
+#include "server/http_front.h"
 #include "server/openapi.h"
 #include "server/problem.h"
 #include "server/request.h"
@@ -558,6 +559,11 @@ void Api::OnException(const Request&, Response& response) {
 }
 
 void Api::OnLog(const Request& request, const Response& response) {
+  // A request GuardedServer refused: LogRefused() logs what was answered.
+  if (GuardedServer::RefusedStatus() != 0) {
+    request_start.reset();
+    return;
+  }
   double seconds = 0;
   if (request_start) {
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -583,11 +589,40 @@ void Api::OnLog(const Request& request, const Response& response) {
       .Key("ms")
       .Double(std::round(seconds * 1e5) / 100)
       .Key("remote")
-      .String(ClientOf(request))
+      // httplib reads the peer's address after the request line: for a
+      // request refused before that (400, 414), the connection's own.
+      .String(request.remote_addr.empty() ? GuardedServer::CurrentPeer()
+                                          : ClientOf(request))
       .Key("route")
       .String(route)
       .Key("status")
       .Int(response.status)
+      .Key("time")
+      .String(FormatTime(clock_->NowMillis()))
+      .EndObject();
+  access_log_->WriteLine(line);
+}
+
+void Api::LogRefused(int status, const std::string& peer) {
+  metrics_.RecordRequest("other", "other", status, 0);
+  if (access_log_ == nullptr || !access_log_->enabled()) return;
+  std::string line;
+  JsonWriter(&line)
+      .BeginObject()
+      .Key("bytes_in")
+      .Uint(0)
+      .Key("bytes_out")
+      .Uint(0)
+      .Key("method")
+      .String("other")
+      .Key("ms")
+      .Double(0)
+      .Key("remote")
+      .String(peer)
+      .Key("route")
+      .String("other")
+      .Key("status")
+      .Int(status)
       .Key("time")
       .String(FormatTime(clock_->NowMillis()))
       .EndObject();
@@ -736,7 +771,8 @@ void Api::PostMessage(const Request& request, Response& response) {
     NoteStoreWrite(status);
     if (status.ok()) {
       metrics_.RecordTurn(SafetyKindName(reply.safety.kind),
-                          SafetyLevelName(reply.safety.level), reply.fallback);
+                          SafetyLevelName(reply.safety.level), reply.fallback,
+                          reply.flow, reply.node, reply.intent);
       std::string out;
       out.reserve(1024);  // a reply is rarely longer: no regrowth
       JsonWriter writer(&out);

@@ -60,6 +60,10 @@ class Api {
 
   Metrics* metrics() { return &metrics_; }
 
+  // Logs a connection or request refused before httplib parsed it (see
+  // GuardedServer): `status` and the peer address.
+  void LogRefused(int status, const std::string& peer);
+
   // Where store write errors are logged (rate-limited); none when unset.
   // Call before the server listens.
   void set_event_log(JsonLog* event_log) { event_log_ = event_log; }

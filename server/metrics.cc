@@ -48,10 +48,24 @@ void Metrics::RecordRequest(std::string_view route, std::string_view method,
 }
 
 void Metrics::RecordTurn(std::string_view safety_kind,
-                         std::string_view safety_level, bool fallback) {
+                         std::string_view safety_level, bool fallback,
+                         std::string_view flow, std::string_view node,
+                         std::string_view intent) {
   std::lock_guard lock(mu_);
   ++turns_;
   if (fallback) ++fallbacks_;
+  if (!flow.empty()) {
+    node_key_.assign(flow).append(1, '\0').append(node);
+    auto it = nodes_.find(node_key_);
+    if (it == nodes_.end()) it = nodes_.emplace(node_key_, NodeCounts()).first;
+    ++it->second.turns;
+    if (fallback) ++it->second.fallbacks;
+  }
+  if (!intent.empty()) {
+    auto it = intents_.find(intent);
+    if (it == intents_.end()) it = intents_.emplace(intent, 0).first;
+    ++it->second;
+  }
   if (safety_kind != "none") {
     ++safety_[{std::string(safety_kind), std::string(safety_level)}];
   }
@@ -107,6 +121,30 @@ std::string Metrics::Render(int64_t conversations_active) const {
               ? 0.0
               : static_cast<double>(fallbacks_) / static_cast<double>(turns_))
       << '\n';
+  Header(out, "trustcoach_node_turns_total", "counter",
+         "Turns by the flow and node they left the conversation at.");
+  for (const auto& [key, counts] : nodes_) {
+    const size_t split = key.find('\0');
+    out << "trustcoach_node_turns_total{flow=\"" << key.substr(0, split)
+        << "\",node=\"" << key.substr(split + 1) << "\"} " << counts.turns
+        << '\n';
+  }
+  Header(out, "trustcoach_node_fallbacks_total", "counter",
+         "Fallback turns by the flow and node where the coach did not "
+         "understand.");
+  for (const auto& [key, counts] : nodes_) {
+    if (counts.fallbacks == 0) continue;
+    const size_t split = key.find('\0');
+    out << "trustcoach_node_fallbacks_total{flow=\"" << key.substr(0, split)
+        << "\",node=\"" << key.substr(split + 1) << "\"} " << counts.fallbacks
+        << '\n';
+  }
+  Header(out, "trustcoach_intent_turns_total", "counter",
+         "Turns by the intent the engine chose.");
+  for (const auto& [intent, count] : intents_) {
+    out << "trustcoach_intent_turns_total{intent=\"" << intent << "\"} "
+        << count << '\n';
+  }
   Header(out, "trustcoach_safety_events_total", "counter",
          "Turns where the safety screen fired, by kind and level.");
   for (const auto& [key, count] : safety_) {

@@ -23,9 +23,13 @@ class Metrics {
   // `route` is a template such as "/v1/conversations/{id}".
   void RecordRequest(std::string_view route, std::string_view method,
                      int status, double seconds);
-  // One engine turn; `safety_kind`/`safety_level` as named in the API.
+  // One engine turn; `safety_kind`/`safety_level` as named in the API;
+  // `flow` and `node` where the turn left the conversation, `intent` the one
+  // chosen ("" for none). Those three are dialog ids, so their label values
+  // are bounded by the dialogs, never by what people write.
   void RecordTurn(std::string_view safety_kind, std::string_view safety_level,
-                  bool fallback);
+                  bool fallback, std::string_view flow = {},
+                  std::string_view node = {}, std::string_view intent = {});
   // `scope` is "client" or "conversation".
   void RecordRateLimited(std::string_view scope);
   // `result` is "ok" or "rejected".
@@ -66,6 +70,15 @@ class Metrics {
   std::map<std::string, uint64_t> reloads_;
   uint64_t turns_ = 0;
   uint64_t fallbacks_ = 0;
+  struct NodeCounts {
+    uint64_t turns = 0;
+    uint64_t fallbacks = 0;
+  };
+  // By "flow\0node" and by intent id; looked up without building a string
+  // once a label set has been seen.
+  std::map<std::string, NodeCounts, std::less<>> nodes_;
+  std::map<std::string, uint64_t, std::less<>> intents_;
+  std::string node_key_;  // scratch for the lookup, under mu_
 };
 
 }  // namespace trustcoach::server

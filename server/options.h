@@ -83,6 +83,13 @@ struct ServerOptions {
   int write_timeout_seconds = 5;
   int keep_alive_timeout_seconds = 5;
   int keep_alive_max_count = 100;
+  // From its first byte, a request (head and body) must arrive within this
+  // many seconds; a request line or header line is at most 8 KiB and a head
+  // 32 KiB (server/http_front.h).
+  int request_deadline_seconds = 10;
+  // Connections open at once from one peer address (trusted proxies are not
+  // counted); one more gets 503. 0 disables.
+  int max_connections_per_address = 64;
 
   // Where access logs go as JSON lines: "-" for stdout, "off", or a path.
   std::string access_log = "-";

@@ -175,7 +175,22 @@ Status Server::Create(const ServerOptions& options,
 Server::Server(const ServerOptions& options,
                std::unique_ptr<SessionStore> store, const Clock* clock,
                JsonLog* event_log, std::shared_ptr<const Engine> engine)
-    : options_(options), store_(std::move(store)), event_log_(event_log) {
+    : options_(options),
+      store_(std::move(store)),
+      event_log_(event_log),
+      http_(
+          ConnectionLimits{
+              .request_deadline_seconds = options.request_deadline_seconds,
+              .max_connections_per_address = static_cast<size_t>(
+                  std::max(0, options.max_connections_per_address)),
+              .exempt = options.trusted_proxies,
+              .keep_alive_max_count = options.keep_alive_max_count,
+              .keep_alive_timeout_seconds = options.keep_alive_timeout_seconds,
+              .read_timeout_seconds = options.read_timeout_seconds,
+              .write_timeout_seconds = options.write_timeout_seconds},
+          [this](int status, const std::string& peer) {
+            if (api_ != nullptr) api_->LogRefused(status, peer);
+          }) {
   if (!JsonLog::Open(options.access_log, &access_log_).ok()) {
     access_log_.reset();
   }

@@ -13,6 +13,7 @@
 #include "server/api.h"
 #include "server/clock.h"
 #include "server/config.h"
+#include "server/http_front.h"
 #include "server/log.h"
 #include "server/options.h"
 #include "server/session_store.h"
@@ -78,7 +79,7 @@ class Server {
   JsonLog* const event_log_;
   std::unique_ptr<JsonLog> access_log_;
   std::unique_ptr<Api> api_;
-  httplib::Server http_;
+  GuardedServer http_;
   // The listening socket, once bound (see Bind()).
   socket_t listen_socket_ = INVALID_SOCKET;
   bool serves_web_ = false;

@@ -12,6 +12,8 @@ import concurrent.futures
 import http.client
 import json
 import os
+import re
+import select
 import socket
 import sys
 import threading
@@ -276,21 +278,24 @@ class HugeRequests(HostileTestCase):
         self.assertLess(elapsed, 5)
         self.assertLess(self.server.rss_kb() - rss_before, 20 * 1024)
 
-    @unittest.expectedFailure
     def test_an_endless_request_line_is_cut_off(self):
-        # KNOWN LIMITATION (docs/reliability.md): cpp-httplib 0.11 (Debian 12)
-        # buffers a request or header line until its newline, however long;
-        # upstream bounds it at 32 KB since commit 7b75210 (2025). Remove
-        # expectedFailure when a fixed httplib is used.
-        rss_before = self.server.rss_kb()
-        with socket.create_connection((HOST, self.server.port), timeout=10) as sock:
-            try:
-                for _ in range(64 * 16):  # 64 MB without a newline
-                    sock.sendall(b"G" * 65536)
-            except OSError:
-                pass  # cut off: what a fixed server does
-            grown = self.server.rss_kb() - rss_before
-        self.assertLess(grown, 16 * 1024, "the server buffered %d MB of one line" % (grown // 1024))
+        # Before: cpp-httplib 0.11 buffered a request or header line until its
+        # newline (100 MB: +107 MB RSS). GuardedServer (server/http_front.h)
+        # answers 414 past 8 KiB and closes.
+        for prefix in (b"G", b"GET / HTTP/1.1\r\nX-Endless: "):
+            rss_before = self.server.rss_kb()
+            answer = b""
+            with socket.create_connection((HOST, self.server.port), timeout=10) as sock:
+                try:
+                    sock.sendall(prefix)
+                    for _ in range(64 * 16):  # 64 MB without a newline
+                        sock.sendall(b"G" * 65536)
+                except OSError:
+                    pass  # cut off
+                answer = read_all(sock, 3)
+                grown = self.server.rss_kb() - rss_before
+            self.assertLess(grown, 16 * 1024, "the server buffered %d MB of one line" % (grown // 1024))
+            self.assertIn(status_of(answer), (414, 431), answer[:200])
 
     def test_huge_and_numerous_headers(self):
         cases = {
@@ -773,6 +778,103 @@ class UnwritableDatabase(unittest.TestCase):
         finally:
             again.terminate()
             again.wait(timeout=20)
+
+
+class HttpLayer(unittest.TestCase):
+    """The request head is bounded and has a deadline, one address cannot
+    hold every connection, duplicate Content-Length is refused, pipelined
+    requests are all answered, and every refusal is logged with the peer's
+    address (server/http_front.h)."""
+
+    def start(self, *args):
+        server = Server(BINARY, "--store", "memory", "--client-rate", "0",
+                        "--conversation-rate", "0", *args)
+        server.args = [a for a in server.args if a not in ("--access-log", "off")]
+        server.args[:0] = ["--access-log", os.path.join(server.data, "access.log")]
+        server.start()
+        self.addCleanup(server.cleanup)
+        self.addCleanup(server.stop)
+        return server
+
+    def access_log(self, server):
+        with open(os.path.join(server.data, "access.log")) as log:
+            return [json.loads(line) for line in log if line.strip()]
+
+    def test_pipelined_requests_are_all_answered_in_order(self):
+        server = self.start()
+        created = server.create()
+        body = b'{"text": "hello"}'
+        turn = (b"POST /v1/conversations/%s/messages HTTP/1.1\r\nHost: x\r\n"
+                b"Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n%s") % (created["id"].encode(),
+                                                  created["token"].encode(), len(body), body)
+        answer = server.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + turn + turn +
+                            b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                            timeout=10)
+        statuses = [int(code) for code in re.findall(rb"HTTP/1\.1 (\d{3}) ", answer)]
+        self.assertEqual(statuses, [200, 200, 200, 200], answer[:2000])
+        _, _, stored = server.get(created)
+        self.assertEqual(stored["state"]["turns"], 2)
+
+    def test_duplicate_content_length_is_400(self):
+        server = self.start()
+        answer = server.raw(b"POST /v1/conversations HTTP/1.1\r\nHost: x\r\n"
+                            b"Content-Type: application/json\r\nContent-Length: 2\r\n"
+                            b"Content-Length: 2\r\n\r\n{}", timeout=5)
+        self.assertEqual(status_of(answer), 400, answer[:300])
+
+    def test_a_slow_head_gets_408_at_the_deadline(self):
+        server = self.start("--request-deadline", "2", "--read-timeout", "5")
+        start = time.time()
+        with socket.create_connection((HOST, server.port), timeout=10) as sock:
+            answer = b""
+            for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\n":
+                try:
+                    sock.sendall(bytes([byte]))
+                except OSError:
+                    break
+                # A byte every 0.25 s, until the server answers.
+                if select.select([sock], [], [], 0.25)[0] or time.time() - start > 6:
+                    break
+            answer = read_all(sock, 3)
+        self.assertEqual(status_of(answer), 408, answer[:300])
+        self.assertLess(time.time() - start, 8)
+
+    def test_one_address_cannot_hold_every_connection(self):
+        server = self.start("--max-connections-per-address", "20")
+        socks = []
+        try:
+            for _ in range(20):
+                socks.append(socket.create_connection((HOST, server.port), timeout=5))
+                socks[-1].sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            for sock in socks:  # each one is being served (keep-alive)
+                self.assertEqual(status_of(sock.recv(4096)), 200)
+            answer = server.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
+            self.assertEqual(status_of(answer), 503, answer[:300])
+            # Another address is served.
+            other = testing_server.request(server.port, "GET", "/healthz", source="127.0.0.2")
+            self.assertEqual(other[0], 200)
+        finally:
+            for sock in socks:
+                sock.close()
+        deadline = time.time() + 10
+        while time.time() < deadline and server.request("GET", "/healthz")[0] != 200:
+            time.sleep(0.1)
+        self.assertEqual(server.request("GET", "/healthz")[0], 200)
+
+    def test_refusals_are_logged_with_the_remote_address(self):
+        server = self.start()
+        server.raw(b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\n\r\n", timeout=3)
+        server.raw(b"GET / HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n", timeout=3)
+        server.raw(b"GARBAGE\r\n\r\n", timeout=3)
+        self.assertEqual(server.request("GET", "/healthz")[0], 200)
+        deadline = time.time() + 5
+        while time.time() < deadline and len(self.access_log(server)) < 4:
+            time.sleep(0.1)
+        lines = self.access_log(server)
+        self.assertEqual(sorted(line["status"] for line in lines), [200, 400, 414, 431], lines)
+        for line in lines:
+            self.assertEqual(line["remote"], "127.0.0.1", line)
 
 
 if __name__ == "__main__":

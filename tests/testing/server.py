@@ -134,10 +134,13 @@ class Server(Process):
         self.port = None
 
     def command(self):
-        # Every suite talks from 127.0.0.1 and keeps more conversations than
-        # one address may have: the cap is off unless a test sets it.
-        cap = [] if "--max-conversations-per-client" in self.args else [
-            "--max-conversations-per-client", "0"]
+        # Every suite talks from 127.0.0.1 and keeps more conversations and
+        # connections than one address may have: those caps are off unless a
+        # test sets them.
+        cap = []
+        for flag in ("--max-conversations-per-client", "--max-connections-per-address"):
+            if flag not in self.args:
+                cap += [flag, "0"]
         return [self.binary, "serve", "--host", HOST, "--port", str(self.port or 0),
                 "--data-dir", self.data] + cap + self.args
 

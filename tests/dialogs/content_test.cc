@@ -227,7 +227,9 @@ Graph LoadGraph() {
   for (const fs::path& file : FlowFiles()) {
     const json doc = ReadJson(file);
     for (const json& intent : doc.value("intents", json::array())) {
-      if (intent.contains("start")) {
+      // "@resume" re-enters a node of another flow (or the menu), which
+      // the walk from that flow's start already covers.
+      if (intent.contains("start") && intent["start"] != "@resume") {
         graph.intent_starts.push_back(intent["start"].get<std::string>());
       }
     }

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <utility>
 #include <vector>
@@ -39,7 +41,10 @@ Status OpenStore(const ServerOptions& options, const Clock* clock,
     *out = NewMemoryStore(
         clock, MemoryStoreOptions{
                    .idle_expiry_millis = idle_millis,
-                   .max_conversations = options.memory_max_conversations});
+                   .unanswered_expiry_millis =
+                       options.unanswered_expiry_seconds * 1000,
+                   .max_conversations = options.memory_max_conversations,
+                   .max_bytes = options.memory_max_bytes});
     *description = "memory";
     return Status::OK();
   }
@@ -89,10 +94,27 @@ Status OpenStore(const ServerOptions& options, const Clock* clock,
   if (path.empty())
     return Status::InvalidArgument("store: sqlite: needs a path");
   // Created owner-only before SQLite opens it: SQLite gives the -wal and -shm
-  // files it creates the database file's permissions.
-  if (const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-      fd >= 0) {
-    ::close(fd);
+  // files it creates the database file's permissions. A database this
+  // process cannot write is refused here, before SQLite opens it read-only
+  // and leaves a -shm file with the database's modes that keeps failing
+  // after the permissions are fixed.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Status::Unavailable("cannot write the database " + path + ": " +
+                               std::strerror(errno) +
+                               " (the server's user needs to read and write "
+                               "it, and to write its folder)");
+  }
+  ::close(fd);
+  const std::string folder =
+      std::filesystem::path(path).parent_path().empty()
+          ? std::string(".")
+          : std::filesystem::path(path).parent_path().string();
+  if (::access(folder.c_str(), W_OK) != 0) {
+    return Status::Unavailable(
+        "cannot write the folder " + folder + " of the database " + path +
+        ": " + std::strerror(errno) +
+        " (SQLite creates its -wal and -shm files there)");
   }
   Status status = OpenSqliteStore(
       path, clock,
@@ -136,6 +158,7 @@ Server::Server(const ServerOptions& options,
   }
   api_ = std::make_unique<Api>(options_, store_.get(), clock, access_log_.get(),
                                std::move(engine));
+  api_->set_event_log(event_log_);
   serves_web_ = api_->Install(&http_);
   const size_t threads = static_cast<size_t>(options_.threads);
   // Idle and slow connections each hold a thread: grow past `threads` when
@@ -229,6 +252,7 @@ void Server::Sweep() {
                          std::chrono::seconds(options_.sweep_interval_seconds),
                          [this] { return stopping_; })) {
     lock.unlock();
+    api_->ForgetGoneConversations();
     size_t removed = 0;
     Status status = store_->ExpireIdle(&removed);
     if (!status.ok()) {

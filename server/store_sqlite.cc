@@ -211,7 +211,9 @@ class SqliteStore : public SessionStore {
   Status Load(std::string_view id, Conversation* conversation) override {
     ReaderLock reader(this);
     Statement select = reader->Prepare(
-        "SELECT token_hash, state, region, version, created_at, updated_at "
+        "SELECT token_hash, state, region, version, created_at, updated_at, "
+        "(SELECT TOTAL(LENGTH(CAST(entry AS BLOB))) FROM transcript "
+        "WHERE conversation_id = conversations.id) "
         "FROM conversations WHERE id = ? AND updated_at >= ?");
     if (!select.ok()) return select.Error();
     select.Bind(1, id);
@@ -227,6 +229,7 @@ class SqliteStore : public SessionStore {
     conversation->version = static_cast<uint64_t>(select.Int(3));
     conversation->created_millis = select.Int(4);
     conversation->updated_millis = select.Int(5);
+    conversation->transcript_bytes = static_cast<uint64_t>(select.Int(6));
     return Status::OK();
   }
 
@@ -638,6 +641,11 @@ Status OpenSqliteStore(const std::string& path, const Clock* clock,
   Status status =
       OpenConnection(path, options, /*create_schema=*/true, &writer);
   if (!status.ok()) return status;
+  if (sqlite3_db_readonly(writer, "main") == 1) {
+    sqlite3_close_v2(writer);
+    return Status::Unavailable("cannot write the database " + path +
+                               ": SQLite opened it read-only");
+  }
   std::array<sqlite3*, kReaders> readers{};
   for (size_t i = 0; i < kReaders && status.ok(); ++i) {
     status =

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "engine/content_rules.h"
 #include "engine/dialog_loader.h"
 
 namespace trustcoach::cli {
@@ -16,8 +17,11 @@ int RunLint(int argc, char** argv) {
     std::printf(
         "Usage: trustcoach lint [DIR]\n\n"
         "Loads and validates every dialog file in DIR (default: the shipped\n"
-        "dialogs). Prints each problem as FILE: /json/pointer: message and\n"
-        "exits 1 if there is any; unreachable nodes are warnings.\n");
+        "dialogs), then checks the content rules: wording, every path to\n"
+        "professional help, two variants per prompt, requests for help at\n"
+        "free-text questions (docs/authoring.md). Prints each problem as\n"
+        "FILE: /json/pointer: message and exits 1 if there is any;\n"
+        "unreachable nodes and unused concepts are warnings.\n");
     return 0;
   }
   if (!flags.error().empty() || !flags.Unknown({"help"}).empty() ||
@@ -36,6 +40,15 @@ int RunLint(int argc, char** argv) {
   if (!s.ok()) {
     std::fprintf(stderr, "%s\n", s.message().c_str());
     std::fprintf(stderr, "lint: %s has errors\n", dir.c_str());
+    return 1;
+  }
+  const std::vector<std::string> problems = CheckContent(*dialogs);
+  for (const std::string& problem : problems) {
+    std::fprintf(stderr, "%s\n", problem.c_str());
+  }
+  if (!problems.empty()) {
+    std::fprintf(stderr, "lint: %s breaks %zu content rules\n", dir.c_str(),
+                 problems.size());
     return 1;
   }
   size_t nodes = 0;

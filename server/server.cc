@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/content_rules.h"
 #include "server/store_memory.h"
 #include "server/store_sqlite.h"
 #include "server/thread_pool.h"
@@ -133,11 +134,33 @@ Status OpenStore(const ServerOptions& options, const Clock* clock,
   return Status::OK();
 }
 
+namespace {
+
+// Loads the dialogs and holds them to the content rules (wording, a path to
+// help everywhere...: engine/content_rules.h), as `trustcoach lint` does, so
+// that a custom dialogs folder or a reload cannot bypass them.
+Status LoadDialogs(const std::string& dir, std::unique_ptr<Engine>* engine,
+                   std::vector<std::string>* warnings) {
+  std::unique_ptr<Engine> loaded;
+  Status status = Engine::Load(dir, &loaded, warnings);
+  if (!status.ok()) return status;
+  const std::vector<std::string> problems = CheckContent(loaded->dialogs());
+  if (!problems.empty()) {
+    std::string message = dir + ": breaks the content rules (trustcoach lint):";
+    for (const std::string& problem : problems) message += "\n" + problem;
+    return Status::InvalidArgument(message);
+  }
+  *engine = std::move(loaded);
+  return Status::OK();
+}
+
+}  // namespace
+
 Status Server::Create(const ServerOptions& options,
                       std::unique_ptr<SessionStore> store, const Clock* clock,
                       JsonLog* event_log, std::unique_ptr<Server>* out) {
   std::unique_ptr<Engine> engine;
-  Status status = Engine::Load(options.dialogs_dir, &engine);
+  Status status = LoadDialogs(options.dialogs_dir, &engine, nullptr);
   if (!status.ok()) return status;
   ServerOptions resolved = options;
   if (resolved.web_dir.empty()) resolved.web_dir = TRUSTCOACH_WEB_DIR;
@@ -230,7 +253,7 @@ void Server::Stop() {
 Status Server::ReloadDialogs() {
   std::unique_ptr<Engine> engine;
   std::vector<std::string> warnings;
-  Status status = Engine::Load(options_.dialogs_dir, &engine, &warnings);
+  Status status = LoadDialogs(options_.dialogs_dir, &engine, &warnings);
   if (!status.ok()) {
     api_->metrics()->RecordReload("rejected");
     event_log_->Write({{"event", "dialogs_reload_rejected"},

@@ -31,9 +31,9 @@ int RunLint(int argc, char** argv) {
   }
   const std::string dir =
       flags.positional().empty() ? DefaultDialogsDir() : flags.positional()[0];
-  std::unique_ptr<DialogSet> dialogs;
+  std::unique_ptr<Engine> engine;
   std::vector<std::string> warnings;
-  Status s = DialogSet::Load(dir, &dialogs, &warnings);
+  Status s = Engine::Load(dir, &engine, &warnings);
   for (const std::string& warning : warnings) {
     std::fprintf(stderr, "warning: %s\n", warning.c_str());
   }
@@ -42,7 +42,7 @@ int RunLint(int argc, char** argv) {
     std::fprintf(stderr, "lint: %s has errors\n", dir.c_str());
     return 1;
   }
-  const std::vector<std::string> problems = CheckContent(*dialogs);
+  const std::vector<std::string> problems = CheckContent(*engine);
   for (const std::string& problem : problems) {
     std::fprintf(stderr, "%s\n", problem.c_str());
   }
@@ -51,6 +51,7 @@ int RunLint(int argc, char** argv) {
                  problems.size());
     return 1;
   }
+  const DialogSet* dialogs = &engine->dialogs();
   size_t nodes = 0;
   for (const FlowSpec& flow : dialogs->spec().flows) nodes += flow.nodes.size();
   std::printf("lint: %s ok: %zu intents, %zu flows, %zu nodes, %zu warnings\n",

@@ -256,6 +256,52 @@ void CheckRequests(const DialogSet& dialogs, std::vector<std::string>* out) {
   }
 }
 
+// Says `example` where it says it is said, as a person would, and returns
+// the intent the engine chose ("" for none, "!safety" when the safety screen
+// answered); "!at" when its node is unknown.
+std::string IntentAt(const Engine& engine, const IntentExample& example) {
+  Session session;
+  engine.Start(1, &session);
+  if (!example.at.empty()) {
+    FlowPosition at;
+    if (!engine.dialogs().Resolve("", example.at, &at)) return "!at";
+    session.stack = {at};
+  }
+  const Reply reply = engine.Respond(example.text, &session);
+  if (reply.safety.level != SafetyLevel::kNone) return "!safety";
+  return reply.intent;
+}
+
+void CheckExamples(const Engine& engine, std::vector<std::string>* out) {
+  for (const IntentSpec& intent : engine.dialogs().spec().intents) {
+    const auto check = [&](const std::vector<IntentExample>& examples,
+                           const char* key, bool reaches) {
+      for (size_t i = 0; i < examples.size(); ++i) {
+        const IntentExample& example = examples[i];
+        const std::string got = IntentAt(engine, example);
+        const std::string where =
+            intent.file + ": " + intent.pointer + "/" + key + "/" +
+            std::to_string(i) + ": \"" + example.text + "\"" +
+            (example.at.empty() ? "" : " at " + example.at);
+        if (got == "!at") {
+          out->push_back(where + ": unknown node");
+        } else if (reaches && got != intent.id) {
+          out->push_back(where + " reaches " +
+                         (got == "!safety" ? "the safety screen"
+                          : got.empty()    ? "no intent"
+                                           : "'" + got + "'") +
+                         ", not '" + intent.id + "'");
+        } else if (!reaches && got == intent.id) {
+          out->push_back(where + " reaches '" + intent.id +
+                         "', which it must not");
+        }
+      }
+    };
+    check(intent.examples, "examples", true);
+    check(intent.not_examples, "not_examples", false);
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& WordingBlocklist() {
@@ -304,12 +350,14 @@ std::vector<std::string> BlockedPhrases(std::string_view in) {
   return out;
 }
 
-std::vector<std::string> CheckContent(const DialogSet& dialogs) {
+std::vector<std::string> CheckContent(const Engine& engine) {
+  const DialogSet& dialogs = engine.dialogs();
   std::vector<std::string> problems;
   CheckWording(dialogs, &problems);
   CheckHelp(dialogs, &problems);
   CheckVariety(dialogs, &problems);
   CheckRequests(dialogs, &problems);
+  CheckExamples(engine, &problems);
   return problems;
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/dialog_loader.h"
+#include "engine/engine.h"
 
 namespace trustcoach {
 
@@ -21,10 +22,12 @@ namespace trustcoach {
 //    least two variants (the safety flow keeps its fixed wording);
 //  - requests: a free-text question (`capture`) lets a request for therapy
 //    through (names "ask_therapy" and "ask_find_therapist" in `on`, when the
-//    dialogs define them).
+//    dialogs define them);
+//  - examples: each of an intent's `examples`, said at its node ("at") or
+//    as the first message, reaches the intent; no `not_examples` does.
 // Unknown and unused concepts and quick replies a node would not understand
 // are checked by DialogSet::Load() itself.
-std::vector<std::string> CheckContent(const DialogSet& dialogs);
+std::vector<std::string> CheckContent(const Engine& engine);
 
 // Whole words or phrases the coach must never say, folded to lower case.
 const std::vector<std::string>& WordingBlocklist();

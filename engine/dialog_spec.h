@@ -9,6 +9,12 @@ namespace trustcoach {
 // The dialog files as data, after JSON parsing and validation. Immutable once
 // loaded. See docs/dialog-format.md for the file format.
 
+// A line that should (or should not) reach an intent, checked by lint.
+struct IntentExample {
+  std::string text;
+  std::string at;  // "flow.node" the line is said at; "" = the first message
+};
+
 struct IntentSpec {
   std::string id;
   std::string topic;  // e.g. "infidelity"; "" for utility intents
@@ -34,9 +40,11 @@ struct IntentSpec {
   std::string kind;
   // Whom the signal is about: "self" (the person), "partner", or "".
   std::string about;
-  std::map<std::string, std::string> set;  // slots set when it matches
-  std::string file;                        // source, for messages
-  std::string pointer;                     // JSON pointer in `file`
+  std::map<std::string, std::string> set;   // slots set when it matches
+  std::vector<IntentExample> examples;      // must reach this intent
+  std::vector<IntentExample> not_examples;  // must not
+  std::string file;                         // source, for messages
+  std::string pointer;                      // JSON pointer in `file`
 };
 
 struct Branch {

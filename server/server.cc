@@ -144,7 +144,7 @@ Status LoadDialogs(const std::string& dir, std::unique_ptr<Engine>* engine,
   std::unique_ptr<Engine> loaded;
   Status status = Engine::Load(dir, &loaded, warnings);
   if (!status.ok()) return status;
-  const std::vector<std::string> problems = CheckContent(loaded->dialogs());
+  const std::vector<std::string> problems = CheckContent(*loaded);
   if (!problems.empty()) {
     std::string message = dir + ": breaks the content rules (trustcoach lint):";
     for (const std::string& problem : problems) message += "\n" + problem;

@@ -41,11 +41,11 @@ std::vector<fs::path> FlowFiles() {
 }
 
 std::vector<std::string> ContentProblems(const std::string& dir) {
-  std::unique_ptr<DialogSet> dialogs;
-  Status s = DialogSet::Load(dir, &dialogs);
+  std::unique_ptr<Engine> engine;
+  Status s = Engine::Load(dir, &engine);
   INFO(s.ToString());
   REQUIRE(s.ok());
-  return CheckContent(*dialogs);
+  return CheckContent(*engine);
 }
 
 bool AnyContains(const std::vector<std::string>& problems,
@@ -61,7 +61,9 @@ constexpr char kGoodFlows[] = R"({
   "intents": [
     {"id": "yes", "scope": "local", "patterns": ["^yes\\b"]},
     {"id": "ask_therapy", "topic": "therapy", "start": "therapy",
-     "patterns": ["\\btherapy\\b"]}],
+     "patterns": ["\\btherapy\\b"],
+     "examples": ["would therapy help", {"text": "therapy?", "at": "ask.what"}],
+     "not_examples": ["the rapist", {"text": "yes", "at": "welcome.open"}]}],
   "flows": [
     {"id": "welcome", "start": "open", "nodes": {
       "open": {"say": ["Hello, I am an automated coach. Talk?", "Hi, I am an automated coach. Talk?"],
@@ -105,7 +107,9 @@ TEST_CASE("content: each rule catches what it is for", "[content]") {
   scratch.Write("flows/all.json", kGoodFlows);
   scratch.Write("engine.json", R"({"start": "welcome", "menu": "menu",
       "safety_flow": "safety", "abuse_redirect": "therapy.open", "messages": {
-      "fallback": ["Could you say more?", "Tell me a bit more?"]}})");
+      "fallback": ["Could you say more?", "Tell me a bit more?"],
+      "truncated": ["I read the first part."], "return": ["Back to it."],
+      "reminder": ["I am an automated coach."]}})");
   REQUIRE(ContentProblems(scratch.dir()).empty());
 
   std::string flows = kGoodFlows;
@@ -133,12 +137,25 @@ TEST_CASE("content: each rule catches what it is for", "[content]") {
     CHECK(AnyContains(broken("\"therapy\": true}}},\n    {\"id\": \"ask\"",
                              "\"therapy\": false}}},\n    {\"id\": \"ask\""),
                       "path ends without pointing to professional help: "
-                      "therapy.open"));
+                      "welcome.open -> therapy.open"));
   }
   SECTION("one wording for a prompt") {
     CHECK(AnyContains(
         broken("\"What happened?\", \"What went on?\"", "\"What happened?\""),
         "/nodes/what/say: a prompt needs at least two variants"));
+  }
+  SECTION("an example that misses its intent, a not-example that reaches it") {
+    const auto problems = broken("\"examples\": [\"would therapy help\"",
+                                 "\"examples\": [\"would counselling help\"");
+    CHECK(AnyContains(problems,
+                      "/intents/1/examples/0: \"would counselling "
+                      "help\" reaches no intent, not 'ask_therapy'"));
+    flows = kGoodFlows;
+    CHECK(AnyContains(broken("\"the rapist\"", "\"a therapy question\""),
+                      "/intents/1/not_examples/0: \"a therapy question\" "
+                      "reaches 'ask_therapy', which it must not"));
+    CHECK(AnyContains(broken("\"at\": \"ask.what\"", "\"at\": \"ask.nowhere\""),
+                      "at ask.nowhere: unknown node"));
   }
   SECTION("a free-text question that holds back a request for help") {
     CHECK(

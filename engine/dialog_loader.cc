@@ -209,7 +209,7 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
   reader->CheckKeys(
       in, pointer,
       {"id", "topic", "patterns", "priority", "scope", "start", "interrupts",
-       "set", "description", "examples", "not_examples"});
+       "kind", "about", "set", "description", "examples", "not_examples"});
   intent->file = reader->file();
   intent->pointer = pointer;
   reader->String(in, "id", pointer, &intent->id, /*required=*/true);
@@ -218,7 +218,21 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
   reader->Int(in, "priority", pointer, &intent->priority);
   reader->String(in, "start", pointer, &intent->start);
   reader->Bool(in, "interrupts", pointer, &intent->interrupts);
+  reader->String(in, "kind", pointer, &intent->kind);
+  reader->String(in, "about", pointer, &intent->about);
   reader->StringMap(in, "set", pointer, &intent->set);
+  static constexpr std::string_view kKinds[] = {
+      "", "topic", "feeling", "event", "question", "closing", "social"};
+  if (std::find(std::begin(kKinds), std::end(kKinds), intent->kind) ==
+      std::end(kKinds)) {
+    reader->Error(Child(pointer, "kind"),
+                  "expected topic, feeling, event, question, closing or "
+                  "social");
+  }
+  if (!intent->about.empty() && intent->about != "self" &&
+      intent->about != "partner") {
+    reader->Error(Child(pointer, "about"), "expected self or partner");
+  }
   ReadExamples(reader, in, "examples", pointer, &intent->examples);
   ReadExamples(reader, in, "not_examples", pointer, &intent->not_examples);
   auto scope = in.find("scope");
@@ -244,13 +258,14 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
   if (!reader->IsObject(in, pointer)) return;
   reader->CheckKeys(
       in, pointer,
-      {"say", "quick_replies", "on", "else", "capture", "branch", "next",
-       "reprompt", "set", "couples", "therapy", "resources", "note"});
+      {"say", "quick_replies", "on", "else", "capture", "answer", "branch",
+       "next", "reprompt", "set", "couples", "therapy", "resources", "note"});
   reader->Strings(in, "say", pointer, &node->say);
   reader->Strings(in, "quick_replies", pointer, &node->quick_replies);
   reader->StringMap(in, "on", pointer, &node->on);
   reader->String(in, "else", pointer, &node->else_to);
   reader->String(in, "capture", pointer, &node->capture);
+  reader->Strings(in, "answer", pointer, &node->answer);
   reader->String(in, "next", pointer, &node->next);
   reader->Strings(in, "reprompt", pointer, &node->reprompt);
   reader->StringMap(in, "set", pointer, &node->set);
@@ -283,17 +298,23 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
     reader->Error(Child(pointer, "capture"),
                   "`capture` needs an `else` target to go to");
   }
+  if (!node->answer.empty() && node->capture.empty()) {
+    reader->Error(Child(pointer, "answer"),
+                  "`answer` describes the answer to a free-text question: it "
+                  "needs `capture`");
+  }
 }
 
 void ReadFlow(Reader* reader, const json& in, const std::string& pointer,
               FlowSpec* flow) {
   if (!reader->IsObject(in, pointer)) return;
   reader->CheckKeys(in, pointer,
-                    {"id", "topic", "start", "nodes", "description"});
+                    {"id", "topic", "recap", "start", "nodes", "description"});
   flow->file = reader->file();
   flow->pointer = pointer;
   reader->String(in, "id", pointer, &flow->id, true);
   reader->String(in, "topic", pointer, &flow->topic);
+  reader->String(in, "recap", pointer, &flow->recap);
   reader->String(in, "start", pointer, &flow->start, true);
   if (flow->id.find('.') != std::string::npos) {
     reader->Error(Child(pointer, "id"), "a flow id cannot contain '.'");
@@ -327,13 +348,16 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
     if (messages == in.end()) reader->Error("/messages", "is missing");
     return;
   }
-  reader->CheckKeys(*messages, "/messages",
-                    {"truncated", "return", "fallback", "reminder"});
+  reader->CheckKeys(
+      *messages, "/messages",
+      {"truncated", "return", "fallback", "reminder", "resume", "resume_none"});
   reader->Strings(*messages, "truncated", "/messages", &config->truncated,
                   true);
   reader->Strings(*messages, "return", "/messages", &config->returning, true);
   reader->Strings(*messages, "fallback", "/messages", &config->fallback, true);
   reader->Strings(*messages, "reminder", "/messages", &config->reminder, true);
+  reader->Strings(*messages, "resume", "/messages", &config->resume);
+  reader->Strings(*messages, "resume_none", "/messages", &config->resume_none);
 }
 
 // The `words` of substitutions.json or reflections.json.
@@ -542,6 +566,20 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
     for (size_t i = 0; i < flows.size(); ++i) {
       FlowSpec flow;
       ReadFlow(&reader, flows[i], Child("/flows", i), &flow);
+      for (NodeSpec& node : flow.nodes) {
+        for (size_t a = 0; a < node.answer.size(); ++a) {
+          std::string compiled, error;
+          if (!set->concepts_->Expand(node.answer[a], &compiled, &error,
+                                      nullptr)) {
+            reader.Error(
+                Child(Child(Child(Child("/flows", i) + "/nodes", node.id),
+                            "answer"),
+                      a),
+                error);
+          }
+          node.answer[a] = std::move(compiled);
+        }
+      }
       set->spec_.flows.push_back(std::move(flow));
     }
   }
@@ -580,6 +618,7 @@ Status DialogSet::Compile(std::vector<std::string>* warnings) {
   if (!errors.empty()) return JoinErrors(errors);
   Status s = CompileMatcher();
   if (!s.ok()) return s;
+  CompileAnswers(&errors);
   CheckQuickReplies(&errors);
   if (warnings != nullptr) WarnUnreachable(warnings);
   return JoinErrors(errors);
@@ -628,7 +667,7 @@ void DialogSet::CheckTargets(std::vector<std::string>* errors) const {
   const auto check_target = [&](const FlowSpec& flow, const std::string& where,
                                 const std::string& target) {
     if (target == kTargetReturn || target == kTargetMenu ||
-        target == kTargetEnd) {
+        target == kTargetEnd || target == kTargetResume) {
       return;
     }
     FlowPosition position;
@@ -656,7 +695,8 @@ void DialogSet::CheckTargets(std::vector<std::string>* errors) const {
   }
   for (const IntentSpec& intent : spec_.intents) {
     FlowPosition position;
-    if (!intent.start.empty() && !Resolve("", intent.start, &position)) {
+    if (!intent.start.empty() && intent.start != kTargetResume &&
+        !Resolve("", intent.start, &position)) {
       AddError(errors, intent.file, intent.pointer + "/start",
                "unknown flow or node '" + intent.start + "'");
     }
@@ -687,6 +727,47 @@ Status DialogSet::CompileMatcher() {
     }
   }
   return s;
+}
+
+void DialogSet::CompileAnswers(std::vector<std::string>* errors) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_encoding(RE2::Options::EncodingUTF8);
+  for (const FlowSpec& flow : spec_.flows) {
+    for (const NodeSpec& node : flow.nodes) {
+      if (node.answer.empty()) continue;
+      std::string alternation;
+      bool ok = true;
+      for (size_t a = 0; a < node.answer.size(); ++a) {
+        // Each on its own first, so that an error names its pattern.
+        const RE2 alone(node.answer[a], options);
+        if (!alone.ok()) {
+          AddError(
+              errors, flow.file,
+              Child(Child(flow.pointer + "/nodes", node.id) + "/answer", a),
+              alone.error());
+          ok = false;
+        }
+        if (!alternation.empty()) alternation += '|';
+        alternation.append("(?:").append(node.answer[a]).append(")");
+      }
+      if (!ok) continue;
+      auto re = std::make_unique<RE2>(alternation, options);
+      if (!re->ok()) {
+        AddError(errors, flow.file,
+                 Child(flow.pointer + "/nodes", node.id) + "/answer",
+                 re->error());
+        continue;
+      }
+      answers_.emplace(&node, std::move(re));
+    }
+  }
+}
+
+bool DialogSet::Answers(const NodeSpec& node, std::string_view text) const {
+  if (node.answer.empty()) return true;
+  auto it = answers_.find(&node);
+  return it == answers_.end() || RE2::PartialMatch(text, *it->second);
 }
 
 // Quick replies must be understood where they are offered.

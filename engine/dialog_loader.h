@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/concepts.h"
@@ -44,6 +45,10 @@ class DialogSet {
   const NodeSpec* FindNode(std::string_view flow, std::string_view node) const;
   const IntentSpec* FindIntent(std::string_view id) const;
 
+  // Whether `text` (normalized) answers `node`'s free-text question: true
+  // when the node declares no `answer`.
+  bool Answers(const NodeSpec& node, std::string_view text) const;
+
   // Resolves `target` as named in a node of flow `from`: "node", "flow",
   // "flow.node". Special targets ("@return", ...) and unknown names yield
   // false.
@@ -60,6 +65,8 @@ class DialogSet {
   void CheckTargets(std::vector<std::string>* errors) const;
   // The intent matcher, with a set prepared for each node's `on`.
   Status CompileMatcher();
+  // One RE2 per node that declares `answer`.
+  void CompileAnswers(std::vector<std::string>* errors);
   // Every quick reply is understood where it is offered.
   void CheckQuickReplies(std::vector<std::string>* errors) const;
   // Nodes no start, target or safety kind reaches.
@@ -76,6 +83,7 @@ class DialogSet {
   StringMap<size_t> flow_index_;
   StringMap<size_t> intent_index_;
   std::vector<StringMap<size_t>> node_index_;  // per flow
+  std::unordered_map<const NodeSpec*, std::unique_ptr<RE2>> answers_;
 };
 
 }  // namespace trustcoach

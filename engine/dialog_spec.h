@@ -34,6 +34,12 @@ struct IntentSpec {
   // node does not name it in `on`: for intents about the conversation itself
   // (thanks, goodbye, start over, menu, "are you a bot"), not for topics.
   bool interrupts = false;
+  // What kind of signal the message carries: "topic", "feeling", "event",
+  // "question", "closing" or "social"; "" when not said. A "question" or
+  // "closing" breaks out of a free-text question as `interrupts` does.
+  std::string kind;
+  // Whom the signal is about: "self" (the person), "partner", or "".
+  std::string about;
   std::map<std::string, std::string> set;   // slots set when it matches
   std::vector<IntentExample> examples;      // must reach this intent
   std::vector<IntentExample> not_examples;  // must not
@@ -52,8 +58,13 @@ struct NodeSpec {
   std::vector<std::string> say;  // variants, templates
   std::vector<std::string> quick_replies;
   std::map<std::string, std::string> on;  // intent id -> target
-  std::string else_to;                // any other input goes here (free text)
-  std::string capture;                // slot that stores the person's text
+  std::string else_to;  // any other input goes here (free text)
+  std::string capture;  // slot that stores the person's text
+  // What a valid answer to a free-text question looks like (RE2 patterns,
+  // concepts expanded at load); empty: any text answers it. Text that
+  // matches none of them is routed as usual, as at a node without
+  // `capture`, and is captured only when nothing else understands it.
+  std::vector<std::string> answer;
   std::vector<Branch> branch;         // evaluated on entry, before `say`
   std::string next;                   // after saying, continue to this node
   std::vector<std::string> reprompt;  // fallback variants
@@ -66,6 +77,9 @@ struct NodeSpec {
 struct FlowSpec {
   std::string id;
   std::string topic;
+  // One line on what the flow was about, for "@resume" ("we were talking
+  // about what happened with the money"); "" for flows not to resume.
+  std::string recap;
   std::string start;  // node id
   std::vector<NodeSpec> nodes;
   std::string file;
@@ -82,13 +96,20 @@ struct EngineConfig {
   std::vector<std::string> truncated;  // said when the input was cut
   std::vector<std::string> returning;  // said when an interrupted flow resumes
   std::vector<std::string> fallback;   // reprompt when a node has none
-  std::vector<std::string> reminder;   // "I am an automated coach..."
+  // Said before resuming a topic ("@resume"); `{recap}` is the flow's
+  // `recap` line. `resume_none`: said when there is nothing to resume.
+  std::vector<std::string> resume;
+  std::vector<std::string> resume_none;
+  std::vector<std::string> reminder;  // "I am an automated coach..."
 };
 
 // Targets a node may name besides nodes and flows.
 inline constexpr char kTargetReturn[] = "@return";
 inline constexpr char kTargetMenu[] = "@menu";
 inline constexpr char kTargetEnd[] = "@end";
+// An intent's `start`: back to the last topic the conversation was on, with
+// a one-line recap ("I'm back", "where were we").
+inline constexpr char kTargetResume[] = "@resume";
 
 struct DialogSpec {
   std::vector<IntentSpec> intents;

@@ -176,6 +176,10 @@ class TurnSteps {
       action_ = "on";
       session_.misses = 0;
       flow_.Go(*on);
+    } else if (intent != nullptr && intent->start == kTargetResume) {
+      action_ = "resume";
+      session_.misses = 0;
+      flow_.Resume();
     } else if (intent != nullptr && !intent->start.empty()) {
       action_ = "start";
       session_.misses = 0;
@@ -208,7 +212,9 @@ class TurnSteps {
          // Free text answers the question: "my sister" to "who could you
          // call?" is not a new topic. Only intents marked `interrupts`
          // (thanks, goodbye, menu...) take over; safety came first above.
-         .captures_text = node != nullptr && !node->capture.empty()});
+         .captures_text = node != nullptr && !node->capture.empty() &&
+                          dialogs_.Answers(*node, normalized_),
+         .question = LooksLikeQuestion(normalized_)});
     if (match_.intent < 0) return nullptr;
     const IntentSpec* intent = &dialogs_.spec().intents[match_.intent];
     for (const auto& [slot, value] : match_.captures) {

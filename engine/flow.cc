@@ -51,13 +51,60 @@ void FlowRunner::Say(const std::vector<std::string>& variants,
                      const std::string& key,
                      const std::vector<std::string>& quick_replies) {
   if (variants.empty()) return;
+  reply_.messages.push_back(
+      {RenderTemplate(Choose(variants, key), session_.slots,
+                      dialogs_.reflections()),
+       quick_replies});
+}
+
+const std::string& FlowRunner::Choose(const std::vector<std::string>& variants,
+                                      const std::string& key) {
   uint32_t& count = session_.visits[key];
   const uint64_t first = Mix(session_.seed ^ Hash(key)) % variants.size();
   const std::string& chosen = variants[(first + count) % variants.size()];
   ++count;
-  reply_.messages.push_back(
-      {RenderTemplate(chosen, session_.slots, dialogs_.reflections()),
-       quick_replies});
+  return chosen;
+}
+
+void FlowRunner::Resume() {
+  const FlowSpec* flow = nullptr;
+  FlowPosition position;
+  const auto resumable = [&](std::string_view flow_id,
+                             std::string_view node_id) {
+    const FlowSpec* f = dialogs_.FindFlow(flow_id);
+    if (f == nullptr || f->recap.empty() ||
+        dialogs_.FindNode(flow_id, node_id) == nullptr) {
+      return false;
+    }
+    flow = f;
+    position = {std::string(flow_id), std::string(node_id)};
+    return true;
+  };
+  for (auto it = session_.stack.rbegin(); it != session_.stack.rend(); ++it) {
+    if (resumable(it->flow, it->node)) break;
+  }
+  for (auto it = session_.history.rbegin();
+       flow == nullptr && it != session_.history.rend(); ++it) {
+    const size_t dot = it->node.find('.');
+    if (dot == std::string::npos) continue;
+    resumable(std::string_view(it->node).substr(0, dot),
+              std::string_view(it->node).substr(dot + 1));
+  }
+  if (flow == nullptr) {
+    Say(dialogs_.config().resume_none, "@resume_none");
+    return Go(kTargetMenu);
+  }
+  if (!dialogs_.config().resume.empty()) {
+    std::map<std::string, std::string> slots = session_.slots;
+    slots["recap"] = flow->recap;
+    reply_.messages.push_back(
+        {RenderTemplate(Choose(dialogs_.config().resume, "@resume"), slots,
+                        dialogs_.reflections()),
+         {}});
+  }
+  // The conversation is on this topic again: no detour to come back to.
+  session_.stack.clear();
+  Replace(position);
 }
 
 void FlowRunner::Go(const std::string& target) {

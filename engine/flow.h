@@ -53,6 +53,11 @@ class FlowRunner {
   // last node, where global intents still work.
   void EndFlow();
 
+  // Back to the last topic the conversation was on (the stack, then the
+  // history: the latest node of a flow with a `recap`), after the engine's
+  // `resume` line with that recap; without one, `resume_none` and the menu.
+  void Resume();
+
   // Attaches the safety resources for the session's risk to the reply.
   void AttachResources();
 
@@ -61,6 +66,9 @@ class FlowRunner {
 
  private:
   bool BranchHolds(const Branch& branch) const;
+  // The variant of `variants` to say for `key` this time (and counts it).
+  const std::string& Choose(const std::vector<std::string>& variants,
+                            const std::string& key);
 
   const DialogSet& dialogs_;
   Session& session_;

@@ -34,6 +34,36 @@ bool ScopeCovers(std::string_view scope, std::string_view flow,
 
 }  // namespace
 
+bool LooksLikeQuestion(std::string_view text) {
+  if (text.find('?') != std::string_view::npos) return true;
+  static constexpr std::string_view kOpeners[] = {
+      "how",  "what",   "why",   "when", "where", "who",   "which", "is",
+      "are",  "am",     "do",    "does", "did",   "can",   "could", "would",
+      "will", "should", "shall", "may",  "might", "whats", "hows",  "wheres"};
+  // The first word, after "so", "ok", "and", "but", "like": "ok how do i".
+  static constexpr std::string_view kFillers[] = {
+      "so", "ok", "okay", "and", "but", "like", "um", "also", "then", "well"};
+  size_t start = 0;
+  for (int words = 0; words < 3; ++words) {
+    while (start < text.size() && !(text[start] >= 'a' && text[start] <= 'z')) {
+      ++start;
+    }
+    size_t end = start;
+    while (end < text.size() && text[end] >= 'a' && text[end] <= 'z') ++end;
+    const std::string_view word = text.substr(start, end - start);
+    if (word.empty()) return false;
+    for (std::string_view opener : kOpeners) {
+      if (word == opener) return true;
+    }
+    if (std::find(std::begin(kFillers), std::end(kFillers), word) ==
+        std::end(kFillers)) {
+      return false;
+    }
+    start = end;
+  }
+  return false;
+}
+
 class IntentMatcher::PatternSet {
  public:
   PatternSet() : set_(PatternOptions(), RE2::UNANCHORED) {}
@@ -196,10 +226,19 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
 
   int best_pattern_index = -1;
   auto better = [&](const IntentCandidate& a, const IntentCandidate& b) {
-    if (a.expected != b.expected) return a.expected;
-    const int pa = intents_[a.intent].spec->priority;
-    const int pb = intents_[b.intent].spec->priority;
-    if (pa != pb) return pa > pb;
+    const IntentSpec& sa = *intents_[a.intent].spec;
+    const IntentSpec& sb = *intents_[b.intent].spec;
+    if (a.expected != b.expected) {
+      // A closing of higher priority beats the answer a node expects: "ok.
+      // bye" at "shall we go on?" is a goodbye, not "ok".
+      const IntentSpec& other = a.expected ? sb : sa;
+      const IntentSpec& expected = a.expected ? sa : sb;
+      if (other.kind == "closing" && other.priority > expected.priority) {
+        return !a.expected;
+      }
+      return a.expected;
+    }
+    if (sa.priority != sb.priority) return sa.priority > sb.priority;
     return false;  // earlier wins: keep the incumbent
   };
   result.candidates.reserve(hits.size());
@@ -213,7 +252,11 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
     const bool expected =
         context.expected != nullptr && context.expected->count(spec.id) > 0;
     if (!InScope(spec, context, expected)) continue;
-    const bool held = context.captures_text && !expected && !spec.interrupts;
+    // Questions and closings break out of a free-text question too: "would
+    // therapy help us?" or "bye" is not the answer to it.
+    const bool breaks_out = spec.interrupts || spec.kind == "closing" ||
+                            (spec.kind == "question" && context.question);
+    const bool held = context.captures_text && !expected && !breaks_out;
     IntentCandidate candidate{ref.intent, ref.pattern, expected, held};
     result.candidates.push_back(candidate);
     if (held) continue;

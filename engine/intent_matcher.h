@@ -21,10 +21,20 @@ struct MatchContext {
   std::string_view node;
   // Intent ids the current node expects (its `on`); these win over others.
   const std::map<std::string, std::string>* expected = nullptr;
-  // The node captures free text (`capture`): an intent it does not expect is
-  // held back, so that the text is captured, unless it `interrupts`.
+  // The node captures free text (`capture`) and the text looks like an
+  // answer: an intent it does not expect is held back, so that the text is
+  // captured, unless it `interrupts`, is a closing, or is a question while
+  // the text reads as one.
   bool captures_text = false;
+  // The text reads as a question (LooksLikeQuestion()): an intent of kind
+  // "question" breaks out of a free-text question only then ("would
+  // therapy help?", not "i have been seeing a counsellor").
+  bool question = false;
 };
+
+// Whether normalized `text` reads as a question: it has a '?' or its first
+// word is one that opens a question ("how", "would", "is", ...). No regex.
+bool LooksLikeQuestion(std::string_view text);
 
 struct IntentCandidate {
   int intent = -1;   // index into the spec's intents

@@ -81,6 +81,20 @@ TEST_CASE("Broken dialog files are refused with file, pointer and problem",
        R"({"intents":[{"id":"z","patterns":"x","interrupts":true}]})",
        "flows/bad.json: /intents/0/interrupts: `interrupts` needs a `start` "
        "to go to"},
+      {"flows/bad.json",
+       R"({"intents":[{"id":"z","patterns":"x","kind":"topics"}]})",
+       "flows/bad.json: /intents/0/kind: expected topic, feeling, event, "
+       "question, closing or social"},
+      {"flows/bad.json",
+       R"({"intents":[{"id":"z","patterns":"x","about":"him"}]})",
+       "flows/bad.json: /intents/0/about: expected self or partner"},
+      {"flows/bad.json",
+       R"({"flows":[{"id":"f","start":"a","nodes":{"a":{"say":"hi","answer":"x"}}}]})",
+       "flows/bad.json: /flows/0/nodes/a/answer: `answer` describes the "
+       "answer to a free-text question: it needs `capture`"},
+      {"flows/bad.json",
+       R"({"flows":[{"id":"f","start":"a","nodes":{"a":{"say":"hi","else":"a","capture":"c","answer":"(x"}}}]})",
+       "flows/bad.json: /flows/0/nodes/a/answer/0: missing ): (x"},
       {"substitutions.json", R"({"words":{},"phrases":{"hes":"he is"}})",
        "substitutions.json: /phrases/hes: keys must be two or more lower-case "
        "words, single-spaced"},

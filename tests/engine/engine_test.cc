@@ -344,5 +344,94 @@ TEST_CASE("A phrase substitution reads right in captured text",
   CHECK_THAT(Joined(reply), Catch::Contains("he has been there for you"));
 }
 
+TEST_CASE("A question or a closing breaks out of a free-text question",
+          "[engine][flow][capture]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  REQUIRE(Position(engine->Respond("let's make a plan", &session)) ==
+          "plan.person");
+
+  SECTION("a question is not the answer") {
+    Reply q = engine->Respond("so how does therapy work?", &session);
+    CHECK(q.intent == "how_therapy");
+    CHECK(session.slots.count("person") == 0);
+  }
+  SECTION("the same words, not asked, are the answer") {
+    Reply a =
+        engine->Respond("my sister told me how does therapy work", &session);
+    CHECK(a.intent.empty());
+    CHECK(session.slots.count("person") == 1);
+  }
+  SECTION("a goodbye ends the conversation, nothing resumed") {
+    Reply bye = engine->Respond("ok my sister maybe. bye", &session);
+    CHECK(bye.intent == "bye");
+    CHECK(Joined(bye) == "Take care.");
+    CHECK(session.slots.count("person") == 0);
+  }
+}
+
+TEST_CASE("A closing of higher priority beats the answer a node expects",
+          "[engine][flow]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  REQUIRE(Position(engine->Respond("he cheated", &session)) == "hurt.open");
+  Reply bye = engine->Respond("ok. bye", &session);
+  CHECK(bye.intent == "bye");
+  CHECK(Joined(bye) == "Take care.");
+  CHECK_THAT(Joined(bye), !Catch::Contains("?"));
+}
+
+TEST_CASE("A node's `answer` says what answers its question",
+          "[engine][flow][capture]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+  REQUIRE(Position(engine->Respond("can we set a goal", &session)) ==
+          "goal.ask");
+
+  SECTION("text that answers is captured, topics held") {
+    Reply a = engine->Respond("i want him to stop cheating", &session);
+    CHECK(a.intent.empty());
+    CHECK(session.slots.at("goal") == "i want him to stop cheating");
+  }
+  SECTION("text that does not answer is routed as usual") {
+    Reply topic = engine->Respond("he cheated again", &session);
+    CHECK(topic.intent == "hurt");
+    CHECK(session.slots.count("goal") == 0);
+  }
+  SECTION("and captured when nothing else understands it") {
+    Reply other = engine->Respond("purple elephants", &session);
+    CHECK(other.intent.empty());
+    CHECK(session.slots.at("goal") == "purple elephants");
+  }
+}
+
+TEST_CASE("\"Where were we\" resumes the last topic with a recap",
+          "[engine][flow][resume]") {
+  auto engine = testing::LoadTestEngine();
+  Session session;
+  engine->Start(1, &session);
+
+  SECTION("nothing to resume: a welcome and the menu") {
+    Reply back = engine->Respond("where were we", &session);
+    CHECK(back.intent == "resume");
+    CHECK(back.messages.front().text == "Welcome back.");
+    CHECK(Position(back) == "menu.start");
+  }
+  SECTION("after a goodbye, back to the topic") {
+    engine->Respond("my husband cheated", &session);
+    engine->Respond("bye", &session);
+    Reply back = engine->Respond("hi, where were we", &session);
+    CHECK(back.intent == "resume");
+    REQUIRE(back.messages.size() == 2);
+    CHECK(back.messages[0].text ==
+          "Welcome back. We were talking about the cheating.");
+    CHECK(Position(back) == "hurt.open");
+    CHECK(session.stack.size() == 1);
+  }
+}
+
 }  // namespace
 }  // namespace trustcoach

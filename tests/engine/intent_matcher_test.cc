@@ -149,5 +149,50 @@ TEST_CASE("IntentMatcher reports RE2's error with the intent and file",
   CHECK(matcher == nullptr);
 }
 
+TEST_CASE("LooksLikeQuestion reads a question mark or an opening word",
+          "[engine][intent]") {
+  for (const char* text :
+       {"would couples therapy help us", "how much does it cost",
+        "ok, how do i", "so what now", "she lied?", "is it normal",
+        "and should i tell him"}) {
+    INFO(text);
+    CHECK(LooksLikeQuestion(text));
+  }
+  for (const char* text : {"i have been seeing a counsellor", "my sister",
+                           "whatever", "", "showing up", "so so tired"}) {
+    INFO(text);
+    CHECK_FALSE(LooksLikeQuestion(text));
+  }
+}
+
+TEST_CASE("Questions and closings break out of a free-text question",
+          "[engine][intent]") {
+  std::vector<IntentSpec> intents(4);
+  intents[0] = {.id = "yes", .patterns = {"^(yes|ok)\\b"}, .local = true};
+  intents[1] = {.id = "cost",
+                .patterns = {"\\bcost\\b"},
+                .priority = 3,
+                .kind = "question"};
+  intents[2] = {
+      .id = "bye", .patterns = {"\\bbye$"}, .priority = 5, .kind = "closing"};
+  intents[3] = {.id = "topic", .patterns = {"\\bsister\\b"}, .priority = 9};
+  std::unique_ptr<IntentMatcher> matcher;
+  REQUIRE(IntentMatcher::Create(intents, &matcher).ok());
+  const std::map<std::string, std::string> on = {{"yes", "next"}};
+  MatchContext capture{.expected = &on, .captures_text = true};
+
+  CHECK(matcher->Match("my sister and the cost", capture).intent == -1);
+  capture.question = true;
+  CHECK(matcher->Match("what about my sister and the cost", capture).intent ==
+        1);
+  CHECK(matcher->Match("my sister. bye", capture).intent == 2);
+  // A closing of higher priority beats an expected answer; a lower one not.
+  const MatchContext plain{.expected = &on};
+  CHECK(matcher->Match("ok bye", plain).intent == 2);
+  intents[2].priority = 0;
+  REQUIRE(IntentMatcher::Create(intents, &matcher).ok());
+  CHECK(matcher->Match("ok bye", plain).intent == 0);
+}
+
 }  // namespace
 }  // namespace trustcoach

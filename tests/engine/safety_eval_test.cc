@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/dialog_loader.h"
 #include "engine/normalizer.h"
 #include "engine/safety.h"
 
@@ -23,12 +24,6 @@ namespace {
 using nlohmann::json;
 
 constexpr double kMaxFalseCrisisRate = 0.02;
-
-json ReadJson(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  return json::parse(in);
-}
 
 std::vector<json> ReadJsonLines(const std::string& name) {
   std::ifstream in(std::string(TRUSTCOACH_TESTDATA_DIR) + "/" + name);
@@ -92,28 +87,19 @@ std::vector<Message> LoadMessages(bool tagged_only = false) {
 }
 
 struct Screen {
-  std::unique_ptr<SafetyScreen> screen;
-  Substitutions subs;
+  std::unique_ptr<DialogSet> dialogs;
 
   SafetyVerdict Check(const std::string& text) const {
-    return screen->Check(Normalize(text, subs));
+    return dialogs->safety().Check(Normalize(text, dialogs->substitutions()));
   }
 };
 
+// The shipped screen as the engine loads it: concepts expanded.
 Screen LoadScreen() {
-  const std::string dialogs = TRUSTCOACH_DIALOGS_DIR;
   Screen loaded;
-  Status s = SafetyScreen::Create(ReadJson(dialogs + "/safety.json"),
-                                  "safety.json", &loaded.screen);
+  Status s = DialogSet::Load(TRUSTCOACH_DIALOGS_DIR, &loaded.dialogs);
   INFO(s.ToString());
   REQUIRE(s.ok());
-  const json subs = ReadJson(dialogs + "/substitutions.json");
-  for (const auto& [word, replacement] : subs["words"].items()) {
-    loaded.subs.words[word] = replacement.get<std::string>();
-  }
-  for (const auto& [phrase, replacement] : subs["phrases"].items()) {
-    loaded.subs.AddPhrase(phrase, replacement.get<std::string>());
-  }
   return loaded;
 }
 

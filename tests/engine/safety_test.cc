@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <re2/re2.h>
 
+#include "engine/dialog_loader.h"
 #include "engine/normalizer.h"
 
 namespace trustcoach {
@@ -28,35 +29,27 @@ std::string Dialogs(const std::string& relative) {
   return std::string(TRUSTCOACH_DIALOGS_DIR) + "/" + relative;
 }
 
-// The shipped screen and substitutions, built once for every test here.
+// The shipped screen, helplines and substitutions (concepts expanded, as
+// the engine loads them), built once for every test here.
 struct Shipped {
-  std::unique_ptr<SafetyScreen> screen;
-  std::unique_ptr<ResourceDirectory> resources;
-  Substitutions subs;
+  std::unique_ptr<DialogSet> dialogs;
+  const SafetyScreen* screen = nullptr;
+  const ResourceDirectory* resources = nullptr;
 
-  SafetyVerdict Check(const std::string& text) const {
-    return screen->Check(Normalize(text, subs));
+  SafetyVerdict Check(const std::string& text,
+                      const SafetyContext& context = {}) const {
+    return screen->Check(Normalize(text, dialogs->substitutions()), context);
   }
 };
 
 const Shipped& LoadShipped() {
   static const Shipped* shipped = [] {
     auto* loaded = new Shipped();
-    Status s = SafetyScreen::Create(ReadJson(Dialogs("safety.json")),
-                                    "safety.json", &loaded->screen);
+    Status s = DialogSet::Load(TRUSTCOACH_DIALOGS_DIR, &loaded->dialogs);
     INFO(s.ToString());
     REQUIRE(s.ok());
-    s = ResourceDirectory::Create(ReadJson(Dialogs("resources.json")),
-                                  "resources.json", &loaded->resources);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-    const json subs = ReadJson(Dialogs("substitutions.json"));
-    for (const auto& [word, replacement] : subs["words"].items()) {
-      loaded->subs.words[word] = replacement.get<std::string>();
-    }
-    for (const auto& [phrase, replacement] : subs["phrases"].items()) {
-      loaded->subs.AddPhrase(phrase, replacement.get<std::string>());
-    }
+    loaded->screen = &loaded->dialogs->safety();
+    loaded->resources = &loaded->dialogs->resources();
     return loaded;
   }();
   return *shipped;

@@ -3,7 +3,7 @@
 
     ../shared/tools/converse.py [--binary build/bin/trustcoach | --url http://HOST:PORT]
                                 [--show all|failures|none] [--transcripts DIR] [--min RATE]
-                                [--keys KEY,...] FILE.jsonl...
+                                [--keys KEY,...] [--dialogs DIR] FILE.jsonl...
 
 Each line of a FILE is one conversation:
 
@@ -74,11 +74,12 @@ def call(base, method, path, body=None, token=None):
             return e.code, text
 
 
-def start_server(binary):
+def start_server(binary, dialogs=None):
     port = free_port()
     log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), f"converse-server-{port}.log"), "w")
     proc = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--store", "memory", "--conversation-rate", "0", "--client-rate", "0"],
+                             "--store", "memory", "--conversation-rate", "0", "--client-rate", "0"]
+                            + (["--dialogs", dialogs] if dialogs else []),
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 20
@@ -178,6 +179,7 @@ def main():
     ap.add_argument("--show", choices=["all", "failures", "none"], default="failures")
     ap.add_argument("--transcripts")
     ap.add_argument("--min", type=float)
+    ap.add_argument("--dialogs", help="dialog folder for the server --binary starts")
     ap.add_argument("--keys", help="comma-separated expectation keys to score (default: all)")
     args = ap.parse_args()
     convs = []
@@ -187,7 +189,7 @@ def main():
     proc = None
     base = args.url.rstrip("/") if args.url else None
     if not base:
-        proc, base = start_server(args.binary)
+        proc, base = start_server(args.binary, args.dialogs)
     total_met = total_scored = full = 0
     try:
         for conv in convs:

@@ -5,6 +5,7 @@
 #include "engine/dialog_loader.h"
 #include "engine/flow.h"
 #include "engine/normalizer.h"
+#include "engine/risk.h"
 #include "engine/template.h"
 
 namespace trustcoach {
@@ -120,13 +121,12 @@ class TurnSteps {
 
   // The safety screen's verdict; what the person said about their age
   // stays with the session.
+  // The screen reads the message in the conversation's context: the risk
+  // state and the minors' lens (engine/risk.h).
   void Screen() {
-    verdict_ = dialogs_.safety().Check(normalized_);
-    if (verdict_.minor) session_.minor = true;
-    if (session_.minor && (verdict_.kind == SafetyKind::kAbuse ||
-                           verdict_.kind == SafetyKind::kSexualViolence)) {
-      verdict_.kind = SafetyKind::kChildSafety;
-    }
+    const SafetyContext context = RiskContext(session_);
+    verdict_ = dialogs_.safety().Check(normalized_, context);
+    keep_resources_ = UpdateRisk(context, &verdict_, &session_);
   }
 
   // A crisis replaces the conversation with the safety flow's node for the
@@ -248,6 +248,8 @@ class TurnSteps {
   // Safety info, the disclosure reminder, where the conversation is, and
   // the turn's record in the history.
   void Finish() {
+    // While the risk state lasts, every reply carries the helplines.
+    if (keep_resources_ && reply_.resources.empty()) flow_.AttachResources();
     reply_.safety.kind = verdict_.kind;
     reply_.safety.level = verdict_.level;
     if (verdict_.level == SafetyLevel::kNone && !session_.risk.empty()) {
@@ -321,6 +323,7 @@ class TurnSteps {
   std::string normalized_;
   NormalizeInfo info_;
   SafetyVerdict verdict_;
+  bool keep_resources_ = false;  // the risk state: helplines on the reply
   IntentMatch match_;
   std::string action_;
 };

@@ -72,6 +72,7 @@ struct Rule {
   bool abuse = false;       // matching it means abuse was disclosed
   bool negatable = false;   // a negation of its kind turns it into a check-in
   bool minor_only = false;  // counts only if the message says "I am 14"...
+  bool while_risk = false;  // counts only in a risk state
   std::vector<std::string> concepts;  // named in its patterns
 };
 
@@ -216,7 +217,8 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
   for (const auto& item : in.items()) {
     const std::string& key = item.key();
     if (key != "id" && key != "kind" && key != "patterns" && key != "note" &&
-        key != "abuse" && key != "negatable" && key != "minor_only") {
+        key != "abuse" && key != "negatable" && key != "minor_only" &&
+        key != "while_risk") {
       return Status::InvalidArgument(where + "/" + key + ": unknown key");
     }
   }
@@ -226,7 +228,11 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
     return Status::InvalidArgument(where + "/id: required string is missing");
   }
   const std::string named = where + ": rule '" + rule.id + "'";
-  if (kinds) {
+  rule.negatable = in.value("negatable", false);
+  rule.minor_only = in.value("minor_only", false);
+  rule.while_risk = in.value("while_risk", false);
+  if (kinds && !(rule.while_risk && !in.contains("kind"))) {
+    // A "while_risk" rule without a kind takes the risk state's.
     const std::string kind = in.value("kind", std::string());
     std::optional<SafetyKind> parsed = ParseSafetyKind(kind);
     if (!parsed || *parsed == SafetyKind::kNone) {
@@ -235,8 +241,6 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
     rule.kind = *parsed;
     rule.abuse = in.value("abuse", IsAbuseKind(rule.kind));
   }
-  rule.negatable = in.value("negatable", false);
-  rule.minor_only = in.value("minor_only", false);
   const json list = in.value("patterns", json::array());
   if (!list.is_array() || list.empty()) {
     return Status::InvalidArgument(named + ": needs a list of patterns");
@@ -264,7 +268,8 @@ class Screen : public SafetyScreen {
  public:
   explicit Screen(Concepts* concepts) : concepts_(concepts) {}
   Status Init(const json& spec, std::string_view file);
-  SafetyVerdict Check(std::string_view normalized) const override;
+  SafetyVerdict Check(std::string_view normalized,
+                      const SafetyContext& context) const override;
   std::vector<std::string> ConceptsOf(std::string_view rule) const override;
 
  private:
@@ -367,7 +372,8 @@ size_t Screen::MostUrgent(const RuleSet& set, const std::vector<size_t>& hits) {
   });
 }
 
-SafetyVerdict Screen::Check(std::string_view normalized) const {
+SafetyVerdict Screen::Check(std::string_view normalized,
+                            const SafetyContext& context) const {
   Hits hits;
   bool complete = patterns_.Match(normalized, &hits);
   const std::vector<size_t>& idioms = hits[kIdioms];
@@ -384,10 +390,16 @@ SafetyVerdict Screen::Check(std::string_view normalized) const {
     screened = &masked_hits;
   }
   const std::vector<size_t>& matched = (*screened)[kCrisis];
-  const std::vector<size_t>& check_ins = (*screened)[kCheckIn];
 
   SafetyVerdict verdict;
   verdict.minor = !minors.empty();
+  const bool minor = verdict.minor || context.minor;
+  const bool risk = context.risk != SafetyKind::kNone;
+  // A rule that counts in this context: "minor_only" rules for a minor,
+  // "while_risk" rules in a risk state.
+  const auto counts = [&](const Rule& rule) {
+    return (!rule.minor_only || minor) && (!rule.while_risk || risk);
+  };
   // A negation ("i am not suicidal") softens the indirect rules of its kind
   // ("i wish i was never born") to a check-in, never the direct ones.
   std::set<SafetyKind> negated;
@@ -395,10 +407,14 @@ SafetyVerdict Screen::Check(std::string_view normalized) const {
   std::vector<size_t> crises, softened;
   for (size_t hit : matched) {
     const Rule& rule = crisis_.rule(hit);
-    if (rule.minor_only && !verdict.minor) continue;
+    if (!counts(rule)) continue;
     verdict.abuse |= rule.abuse;
     const bool soft = rule.negatable && negated.count(rule.kind) > 0;
     (soft ? softened : crises).push_back(hit);
+  }
+  std::vector<size_t> check_ins;
+  for (size_t hit : (*screened)[kCheckIn]) {
+    if (counts(check_in_.rule(hit))) check_ins.push_back(hit);
   }
 
   const Rule* decided = nullptr;
@@ -413,9 +429,11 @@ SafetyVerdict Screen::Check(std::string_view normalized) const {
     verdict.level = SafetyLevel::kCheckIn;
   }
   if (decided != nullptr) {
-    verdict.kind = decided->kind;
+    // A "while_risk" rule without a kind of its own takes the risk state's.
+    verdict.kind =
+        decided->kind == SafetyKind::kNone ? context.risk : decided->kind;
     verdict.rule = decided->id;
-    if (verdict.minor && minor_upgrades_.count(decided->kind) > 0) {
+    if (verdict.minor && minor_upgrades_.count(verdict.kind) > 0) {
       verdict.kind = SafetyKind::kChildSafety;
       verdict.rule += "+" + minor_.rule(minors.front()).id;
     }

@@ -36,6 +36,18 @@ std::optional<SafetyKind> ParseSafetyKind(std::string_view name);
 // "none", "check_in", "crisis".
 std::string_view SafetyLevelName(SafetyLevel level);
 
+// What the conversation already knows when a message is screened
+// (docs/safety.md, "Risk in context" and "The minors' lens").
+struct SafetyContext {
+  // The kind of the risk state the conversation is in, kNone outside one:
+  // rules marked "while_risk" count only while it lasts, and those without
+  // a kind of their own take this one.
+  SafetyKind risk = SafetyKind::kNone;
+  // The person said earlier that they are under 18: "minor_only" rules
+  // count as if this message had said it.
+  bool minor = false;
+};
+
 struct SafetyVerdict {
   SafetyKind kind = SafetyKind::kNone;
   SafetyLevel level = SafetyLevel::kNone;
@@ -60,8 +72,9 @@ struct SafetyVerdict {
 // on what is left, the minor patterns on the whole text. A crisis match gives
 // kCrisis, the most urgent kind winning (danger_now, child_safety, suicide,
 // sexual_violence, abuse, self_harm, violence), except that a negation
-// softens its kind's "negatable" rules to kCheckIn and "minor_only" rules
-// count only when the message says the person is under 18. Otherwise a
+// softens its kind's "negatable" rules to kCheckIn, "minor_only" rules
+// count only when the message or the context says the person is under 18
+// and "while_risk" rules only in a risk state (SafetyContext). Otherwise a
 // negation or a check-in match gives kCheckIn, else kNone. A minor with a
 // kind listed in "minor_upgrades" becomes child_safety. If RE2 cannot finish
 // (out of memory), the verdict is kCheckIn with rule "screen.incomplete",
@@ -85,7 +98,11 @@ class SafetyScreen {
   virtual std::vector<std::string> ConceptsOf(std::string_view rule) const = 0;
 
   // `normalized` is the output of Normalize(). Never fails.
-  virtual SafetyVerdict Check(std::string_view normalized) const = 0;
+  SafetyVerdict Check(std::string_view normalized) const {
+    return Check(normalized, SafetyContext());
+  }
+  virtual SafetyVerdict Check(std::string_view normalized,
+                              const SafetyContext& context) const = 0;
 };
 
 // One helpline or service. Empty fields are absent.

@@ -24,6 +24,7 @@ json SessionToJson(const Session& session) {
       {"misses", session.misses},  {"history", std::move(history)},
   };
   if (!session.risk.empty()) out["risk"] = session.risk;
+  if (session.risk_left > 0) out["risk_left"] = session.risk_left;
   if (session.abuse) out["abuse"] = true;
   if (session.minor) out["minor"] = true;
   return out;
@@ -46,6 +47,7 @@ std::string SerializeSession(const Session& session) {
   if (session.minor) writer.Key("minor").Bool(true);
   writer.Key("misses").Uint(session.misses);
   if (!session.risk.empty()) writer.Key("risk").String(session.risk);
+  if (session.risk_left > 0) writer.Key("risk_left").Uint(session.risk_left);
   writer.Key("seed").Uint(session.seed);
   writer.Key("slots").BeginObject();
   for (const auto& [name, value] : session.slots) {
@@ -113,6 +115,15 @@ Status SessionFromJson(const json& in, Session* session) {
           {turn.at(0).get<std::string>(), turn.at(1).get<std::string>()});
     }
     parsed.risk = in.value("risk", std::string());
+    // Absent in sessions written before the risk state (issue 14).
+    if (in.contains("risk_left")) {
+      uint64_t left = 0;
+      if (!unsigned_field(in.at("risk_left"), UINT32_MAX, &left)) {
+        return Status::InvalidArgument(
+            "session: risk_left must be an unsigned integer");
+      }
+      parsed.risk_left = static_cast<uint32_t>(left);
+    }
     parsed.abuse = in.value("abuse", false);
     parsed.minor = in.value("minor", false);
     *session = std::move(parsed);
@@ -140,6 +151,10 @@ class CanonicalReader {
     if (Literal(",\"minor\":true")) s.minor = true;
     if (!Literal(",\"misses\":") || !Uint32(&s.misses)) return false;
     if (Literal(",\"risk\":") && (!String(&s.risk) || s.risk.empty())) {
+      return false;
+    }
+    if (Literal(",\"risk_left\":") &&
+        (!Uint32(&s.risk_left) || s.risk_left == 0)) {
       return false;
     }
     if (!Literal(",\"seed\":") || !Number(&s.seed)) return false;

@@ -39,8 +39,10 @@ struct Session {
   uint32_t turns = 0;
   uint32_t misses = 0;  // consecutive fallbacks
   std::string risk;     // safety kind seen in this conversation, "" if none
-  bool abuse = false;   // abuse seen: no couples work from now on
-  bool minor = false;   // the person said they are under 18
+  // Messages the risk state still lasts (engine/risk.h); 0 outside it.
+  uint32_t risk_left = 0;
+  bool abuse = false;               // abuse seen: no couples work from now on
+  bool minor = false;               // the person said they are under 18
   std::vector<TurnRecord> history;  // the last kMaxHistory turns
 
   bool operator==(const Session&) const = default;

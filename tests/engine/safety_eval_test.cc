@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/dialog_loader.h"
 #include "engine/normalizer.h"
 #include "engine/safety.h"
 
@@ -23,12 +24,6 @@ namespace {
 using nlohmann::json;
 
 constexpr double kMaxFalseCrisisRate = 0.02;
-
-json ReadJson(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  return json::parse(in);
-}
 
 std::vector<json> ReadJsonLines(const std::string& name) {
   std::ifstream in(std::string(TRUSTCOACH_TESTDATA_DIR) + "/" + name);
@@ -79,6 +74,15 @@ std::vector<Message> LoadMessages(bool tagged_only = false) {
                                   adjudicated.count(id) > 0});
   }
   int row = 0;
+  // Written for the project as people type them (issue 14): 100 crisis
+  // lines of every kind and 50 benign near-misses ("none").
+  int extra = 0;
+  for (const json& line : ReadJsonLines("crisis_dev_extra.jsonl")) {
+    messages.push_back({.source = "extra",
+                        .id = "line " + std::to_string(++extra),
+                        .text = line["text"],
+                        .crisis = line["kind"] != "none"});
+  }
   for (const json& line : ReadJsonLines("safety_cases.jsonl")) {
     ++row;
     messages.push_back({.source = "cases",
@@ -92,28 +96,19 @@ std::vector<Message> LoadMessages(bool tagged_only = false) {
 }
 
 struct Screen {
-  std::unique_ptr<SafetyScreen> screen;
-  Substitutions subs;
+  std::unique_ptr<DialogSet> dialogs;
 
   SafetyVerdict Check(const std::string& text) const {
-    return screen->Check(Normalize(text, subs));
+    return dialogs->safety().Check(Normalize(text, dialogs->substitutions()));
   }
 };
 
+// The shipped screen as the engine loads it: concepts expanded.
 Screen LoadScreen() {
-  const std::string dialogs = TRUSTCOACH_DIALOGS_DIR;
   Screen loaded;
-  Status s = SafetyScreen::Create(ReadJson(dialogs + "/safety.json"),
-                                  "safety.json", &loaded.screen);
+  Status s = DialogSet::Load(TRUSTCOACH_DIALOGS_DIR, &loaded.dialogs);
   INFO(s.ToString());
   REQUIRE(s.ok());
-  const json subs = ReadJson(dialogs + "/substitutions.json");
-  for (const auto& [word, replacement] : subs["words"].items()) {
-    loaded.subs.words[word] = replacement.get<std::string>();
-  }
-  for (const auto& [phrase, replacement] : subs["phrases"].items()) {
-    loaded.subs.AddPhrase(phrase, replacement.get<std::string>());
-  }
   return loaded;
 }
 
@@ -211,6 +206,28 @@ TEST_CASE("Every written case gets its expected level and kind",
   std::cout << "safety cases: " << agree << "/" << total
             << " at the expected level\n";
   CHECK(total > 400);
+}
+
+TEST_CASE("At most 2 of the 50 benign near-misses raise the crisis answer",
+          "[engine][safety][eval]") {
+  const Screen screen = LoadScreen();
+  Tally raised;
+  int check_ins = 0;
+  for (const Message& message : LoadMessages()) {
+    if (message.source != "extra" || message.crisis) continue;
+    const SafetyVerdict verdict = screen.Check(message.text);
+    ++raised.total;
+    raised.hits += verdict.level == SafetyLevel::kCrisis;
+    check_ins += verdict.level == SafetyLevel::kCheckIn;
+    if (verdict.level == SafetyLevel::kCrisis) {
+      std::cout << "safety: crisis raised on extra " << message.id << " by "
+                << verdict.rule << "\n";
+    }
+  }
+  std::cout << "safety near-misses (crisis_dev_extra): crisis " << raised.hits
+            << "/" << raised.total << ", check-ins " << check_ins << "\n";
+  CHECK(raised.total == 50);
+  CHECK(raised.hits <= 2);
 }
 
 }  // namespace

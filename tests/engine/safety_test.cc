@@ -1,5 +1,6 @@
 #include "engine/safety.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -11,7 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <re2/re2.h>
 
+#include "engine/dialog_loader.h"
+#include "engine/engine.h"
 #include "engine/normalizer.h"
+#include "engine/risk.h"
 
 namespace trustcoach {
 namespace {
@@ -28,35 +32,27 @@ std::string Dialogs(const std::string& relative) {
   return std::string(TRUSTCOACH_DIALOGS_DIR) + "/" + relative;
 }
 
-// The shipped screen and substitutions, built once for every test here.
+// The shipped screen, helplines and substitutions (concepts expanded, as
+// the engine loads them), built once for every test here.
 struct Shipped {
-  std::unique_ptr<SafetyScreen> screen;
-  std::unique_ptr<ResourceDirectory> resources;
-  Substitutions subs;
+  std::unique_ptr<DialogSet> dialogs;
+  const SafetyScreen* screen = nullptr;
+  const ResourceDirectory* resources = nullptr;
 
-  SafetyVerdict Check(const std::string& text) const {
-    return screen->Check(Normalize(text, subs));
+  SafetyVerdict Check(const std::string& text,
+                      const SafetyContext& context = {}) const {
+    return screen->Check(Normalize(text, dialogs->substitutions()), context);
   }
 };
 
 const Shipped& LoadShipped() {
   static const Shipped* shipped = [] {
     auto* loaded = new Shipped();
-    Status s = SafetyScreen::Create(ReadJson(Dialogs("safety.json")),
-                                    "safety.json", &loaded->screen);
+    Status s = DialogSet::Load(TRUSTCOACH_DIALOGS_DIR, &loaded->dialogs);
     INFO(s.ToString());
     REQUIRE(s.ok());
-    s = ResourceDirectory::Create(ReadJson(Dialogs("resources.json")),
-                                  "resources.json", &loaded->resources);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-    const json subs = ReadJson(Dialogs("substitutions.json"));
-    for (const auto& [word, replacement] : subs["words"].items()) {
-      loaded->subs.words[word] = replacement.get<std::string>();
-    }
-    for (const auto& [phrase, replacement] : subs["phrases"].items()) {
-      loaded->subs.AddPhrase(phrase, replacement.get<std::string>());
-    }
+    loaded->screen = &loaded->dialogs->safety();
+    loaded->resources = &loaded->dialogs->resources();
     return loaded;
   }();
   return *shipped;
@@ -468,6 +464,191 @@ TEST_CASE("Nothing the coach says uses unsafe wording", "[engine][safety]") {
     CAPTURE(text);
     CHECK_FALSE(RE2::PartialMatch(text, unsafe));
   }
+}
+
+}  // namespace
+}  // namespace trustcoach
+
+namespace trustcoach {
+namespace {
+
+TEST_CASE(
+    "While a risk state lasts, means, a time and a change of subject count",
+    "[engine][safety][risk]") {
+  const Shipped& shipped = LoadShipped();
+  const SafetyContext risk{.risk = SafetyKind::kSuicide};
+  for (const char* text :
+       {"my meds are hidden", "tonight", "probably this weekend",
+        "yeah. ive thought about it", "the rope is in the garage"}) {
+    CAPTURE(text);
+    CHECK(shipped.Check(text).level == SafetyLevel::kNone);
+    const SafetyVerdict verdict = shipped.Check(text, risk);
+    CHECK(verdict.level == SafetyLevel::kCrisis);
+    CHECK(verdict.kind == SafetyKind::kSuicide);
+    CHECK(verdict.rule == "risk.means_time");
+  }
+  // A change of subject or a dismissal: a warm check of the state's kind.
+  for (const char* text :
+       {"can we talk about something else", "forget i said that",
+        "im fine i promise", "nah im not gonna do anything. just talk"}) {
+    CAPTURE(text);
+    CHECK(shipped.Check(text).level == SafetyLevel::kNone);
+    const SafetyVerdict verdict =
+        shipped.Check(text, {.risk = SafetyKind::kAbuse});
+    CHECK(verdict.level == SafetyLevel::kCheckIn);
+    CHECK(verdict.kind == SafetyKind::kAbuse);
+  }
+  // Handing the means to someone is not a new crisis.
+  CHECK(
+      shipped.Check("maybe ill give her the pills to hold onto", risk).level ==
+      SafetyLevel::kNone);
+  // Ordinary plans with a time stay ordinary.
+  CHECK(shipped.Check("my sister is coming over tonight", risk).level !=
+        SafetyLevel::kCrisis);
+}
+
+TEST_CASE("Reassurance is never read as danger", "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  for (const char* text :
+       {"I'm safe right now", "I'm safe for now", "im safe now",
+        "I'm safe, let's go on", "i am not in danger right now"}) {
+    CAPTURE(text);
+    CHECK(shipped.Check(text).level == SafetyLevel::kNone);
+    CHECK(shipped.Check(text, {.risk = SafetyKind::kDangerNow}).level ==
+          SafetyLevel::kNone);
+  }
+  CHECK(shipped.Check("I'm not safe right now").kind == SafetyKind::kDangerNow);
+}
+
+TEST_CASE("Quick replies of the safety flow do not raise the screen",
+          "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  const FlowSpec* flow = shipped.dialogs->FindFlow("safety");
+  REQUIRE(flow != nullptr);
+  for (const NodeSpec& node : flow->nodes) {
+    for (const std::string& reply : node.quick_replies) {
+      if (reply == "I'm not safe" || reply == "I'm struggling") continue;
+      CAPTURE(node.id, reply);
+      CHECK(shipped.Check(reply).level == SafetyLevel::kNone);
+    }
+  }
+}
+
+TEST_CASE("Negations, jokes, fiction and the distant past, both ways",
+          "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  auto [benign, crisis] = GENERATE(table<std::string, std::string>({
+      {"hes never been violent or anything, just a liar",
+       "hes never been violent before but last night he choked me"},
+      {"i swear i could kill him lol",
+       "he said he would kill me if i left lol"},
+      {"i could honestly strangle him",
+       "i am going to strangle him when he gets home"},
+      {"the film ended with her jumping off a bridge",
+       "after that film i keep thinking about jumping off a bridge"},
+      {"my ex was abusive years ago and now i am in a healthy relationship",
+       "my ex was abusive years ago and now he is stalking me"},
+      {"i self harmed when i was 15 but ive been fine for ten years",
+       "i self harmed when i was 15 and started cutting again last night"},
+      {"im overdosing on coffee just to get through this week lol",
+       "im planning to overdose this weekend"},
+      {"id rather die than sit through another work party haha",
+       "i want to die, no joke"},
+  }));
+  CAPTURE(benign, crisis);
+  CHECK(shipped.Check(benign).level == SafetyLevel::kNone);
+  CHECK(shipped.Check(crisis).level == SafetyLevel::kCrisis);
+}
+
+TEST_CASE("The minors' lens applies to later messages", "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  const SafetyContext minor{.minor = true};
+  for (const char* text :
+       {"he keeps asking for pics. like not normal pics",
+        "she says i cant tell my parents about her",
+        "she wants me to send a video and then shell send one back",
+        "we could meet without my parents knowing"}) {
+    CAPTURE(text);
+    CHECK(shipped.Check(text).level != SafetyLevel::kCrisis);
+    const SafetyVerdict verdict = shipped.Check(text, minor);
+    CHECK(verdict.level == SafetyLevel::kCrisis);
+    CHECK(verdict.kind == SafetyKind::kChildSafety);
+  }
+  CHECK(shipped.Check("he doesnt like me seeing my friends", minor).level ==
+        SafetyLevel::kCheckIn);
+}
+
+TEST_CASE("The grammar names the rule and the concepts that fired",
+          "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  const std::string text = Normalize("i bought a gun and i know where he lives",
+                                     shipped.dialogs->substitutions());
+  const SafetyVerdict verdict = shipped.screen->Check(text);
+  CHECK(verdict.rule == "violence.threat_other");
+  const std::vector<std::string> concepts = shipped.dialogs->concepts().Present(
+      text, shipped.screen->ConceptsOf(verdict.rule));
+  CHECK(std::find(concepts.begin(), concepts.end(), "weapon") !=
+        concepts.end());
+}
+
+TEST_CASE("After a crisis the conversation stays in a risk state",
+          "[engine][safety][risk]") {
+  std::unique_ptr<Engine> engine;
+  REQUIRE(Engine::Load(TRUSTCOACH_DIALOGS_DIR, &engine).ok());
+  Session session;
+  engine->Start(1, &session);
+  engine->Respond("honestly i dont see the point of anything anymore",
+                  &session);
+  Reply crisis = engine->Respond(
+      "yeah. ive thought about it. ive been saving up my pills", &session);
+  CHECK(crisis.safety.level == SafetyLevel::kCrisis);
+  CHECK(crisis.safety.kind == SafetyKind::kSuicide);
+  CHECK(session.risk_left == kRiskTurns);
+
+  // A change of subject: a short, warm check, the helplines kept.
+  Reply change = engine->Respond(
+      "can we just talk about something else. like the house", &session);
+  CHECK(change.safety.level == SafetyLevel::kCheckIn);
+  CHECK_FALSE(change.resources.empty());
+  // A time alone is a crisis while the state lasts.
+  Reply time = engine->Respond("probably tonight", &session);
+  CHECK(time.safety.level == SafetyLevel::kCrisis);
+  CHECK(session.risk_left == kRiskTurns);
+  // Every reply carries the helplines, whatever is talked about.
+  for (uint32_t i = 1; i < kRiskTurns; ++i) {
+    Reply reply =
+        engine->Respond("how do i talk to him about the house", &session);
+    CAPTURE(i);
+    CHECK_FALSE(reply.resources.empty());
+  }
+  Reply number = engine->Respond("can you give me that number again", &session);
+  CHECK_FALSE(number.resources.empty());
+  CHECK(number.flow == "safety");
+  CHECK(number.node == "lines");
+  // kRiskTurns messages without a crisis end it.
+  CHECK(session.risk_left == 0);
+  Reply later =
+      engine->Respond("how do i talk to him about the house", &session);
+  CHECK(later.resources.empty());
+  CHECK(engine->Respond("probably tonight", &session).safety.level ==
+        SafetyLevel::kNone);
+}
+
+TEST_CASE("A minor's later messages are read through the minors' lens",
+          "[engine][safety][risk]") {
+  std::unique_ptr<Engine> engine;
+  REQUIRE(Engine::Load(TRUSTCOACH_DIALOGS_DIR, &engine).ok());
+  Session session;
+  engine->Start(1, &session);
+  engine->Respond("im 16 and my boyfriend is 22", &session);
+  CHECK(session.minor);
+  Reply pics = engine->Respond(
+      "he keeps asking for pics. he says if i really loved him i would",
+      &session);
+  CHECK(pics.safety.level == SafetyLevel::kCrisis);
+  CHECK(pics.safety.kind == SafetyKind::kChildSafety);
+  CHECK_FALSE(pics.resources.empty());
+  CHECK(pics.resources[1].kind == "youth");
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ Session Sample() {
   s.turns = 7;
   s.misses = 1;
   s.risk = "suicide";
+  s.risk_left = 3;
   s.abuse = true;
   s.minor = true;
   s.history = {{"hurt", "hurt.open"}, {"", "hurt.open"}};
@@ -67,6 +68,30 @@ TEST_CASE("ParseSession reads canonical and other JSON alike",
     REQUIRE(ParseSession(SessionToJson(session).dump(1), &spaced).ok());
     CHECK(spaced == session);
   }
+}
+
+TEST_CASE("Sessions written before the risk state still load",
+          "[engine][session]") {
+  // As version 1 wrote them before issue 14: no "risk_left".
+  const std::string old =
+      R"({"abuse":true,"history":[],"misses":0,"risk":"suicide","seed":5,)"
+      R"("slots":{},"stack":[["safety","suicide"]],"turns":2,"v":1,)"
+      R"("visits":{}})";
+  Session session;
+  REQUIRE(ParseSession(old, &session).ok());
+  CHECK(session.risk == "suicide");
+  CHECK(session.risk_left == 0);
+  CHECK(session.abuse);
+  Session spaced;
+  REQUIRE(ParseSession(nlohmann::json::parse(old).dump(1), &spaced).ok());
+  CHECK(spaced == session);
+  // A negative or fractional count is refused.
+  Session untouched = session;
+  CHECK(ParseSession(R"({"v":1,"seed":1,"stack":[],"slots":{},"visits":{},)"
+                     R"("turns":0,"misses":0,"history":[],"risk_left":-1})",
+                     &untouched)
+            .IsInvalidArgument());
+  CHECK(untouched == session);
 }
 
 TEST_CASE("Broken session JSON is refused and leaves the session alone",

@@ -11,3 +11,22 @@ if(Python3_Interpreter_FOUND)
             --min-meaningful 95 --min-fit 90
             --cases ${CMAKE_CURRENT_SOURCE_DIR}/data/topic_cases.jsonl --min-cases 95)
 endif()
+
+# The crisis screen on lines written as people type them (issue 14): every
+# crisis line answered as crisis, at most 2 of the 50 benign near-misses.
+# And every safety expectation (safety, kind_any, resources) of the
+# multi-turn conversations, over the HTTP API. See docs/safety.md.
+if(Python3_Interpreter_FOUND)
+  add_test(NAME eval_crisis_extra
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/eval_crisis.py
+            --binary $<TARGET_FILE:trustcoach>
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR}
+            --min-crisis 100 --max-false 2
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/crisis_dev_extra.jsonl)
+  add_test(NAME eval_conversations_safety
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
+            --binary $<TARGET_FILE:trustcoach> --show failures
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR}
+            --keys safety,kind_any,resources --min 1.0
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/conversations_dev.jsonl)
+endif()

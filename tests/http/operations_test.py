@@ -117,9 +117,14 @@ class OperationsTest(unittest.TestCase):
         # a turn then waits for the store for timeout_ms (60 s).
         redis = HungRedis()
         self.addCleanup(redis.close)
-        server = self.serve("--store", "redis://127.0.0.1:%d?timeout_ms=60000" % redis.port,
-                            "--drain-timeout", "1", "--client-rate", "0",
-                            "--conversation-rate", "0", "--sweep-interval", "86400")
+        try:
+            server = self.serve("--store", "redis://127.0.0.1:%d?timeout_ms=60000" % redis.port,
+                                "--drain-timeout", "1", "--client-rate", "0",
+                                "--conversation-rate", "0", "--sweep-interval", "86400")
+        except AssertionError as error:
+            if "built without Redis" in str(error):
+                self.skipTest("this build has no Redis store (TRUSTCOACH_WITH_REDIS=OFF)")
+            raise
         def create():
             try:
                 server.request("POST", "/v1/conversations", {}, timeout=120)

@@ -14,7 +14,8 @@ turns=${TURNS:-10}
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$build/bin/trustcoach" serve --host 127.0.0.1 --port "$port" --store memory \
-  --memory-max-conversations 1000000 --idle-expiry 86400 --sweep-interval 3600 \
+  --memory-max-conversations 1000000 --memory-max-bytes 1099511627776 \
+  --max-conversations-per-client 0 --idle-expiry 86400 --sweep-interval 3600 \
   --client-rate 0 --conversation-rate 0 --access-log off >/dev/null 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT

@@ -543,19 +543,34 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
 
 Status DialogSet::Compile(std::vector<std::string>* warnings) {
   std::vector<std::string> errors;
-  const auto error = [&](const std::string& file, const std::string& pointer,
-                         const std::string& message) {
-    errors.push_back(file + ": " + pointer + ": " + message);
-  };
+  IndexIds(&errors);
+  CheckTargets(&errors);
+  if (!errors.empty()) return JoinErrors(errors);
+  Status s = CompileMatcher();
+  if (!s.ok()) return s;
+  CheckQuickReplies(&errors);
+  if (warnings != nullptr) WarnUnreachable(warnings);
+  return JoinErrors(errors);
+}
 
+namespace {
+
+void AddError(std::vector<std::string>* errors, const std::string& file,
+              const std::string& pointer, const std::string& message) {
+  errors->push_back(file + ": " + pointer + ": " + message);
+}
+
+}  // namespace
+
+void DialogSet::IndexIds(std::vector<std::string>* errors) {
   for (size_t i = 0; i < spec_.intents.size(); ++i) {
     const IntentSpec& intent = spec_.intents[i];
     auto [it, inserted] = intent_index_.emplace(intent.id, i);
     if (!inserted) {
       const IntentSpec& first = spec_.intents[it->second];
-      error(intent.file, intent.pointer + "/id",
-            "duplicate intent id '" + intent.id + "' (also in " + first.file +
-                " at " + first.pointer + ")");
+      AddError(errors, intent.file, intent.pointer + "/id",
+               "duplicate intent id '" + intent.id + "' (also in " +
+                   first.file + " at " + first.pointer + ")");
     }
   }
   node_index_.resize(spec_.flows.size());
@@ -563,20 +578,21 @@ Status DialogSet::Compile(std::vector<std::string>* warnings) {
     const FlowSpec& flow = spec_.flows[f];
     auto [it, inserted] = flow_index_.emplace(flow.id, f);
     if (!inserted) {
-      error(flow.file, flow.pointer + "/id",
-            "duplicate flow id '" + flow.id + "' (also in " +
-                spec_.flows[it->second].file + ")");
+      AddError(errors, flow.file, flow.pointer + "/id",
+               "duplicate flow id '" + flow.id + "' (also in " +
+                   spec_.flows[it->second].file + ")");
     }
     for (size_t n = 0; n < flow.nodes.size(); ++n) {
       node_index_[f].emplace(flow.nodes[n].id, n);
     }
     if (node_index_[f].count(flow.start) == 0) {
-      error(flow.file, flow.pointer + "/start",
-            "unknown start node '" + flow.start + "'");
+      AddError(errors, flow.file, flow.pointer + "/start",
+               "unknown start node '" + flow.start + "'");
     }
   }
+}
 
-  // Every target must resolve.
+void DialogSet::CheckTargets(std::vector<std::string>* errors) const {
   const auto check_target = [&](const FlowSpec& flow, const std::string& where,
                                 const std::string& target) {
     if (target == kTargetReturn || target == kTargetMenu ||
@@ -585,7 +601,8 @@ Status DialogSet::Compile(std::vector<std::string>* warnings) {
     }
     FlowPosition position;
     if (!Resolve(flow.id, target, &position)) {
-      error(flow.file, where, "unknown target node '" + target + "'");
+      AddError(errors, flow.file, where,
+               "unknown target node '" + target + "'");
     }
   };
   for (const FlowSpec& flow : spec_.flows) {
@@ -593,8 +610,8 @@ Status DialogSet::Compile(std::vector<std::string>* warnings) {
       const std::string at = Child(flow.pointer + "/nodes", node.id);
       for (const auto& [intent, target] : node.on) {
         if (intent_index_.count(intent) == 0) {
-          error(flow.file, Child(at + "/on", intent),
-                "unknown intent '" + intent + "'");
+          AddError(errors, flow.file, Child(at + "/on", intent),
+                   "unknown intent '" + intent + "'");
         }
         check_target(flow, Child(at + "/on", intent), target);
       }
@@ -608,13 +625,13 @@ Status DialogSet::Compile(std::vector<std::string>* warnings) {
   for (const IntentSpec& intent : spec_.intents) {
     FlowPosition position;
     if (!intent.start.empty() && !Resolve("", intent.start, &position)) {
-      error(intent.file, intent.pointer + "/start",
-            "unknown flow or node '" + intent.start + "'");
+      AddError(errors, intent.file, intent.pointer + "/start",
+               "unknown flow or node '" + intent.start + "'");
     }
     for (size_t s = 0; s < intent.scope.size(); ++s) {
       if (!Resolve("", intent.scope[s], &position)) {
-        error(intent.file, Child(intent.pointer + "/scope", s),
-              "unknown flow or node '" + intent.scope[s] + "'");
+        AddError(errors, intent.file, Child(intent.pointer + "/scope", s),
+                 "unknown flow or node '" + intent.scope[s] + "'");
       }
     }
   }
@@ -624,21 +641,24 @@ Status DialogSet::Compile(std::vector<std::string>* warnings) {
         std::pair{"abuse_redirect", config_.abuse_redirect}}) {
     FlowPosition position;
     if (!Resolve("", target, &position)) {
-      errors.push_back("engine.json: /" + std::string(name) +
-                       ": unknown flow or node '" + target + "'");
+      errors->push_back("engine.json: /" + std::string(name) +
+                        ": unknown flow or node '" + target + "'");
     }
   }
-  if (!errors.empty()) return JoinErrors(errors);
+}
 
+Status DialogSet::CompileMatcher() {
   Status s = IntentMatcher::Create(spec_.intents, &matcher_);
   for (const FlowSpec& flow : spec_.flows) {
     for (const NodeSpec& node : flow.nodes) {
       if (s.ok() && !node.on.empty()) s = matcher_->Prepare(node.on);
     }
   }
-  if (!s.ok()) return s;
+  return s;
+}
 
-  // Quick replies must be understood where they are offered.
+// Quick replies must be understood where they are offered.
+void DialogSet::CheckQuickReplies(std::vector<std::string>* errors) const {
   for (const FlowSpec& flow : spec_.flows) {
     for (const NodeSpec& node : flow.nodes) {
       if (!node.else_to.empty()) continue;
@@ -653,8 +673,8 @@ Status DialogSet::Compile(std::vector<std::string>* warnings) {
             (node.on.count(spec_.intents[match.intent].id) > 0 ||
              !spec_.intents[match.intent].start.empty());
         if (!understood) {
-          error(
-              flow.file,
+          AddError(
+              errors, flow.file,
               Child(Child(flow.pointer + "/nodes", node.id) + "/quick_replies",
                     q),
               "quick reply '" + node.quick_replies[q] +
@@ -663,54 +683,52 @@ Status DialogSet::Compile(std::vector<std::string>* warnings) {
       }
     }
   }
+}
 
-  if (warnings != nullptr) {
-    // Reachability: from every flow start, intent start and config target.
-    std::set<std::pair<std::string, std::string>> seen;
-    std::vector<FlowPosition> todo;
-    const auto visit = [&](const FlowPosition& p) {
-      if (seen.insert({p.flow, p.node}).second) todo.push_back(p);
-    };
-    const auto visit_target = [&](std::string_view from,
-                                  const std::string& target) {
-      FlowPosition p;
-      if (Resolve(from, target, &p)) visit(p);
-    };
-    for (const FlowSpec& flow : spec_.flows) visit({flow.id, flow.start});
-    for (const IntentSpec& intent : spec_.intents) {
-      visit_target("", intent.start);
-    }
-    visit_target("", config_.abuse_redirect);
-    // The engine enters safety.<kind> and safety.check_in by itself.
-    for (SafetyKind kind :
-         {SafetyKind::kSuicide, SafetyKind::kSelfHarm, SafetyKind::kAbuse,
-          SafetyKind::kViolence, SafetyKind::kDangerNow,
-          SafetyKind::kSexualViolence, SafetyKind::kChildSafety}) {
-      visit_target(
-          "", config_.safety_flow + "." + std::string(SafetyKindName(kind)));
-    }
-    visit_target("", config_.safety_flow + ".check_in");
-    while (!todo.empty()) {
-      const FlowPosition p = todo.back();
-      todo.pop_back();
-      const NodeSpec* node = FindNode(p.flow, p.node);
-      for (const auto& [intent, target] : node->on)
-        visit_target(p.flow, target);
-      visit_target(p.flow, node->else_to);
-      visit_target(p.flow, node->next);
-      for (const Branch& b : node->branch) visit_target(p.flow, b.to);
-    }
-    for (const FlowSpec& flow : spec_.flows) {
-      for (const NodeSpec& node : flow.nodes) {
-        if (seen.count({flow.id, node.id}) == 0) {
-          warnings->push_back(
-              flow.file + ": " + Child(flow.pointer + "/nodes", node.id) +
-              ": node '" + flow.id + "." + node.id + "' is unreachable");
-        }
+// Reachability: from every flow start, intent start and config target.
+void DialogSet::WarnUnreachable(std::vector<std::string>* warnings) const {
+  std::set<std::pair<std::string, std::string>> seen;
+  std::vector<FlowPosition> todo;
+  const auto visit = [&](const FlowPosition& p) {
+    if (seen.insert({p.flow, p.node}).second) todo.push_back(p);
+  };
+  const auto visit_target = [&](std::string_view from,
+                                const std::string& target) {
+    FlowPosition p;
+    if (Resolve(from, target, &p)) visit(p);
+  };
+  for (const FlowSpec& flow : spec_.flows) visit({flow.id, flow.start});
+  for (const IntentSpec& intent : spec_.intents) {
+    visit_target("", intent.start);
+  }
+  visit_target("", config_.abuse_redirect);
+  // The engine enters safety.<kind> and safety.check_in by itself.
+  for (SafetyKind kind :
+       {SafetyKind::kSuicide, SafetyKind::kSelfHarm, SafetyKind::kAbuse,
+        SafetyKind::kViolence, SafetyKind::kDangerNow,
+        SafetyKind::kSexualViolence, SafetyKind::kChildSafety}) {
+    visit_target("",
+                 config_.safety_flow + "." + std::string(SafetyKindName(kind)));
+  }
+  visit_target("", config_.safety_flow + ".check_in");
+  while (!todo.empty()) {
+    const FlowPosition p = todo.back();
+    todo.pop_back();
+    const NodeSpec* node = FindNode(p.flow, p.node);
+    for (const auto& [intent, target] : node->on) visit_target(p.flow, target);
+    visit_target(p.flow, node->else_to);
+    visit_target(p.flow, node->next);
+    for (const Branch& b : node->branch) visit_target(p.flow, b.to);
+  }
+  for (const FlowSpec& flow : spec_.flows) {
+    for (const NodeSpec& node : flow.nodes) {
+      if (seen.count({flow.id, node.id}) == 0) {
+        warnings->push_back(
+            flow.file + ": " + Child(flow.pointer + "/nodes", node.id) +
+            ": node '" + flow.id + "." + node.id + "' is unreachable");
       }
     }
   }
-  return JoinErrors(errors);
 }
 
 }  // namespace trustcoach

@@ -52,7 +52,18 @@ class DialogSet {
 
  private:
   DialogSet() = default;
+  // After parsing: indexes, checks and compiles; the steps below in order.
   Status Compile(std::vector<std::string>* warnings);
+  // Indexes intents, flows and nodes by id; reports duplicates.
+  void IndexIds(std::vector<std::string>* errors);
+  // Every target, intent start and scope, and engine.json target resolves.
+  void CheckTargets(std::vector<std::string>* errors) const;
+  // The intent matcher, with a set prepared for each node's `on`.
+  Status CompileMatcher();
+  // Every quick reply is understood where it is offered.
+  void CheckQuickReplies(std::vector<std::string>* errors) const;
+  // Nodes no start, target or safety kind reaches.
+  void WarnUnreachable(std::vector<std::string>* warnings) const;
 
   DialogSpec spec_;
   EngineConfig config_;

@@ -1,8 +1,11 @@
 #include "server/api.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <exception>
+#include <filesystem>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -22,6 +25,45 @@ using json = nlohmann::json;
 
 constexpr std::string_view kConversations = "/v1/conversations";
 constexpr int kSaveAttempts = 5;
+// GET of a conversation: transcript entries per page by default and at most,
+// and the bytes of entries a page stops at.
+constexpr size_t kDefaultPageEntries = 200;
+constexpr size_t kMaxPageEntries = 1000;
+constexpr size_t kMaxPageBytes = 256 * 1024;
+
+constexpr std::string_view kConversationFullType =
+    "urn:trustcoach:problem:conversation-full";
+constexpr std::string_view kConversationFull =
+    "This conversation has reached its length limit, so it cannot take more "
+    "messages. Thank you for staying with it. You are welcome to start a new "
+    "conversation, and a counsellor or therapist can go further with you "
+    "than this coach can.";
+
+size_t BytesOf(const std::vector<std::string>& entries) {
+  size_t bytes = 0;
+  for (const std::string& entry : entries) bytes += entry.size();
+  return bytes;
+}
+
+// A query parameter as a count: `fallback` when absent, false when it is
+// not a whole number from `min` to `max`.
+bool CountParam(const httplib::Request& request, const char* name,
+                size_t fallback, size_t min, size_t max, size_t* out) {
+  if (!request.has_param(name)) {
+    *out = fallback;
+    return true;
+  }
+  const std::string text = request.get_param_value(name);
+  size_t value = 0;
+  const auto [end, error] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < min ||
+      value > max) {
+    return false;
+  }
+  *out = value;
+  return true;
+}
 
 // A request header's first value, or null when absent; names compare
 // case-insensitively. cpp-httplib's get_header_value() builds a std::string
@@ -308,7 +350,30 @@ bool Api::Install(httplib::Server* http) {
     OnLog(request, response);
   });
   http->set_payload_max_length(options_.max_body_bytes);
+  std::error_code error;
+  web_root_ = std::filesystem::canonical(options_.web_dir, error).string();
+  if (error) web_root_.clear();
   return http->set_mount_point("/", options_.web_dir);
+}
+
+bool Api::StaticFileAllowed(std::string_view path) const {
+  namespace fs = std::filesystem;
+  // No dotfiles or dot folders (.env, .git), and no "..".
+  if (web_root_.empty() || path.empty() || path.front() != '/' ||
+      path.find("/.") != std::string_view::npos ||
+      path.find('\0') != std::string_view::npos) {
+    return false;
+  }
+  std::string relative(path.substr(1));
+  if (relative.empty() || relative.back() == '/') relative += "index.html";
+  std::error_code error;
+  const fs::path real = fs::canonical(fs::path(web_root_) / relative, error);
+  if (error || !fs::is_regular_file(real, error) || error) return false;
+  // A symlink may point anywhere: only what really lies inside is served.
+  const std::string& text = real.native();
+  return text.size() > web_root_.size() &&
+         text.compare(0, web_root_.size(), web_root_) == 0 &&
+         text[web_root_.size()] == '/';
 }
 
 bool Api::CorsAllowed(std::string_view origin) const {
@@ -326,8 +391,10 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
   response.set_header("X-Content-Type-Options", "nosniff");
   if (api) response.set_header("Cache-Control", "no-store");
 
+  // /metrics is for the operator's scraper, never for a browser: no CORS.
+  const bool metrics = route == "/metrics";
   const std::string_view origin = HeaderValue(request, "Origin");
-  const bool cors = !origin.empty() && CorsAllowed(origin);
+  const bool cors = !metrics && !origin.empty() && CorsAllowed(origin);
   if (cors) {
     response.set_header("Access-Control-Allow-Origin", std::string(origin));
     response.set_header("Access-Control-Expose-Headers",
@@ -372,6 +439,38 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
     response.set_header("Connection", "close");
     return HandlerResponse::Handled;
   }
+  if (metrics) {
+    return CheckApiKey(request, response) ? HandlerResponse::Unhandled
+                                          : HandlerResponse::Handled;
+  }
+  if (route == "static" &&
+      (request.method == "GET" || request.method == "HEAD")) {
+    if (!StaticFileAllowed(request.path)) {
+      SendProblem(response, 404, "no such resource");
+      return HandlerResponse::Handled;
+    }
+    const std::string_view path = request.path;
+    if (path.back() == '/' || path.ends_with(".html")) {
+      // The demo page: only its own scripts, styles and API; never framed;
+      // no Referer to the sites it links to. See docs/widget.md.
+      response.set_header(
+          "Content-Security-Policy",
+          "default-src 'none'; script-src 'self'; style-src 'self'; "
+          "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+          "form-action 'none'; frame-ancestors 'none'");
+      response.set_header("X-Frame-Options", "DENY");
+      response.set_header("Referrer-Policy", "no-referrer");
+      response.set_header("Cache-Control", "no-cache");
+    } else if (path == "/widget.js" && request.has_param("v")) {
+      // A versioned URL (index.html names widget.js?v=<its hash>): the
+      // content for a given v never changes.
+      response.set_header("Cache-Control",
+                          "public, max-age=31536000, immutable");
+    } else {
+      response.set_header("Cache-Control", "no-cache");
+    }
+    return HandlerResponse::Unhandled;
+  }
   if (!api) return HandlerResponse::Unhandled;
   // A request without Content-Length or Transfer-Encoding has no body (RFC
   // 9112, 6.3), but httplib would read until the timeout: answer now.
@@ -395,7 +494,13 @@ Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
                                   : HandlerResponse::Handled;
 }
 
-bool Api::Admit(const Request& request, Response& response) {
+std::string Api::ClientOf(const Request& request) const {
+  return ClientAddress(request.remote_addr,
+                       HeaderValue(request, "X-Forwarded-For"),
+                       options_.trusted_proxies);
+}
+
+bool Api::CheckApiKey(const Request& request, Response& response) {
   if (!options_.api_keys.empty()) {
     const std::string_view key = HeaderValue(request, "X-API-Key");
     if (key.empty()) {
@@ -412,12 +517,13 @@ bool Api::Admit(const Request& request, Response& response) {
       return false;
     }
   }
+  return true;
+}
+
+bool Api::Admit(const Request& request, Response& response) {
+  if (!CheckApiKey(request, response)) return false;
   int64_t retry_after = 0;
-  if (!client_limiter_->Allow(
-          ClientAddress(request.remote_addr,
-                        HeaderValue(request, "X-Forwarded-For"),
-                        options_.trusted_proxies),
-          &retry_after)) {
+  if (!client_limiter_->Allow(ClientOf(request), &retry_after)) {
     metrics_.RecordRateLimited("client");
     SendProblem(response, 429, "too many requests from this address");
     response.set_header("Retry-After", std::to_string(retry_after));
@@ -461,7 +567,8 @@ void Api::OnLog(const Request& request, const Response& response) {
     request_start.reset();
   }
   const std::string_view route = RouteTemplate(request.path);
-  metrics_.RecordRequest(route, request.method, response.status, seconds);
+  const std::string_view method = MethodLabel(request.method);
+  metrics_.RecordRequest(route, method, response.status, seconds);
   if (access_log_ == nullptr || !access_log_->enabled()) return;
   // The route template, not the path: no ids and no query in the log. Keys
   // in JsonLog::Write()'s order; written directly, as this runs per request.
@@ -473,13 +580,11 @@ void Api::OnLog(const Request& request, const Response& response) {
       .Key("bytes_out")
       .Uint(response.body.size())
       .Key("method")
-      .String(request.method)
+      .String(method)
       .Key("ms")
       .Double(std::round(seconds * 1e5) / 100)
       .Key("remote")
-      .String(ClientAddress(request.remote_addr,
-                            HeaderValue(request, "X-Forwarded-For"),
-                            options_.trusted_proxies))
+      .String(ClientOf(request))
       .Key("route")
       .String(route)
       .Key("status")
@@ -504,11 +609,15 @@ bool Api::Authorize(const Request& request, Response& response,
     SendProblem(response, 404, "no such conversation");
     return false;
   }
+  // A wrong token gets the same answer as an unknown id, and takes the same
+  // work (the hash and a comparison happen either way), so that neither the
+  // answer nor its timing tells whether another conversation exists.
+  static const std::string kNoHash(64, '0');
+  const std::string hash = Sha256Hex(token);
   Status status = store_->Load(id, conversation);
-  // A wrong token gets the same answer as an unknown id, so that a token
-  // does not reveal whether another conversation exists.
-  if (status.ok() &&
-      !DigestEquals(Sha256Hex(token), conversation->token_hash)) {
+  const bool match =
+      DigestEquals(hash, status.ok() ? conversation->token_hash : kNoHash);
+  if (status.ok() && !match) {
     status = Status::NotFound("no such conversation");
   }
   if (!status.ok()) {
@@ -531,6 +640,16 @@ void Api::CreateConversation(const Request& request, Response& response) {
     body.region =
         RegionFromAcceptLanguage(HeaderValue(request, "Accept-Language"));
   }
+  const std::string client = ClientOf(request);
+  int64_t retry_after = 0;
+  if (!TakeClientPlace(client, &retry_after)) {
+    metrics_.RecordRateLimited("client_conversations");
+    SendProblem(response, 429,
+                "too many open conversations from this address; delete one "
+                "or wait for one to expire");
+    response.set_header("Retry-After", std::to_string(retry_after));
+    return;
+  }
   const std::shared_ptr<const Engine> engine = this->engine();
   Session session;
   const Reply reply =
@@ -546,7 +665,17 @@ void Api::CreateConversation(const Request& request, Response& response) {
     conversation.id = NewConversationId();
     status = store_->Create(&conversation, transcript);
   } while (status.code() == Status::Code::kAlreadyExists);
-  if (!status.ok()) return SendStatus(response, status);
+  SettleClientPlace(client, status.ok() ? conversation.id : std::string());
+  if (!status.ok()) {
+    SendStatus(response, status);
+    if (status.IsUnavailable()) {
+      // Full (or down): say when room is likely, not "1" for hours.
+      if (const int64_t room = store_->SecondsUntilRoom(); room > 0) {
+        response.set_header("Retry-After", std::to_string(room));
+      }
+    }
+    return;
+  }
   response.set_header("Location", "/v1/conversations/" + conversation.id);
   std::string out;
   JsonWriter writer(&out);
@@ -582,6 +711,12 @@ void Api::PostMessage(const Request& request, Response& response) {
   std::lock_guard lock(conversation_locks_[std::hash<std::string>{}(id) %
                                            conversation_locks_.size()]);
   for (int attempt = 1;; ++attempt) {
+    if (options_.max_turns > 0 &&
+        conversation.session.turns >=
+            static_cast<uint32_t>(options_.max_turns)) {
+      SendProblem(response, 409, kConversationFull, kConversationFullType);
+      return;
+    }
     // The turn runs on the loaded conversation itself: if the save loses a
     // race, the conversation is loaded again below.
     if (body.region) conversation.region = *body.region;
@@ -591,6 +726,12 @@ void Api::PostMessage(const Request& request, Response& response) {
     const std::string at = FormatTime(clock_->NowMillis());
     std::vector<std::string> transcript = {UserEntry(body.text, at)};
     AppendCoachEntries(reply, at, &transcript);
+    if (options_.max_conversation_bytes > 0 &&
+        conversation.transcript_bytes + BytesOf(transcript) >
+            options_.max_conversation_bytes) {
+      SendProblem(response, 409, kConversationFull, kConversationFullType);
+      return;
+    }
     status = store_->Save(&conversation, transcript);
     if (status.ok()) {
       metrics_.RecordTurn(SafetyKindName(reply.safety.kind),
@@ -617,24 +758,59 @@ void Api::GetConversation(const Request& request, Response& response) {
   const std::string id = request.matches[1];
   Conversation conversation;
   if (!Authorize(request, response, id, &conversation)) return;
-  std::vector<std::string> entries;
-  Status status = store_->LoadTranscript(id, &entries);
-  if (!status.ok()) return SendStatus(response, status);
-  json transcript = json::array();
-  for (const std::string& entry : entries) {
-    json parsed = json::parse(entry, nullptr, /*allow_exceptions=*/false);
-    if (!parsed.is_discarded()) transcript.push_back(std::move(parsed));
+  size_t from = 0;
+  size_t limit = 0;
+  if (!CountParam(request, "from", 0, 0, std::numeric_limits<uint32_t>::max(),
+                  &from) ||
+      !CountParam(request, "limit", kDefaultPageEntries, 1, kMaxPageEntries,
+                  &limit)) {
+    SendProblem(response, 400,
+                "from must be a whole number >= 0 and limit one from 1 to " +
+                    std::to_string(kMaxPageEntries));
+    return;
   }
-  const int64_t expires =
-      conversation.updated_millis + options_.idle_expiry_seconds * 1000;
-  SendJson(response, 200,
-           {{"id", conversation.id},
-            {"region", conversation.region},
-            {"created_at", FormatTime(conversation.created_millis)},
-            {"updated_at", FormatTime(conversation.updated_millis)},
-            {"expires_at", FormatTime(expires)},
-            {"state", StateSummary(conversation.session)},
-            {"transcript", std::move(transcript)}});
+  std::vector<std::string> entries;
+  size_t total = 0;
+  Status status = store_->LoadTranscriptPage(id, from, limit, kMaxPageBytes,
+                                             &entries, &total);
+  if (!status.ok()) return SendStatus(response, status);
+  int64_t expires = store_->ExpiresAtMillis(conversation);
+  if (expires < 0) {
+    expires = conversation.updated_millis + options_.idle_expiry_seconds * 1000;
+  }
+  // Written directly, the stored entries copied as they are (each is one
+  // JSON object this server wrote): no tree of the page is built. Keys in
+  // the order nlohmann::json would write them.
+  std::string out;
+  out.reserve(BytesOf(entries) + entries.size() + 512);
+  JsonWriter writer(&out);
+  writer.BeginObject()
+      .Key("created_at")
+      .String(FormatTime(conversation.created_millis))
+      .Key("expires_at")
+      .String(FormatTime(expires))
+      .Key("id")
+      .String(conversation.id);
+  if (from + entries.size() < total) {
+    writer.Key("next").Uint(from + entries.size());
+  }
+  writer.Key("region")
+      .String(conversation.region)
+      .Key("state")
+      .Raw(DumpJson(StateSummary(conversation.session)))
+      .Key("transcript")
+      .BeginArray();
+  for (const std::string& entry : entries) {
+    // A damaged row is left out rather than breaking the document.
+    if (json::accept(entry)) writer.Raw(entry);
+  }
+  writer.EndArray()
+      .Key("transcript_total")
+      .Uint(total)
+      .Key("updated_at")
+      .String(FormatTime(conversation.updated_millis))
+      .EndObject();
+  SendJsonText(response, 200, std::move(out));
 }
 
 void Api::DeleteConversation(const Request& request, Response& response) {
@@ -672,11 +848,92 @@ void Api::Readyz(const Request&, Response& response) {
   }
   Status status = store_->Check();
   if (!status.ok()) {
-    SendProblem(response, 503, "the session store is unavailable");
-    response.set_header("Retry-After", "1");
+    SendProblem(response, 503, "the session store is unavailable or full");
+    const int64_t room = store_->SecondsUntilRoom();
+    response.set_header("Retry-After", std::to_string(room > 0 ? room : 1));
     return;
   }
   SendJson(response, 200, {{"status", "ready"}});
+}
+
+bool Api::TakeClientPlace(const std::string& client, int64_t* retry_after) {
+  if (options_.max_conversations_per_client <= 0) return true;
+  const size_t cap = static_cast<size_t>(options_.max_conversations_per_client);
+  std::lock_guard lock(clients_mu_);
+  std::vector<std::string>& ids = clients_[client];
+  if (ids.size() >= cap) {
+    // At the cap: drop the ones that are gone, and learn when the first of
+    // the others expires.
+    const int64_t now = clock_->NowMillis();
+    int64_t soonest = std::numeric_limits<int64_t>::max();
+    std::erase_if(ids, [&](const std::string& id) {
+      if (id.empty()) return false;  // a create in progress
+      Conversation conversation;
+      const Status status = store_->Load(id, &conversation);
+      if (status.IsNotFound()) return true;
+      if (status.ok()) {
+        int64_t expires = store_->ExpiresAtMillis(conversation);
+        if (expires < 0) {
+          expires =
+              conversation.updated_millis + options_.idle_expiry_seconds * 1000;
+        }
+        soonest = std::min(soonest, expires);
+      }
+      return false;
+    });
+    if (ids.size() >= cap) {
+      *retry_after = soonest == std::numeric_limits<int64_t>::max()
+                         ? 1
+                         : std::max<int64_t>(1, (soonest - now + 999) / 1000);
+      return false;
+    }
+  }
+  ids.emplace_back();
+  return true;
+}
+
+void Api::SettleClientPlace(const std::string& client, const std::string& id) {
+  if (options_.max_conversations_per_client <= 0) return;
+  std::lock_guard lock(clients_mu_);
+  auto it = clients_.find(client);
+  if (it == clients_.end()) return;
+  std::vector<std::string>& ids = it->second;
+  auto place = std::find(ids.begin(), ids.end(), std::string());
+  if (place != ids.end()) {
+    if (id.empty()) {
+      ids.erase(place);
+    } else {
+      *place = id;
+    }
+  }
+  if (ids.empty()) clients_.erase(it);
+}
+
+void Api::ForgetGoneConversations() {
+  if (options_.max_conversations_per_client <= 0) return;
+  std::vector<std::pair<std::string, std::string>> known;
+  {
+    std::lock_guard lock(clients_mu_);
+    for (const auto& [client, ids] : clients_) {
+      for (const std::string& id : ids) {
+        if (!id.empty()) known.emplace_back(client, id);
+      }
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> gone;
+  for (auto& [client, id] : known) {
+    Conversation conversation;
+    if (store_->Load(id, &conversation).IsNotFound()) {
+      gone.emplace_back(std::move(client), std::move(id));
+    }
+  }
+  std::lock_guard lock(clients_mu_);
+  for (const auto& [client, id] : gone) {
+    auto it = clients_.find(client);
+    if (it == clients_.end()) continue;
+    std::erase(it->second, id);
+    if (it->second.empty()) clients_.erase(it);
+  }
 }
 
 void Api::ServeMetrics(const Request&, Response& response) {

@@ -2,11 +2,13 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -62,6 +64,10 @@ class Api {
 
   Metrics* metrics() { return &metrics_; }
 
+  // Drops conversations that are gone (expired, deleted) from the
+  // per-address counts. The expiry sweeper calls it.
+  void ForgetGoneConversations();
+
   // Every (method, route template) the API serves, for the spec test.
   static const std::vector<std::pair<std::string_view, std::string_view>>&
   Routes();
@@ -82,6 +88,16 @@ class Api {
   // API keys and the per-address rate limit; false when refused (the
   // response holds the problem).
   bool Admit(const Request& request, Response& response);
+  // The API key alone (when keys are configured); false when refused.
+  bool CheckApiKey(const Request& request, Response& response);
+  std::string ClientOf(const Request& request) const;
+
+  // Holds a place for one more conversation from `client`; false when it
+  // has `max_conversations_per_client` live ones (then `*retry_after` is the
+  // seconds until the first of them expires). Settle the place with
+  // SettleClientPlace(): the id created, or "" when the create failed.
+  bool TakeClientPlace(const std::string& client, int64_t* retry_after);
+  void SettleClientPlace(const std::string& client, const std::string& id);
   HandlerResponse OnError(const Request& request, Response& response);
   void OnException(const Request& request, Response& response);
   void OnLog(const Request& request, const Response& response);
@@ -102,8 +118,13 @@ class Api {
   bool CorsAllowed(std::string_view origin) const;
   // The served dialog set's version (engine.json) and content hash.
   std::pair<std::string, std::string> DialogsVersionAndHash() const;
+  // Whether `path` names a regular file whose real path is inside the web
+  // folder, with no segment starting with '.'.
+  bool StaticFileAllowed(std::string_view path) const;
 
   const ServerOptions options_;
+  // The web folder's real path (symlinks resolved), set by Install().
+  std::string web_root_;
   SessionStore* const store_;
   const Clock* const clock_;
   JsonLog* const access_log_;
@@ -122,6 +143,12 @@ class Api {
   // Turns on one conversation run one at a time in this process; the
   // store's version check covers other processes.
   std::array<std::mutex, 64> conversation_locks_;
+
+  // Live conversations created from each client address, by id ("" for a
+  // create in progress). Ids of gone conversations are dropped when the
+  // address reaches its cap and by ForgetGoneConversations().
+  std::mutex clients_mu_;
+  std::unordered_map<std::string, std::vector<std::string>> clients_;
 };
 
 }  // namespace trustcoach::server

@@ -13,8 +13,18 @@ void Header(std::ostringstream& out, std::string_view name,
 
 }  // namespace
 
+std::string_view MethodLabel(std::string_view method) {
+  static constexpr std::string_view kKnown[] = {
+      "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
+  for (std::string_view known : kKnown) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
 void Metrics::RecordRequest(std::string_view route, std::string_view method,
                             int status, double seconds) {
+  method = MethodLabel(method);
   std::lock_guard lock(mu_);
   auto request = requests_.find(std::tuple{route, method, status});
   if (request == requests_.end()) {

@@ -14,6 +14,10 @@ namespace trustcoach::server {
 // Labels come from small fixed sets (route templates, status codes, safety
 // kinds), never from request data, and no message text is recorded. Safe to
 // call from any thread.
+// The `method` label of a request: one of the HTTP methods the server
+// knows, else "other", so that invented methods cannot add label values.
+std::string_view MethodLabel(std::string_view method);
+
 class Metrics {
  public:
   // `route` is a template such as "/v1/conversations/{id}".

@@ -41,8 +41,24 @@ struct ServerOptions {
   int64_t idle_expiry_seconds = 2 * 60 * 60;
   // How often expired conversations are swept.
   int64_t sweep_interval_seconds = 60;
-  // Memory store only: the most conversations held at once.
+  // A conversation without any message from the person (only the coach's
+  // greeting) is deleted after this many idle seconds instead (memory store;
+  // see docs/reliability.md).
+  int64_t unanswered_expiry_seconds = 10 * 60;
+  // Memory store only: the most conversations held at once, and the most
+  // transcript bytes held for all of them together.
   size_t memory_max_conversations = 10000;
+  size_t memory_max_bytes = size_t{256} << 20;
+
+  // One conversation's bounds: the most messages a person can send in it,
+  // and the most transcript bytes it keeps (their text and the coach's
+  // replies). At either one a message gets 409 with a kind note to start
+  // again. 0 disables.
+  int max_turns = 200;
+  size_t max_conversation_bytes = 512 * 1024;
+  // The most live conversations created from one client address (in this
+  // process); one more gets 429. 0 disables.
+  int max_conversations_per_client = 20;
 
   // When non-empty, every /v1/conversations call needs `X-API-Key` with one
   // of these.

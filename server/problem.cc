@@ -120,8 +120,13 @@ void SendJsonText(httplib::Response& response, int status, std::string body) {
 // An RFC 9457 problem. `detail` never holds request text.
 void SendProblem(httplib::Response& response, int status,
                  std::string_view detail) {
+  SendProblem(response, status, detail, ProblemType(status));
+}
+
+void SendProblem(httplib::Response& response, int status,
+                 std::string_view detail, std::string_view type) {
   response.status = status;
-  response.set_content(DumpJson({{"type", ProblemType(status)},
+  response.set_content(DumpJson({{"type", type},
                                  {"title", ProblemTitle(status)},
                                  {"status", status},
                                  {"detail", detail}}),

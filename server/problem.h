@@ -31,6 +31,9 @@ void SendJsonText(httplib::Response& response, int status, std::string body);
 // must never quote request text.
 void SendProblem(httplib::Response& response, int status,
                  std::string_view detail);
+// The same with a more specific `type` than the status's.
+void SendProblem(httplib::Response& response, int status,
+                 std::string_view detail, std::string_view type);
 
 // The problem for `status` (HttpStatusFor()). 5xx details stay out of the
 // response; 503 adds Retry-After.

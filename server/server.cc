@@ -39,7 +39,10 @@ Status OpenStore(const ServerOptions& options, const Clock* clock,
     *out = NewMemoryStore(
         clock, MemoryStoreOptions{
                    .idle_expiry_millis = idle_millis,
-                   .max_conversations = options.memory_max_conversations});
+                   .unanswered_expiry_millis =
+                       options.unanswered_expiry_seconds * 1000,
+                   .max_conversations = options.memory_max_conversations,
+                   .max_bytes = options.memory_max_bytes});
     *description = "memory";
     return Status::OK();
   }
@@ -229,6 +232,7 @@ void Server::Sweep() {
                          std::chrono::seconds(options_.sweep_interval_seconds),
                          [this] { return stopping_; })) {
     lock.unlock();
+    api_->ForgetGoneConversations();
     size_t removed = 0;
     Status status = store_->ExpireIdle(&removed);
     if (!status.ok()) {

@@ -25,6 +25,9 @@ struct Conversation {
   uint64_t version = 0;    // set by the store: 1 after Create, +1 per Save
   int64_t created_millis = 0;  // set by the store
   int64_t updated_millis = 0;  // set by the store on Create and Save
+  // Bytes of transcript entries stored so far, set by Load, Create and Save
+  // in stores that count them (memory, SQLite); 0 in the others.
+  uint64_t transcript_bytes = 0;
 };
 
 // For stores that keep `session` as SerializeSession() text: parses it, and
@@ -66,6 +69,29 @@ class SessionStore {
   virtual Status LoadTranscript(std::string_view id,
                                 std::vector<std::string>* transcript) = 0;
 
+  // Up to `limit` transcript entries of `id` from entry `from` on (oldest
+  // first), stopping early once the page holds `max_bytes` (it always holds
+  // one entry when any is left); `*total` is the number of entries stored.
+  // This default loads the whole transcript; the memory store copies only
+  // the page.
+  virtual Status LoadTranscriptPage(std::string_view id, size_t from,
+                                    size_t limit, size_t max_bytes,
+                                    std::vector<std::string>* page,
+                                    size_t* total) {
+    std::vector<std::string> all;
+    Status status = LoadTranscript(id, &all);
+    if (!status.ok()) return status;
+    *total = all.size();
+    page->clear();
+    size_t bytes = 0;
+    for (size_t i = from; i < all.size() && page->size() < limit; ++i) {
+      if (!page->empty() && bytes + all[i].size() > max_bytes) break;
+      bytes += all[i].size();
+      page->push_back(std::move(all[i]));
+    }
+    return Status::OK();
+  }
+
   // Removes the conversation and its transcript for good.
   virtual Status Delete(std::string_view id) = 0;
 
@@ -75,8 +101,21 @@ class SessionStore {
   // How many conversations are within the retention window.
   virtual Status CountActive(size_t* count) = 0;
 
-  // OK when the backend can serve requests (for /readyz).
+  // OK when the backend can serve requests (for /readyz); Unavailable also
+  // when it is full and cannot take a new conversation.
   virtual Status Check() = 0;
+
+  // When `conversation`, as loaded, expires if left idle; -1 when the store
+  // applies only the retention window its options give (the caller knows
+  // it).
+  virtual int64_t ExpiresAtMillis(const Conversation& /*conversation*/) {
+    return -1;
+  }
+
+  // After Create() answered Unavailable because the store is full: about how
+  // many seconds until a conversation expires and makes room, for
+  // Retry-After. 0 when the store does not know.
+  virtual int64_t SecondsUntilRoom() { return 0; }
 
   // A rate limiter (see RateLimiter) whose buckets this store's backend
   // shares with other instances, or null when the store is private to this

@@ -1,8 +1,10 @@
 #include "server/store_memory.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <string>
@@ -28,6 +30,8 @@ class MemoryStore : public SessionStore {
     stored.version = 1;
     stored.created_millis = now;
     stored.updated_millis = now;
+    const size_t bytes = BytesOf(transcript);
+    stored.transcript_bytes = bytes;
     auto snapshot = std::make_shared<const Conversation>(std::move(stored));
     Shard& shard = ShardOf(conversation->id);
     {
@@ -37,14 +41,16 @@ class MemoryStore : public SessionStore {
         if (!Expired(it->second, now)) {
           return Status::AlreadyExists("conversation exists");
         }
-        shard.entries.erase(it);  // an expired one with the same id
-        size_.fetch_sub(1);
+        Forget(it->second);  // an expired one with the same id
+        shard.entries.erase(it);
       }
-      if (!Reserve(now, shard)) {
+      if (!Reserve(now, shard, bytes)) {
         return Status::Unavailable("memory store is full");
       }
-      shard.entries.emplace(conversation->id, Entry{snapshot, transcript});
+      shard.entries.emplace(conversation->id,
+                            Entry{snapshot, transcript, bytes});
     }
+    conversation->transcript_bytes = bytes;
     conversation->version = 1;
     conversation->created_millis = now;
     conversation->updated_millis = now;
@@ -53,14 +59,17 @@ class MemoryStore : public SessionStore {
 
   Status Load(std::string_view id, Conversation* conversation) override {
     std::shared_ptr<const Conversation> snapshot;
+    size_t bytes = 0;
     {
       Shard& shard = ShardOf(id);
       std::lock_guard lock(shard.mu);
       const Entry* entry = Find(shard, id);
       if (entry == nullptr) return Status::NotFound("no such conversation");
       snapshot = entry->conversation;
+      bytes = entry->bytes;
     }
     *conversation = *snapshot;
+    conversation->transcript_bytes = bytes;
     return Status::OK();
   }
 
@@ -69,6 +78,7 @@ class MemoryStore : public SessionStore {
     Conversation stored = *conversation;
     stored.version++;
     stored.updated_millis = clock_->NowMillis();
+    const size_t added = BytesOf(transcript);
     std::shared_ptr<const Conversation> previous;
     {
       Shard& shard = ShardOf(conversation->id);
@@ -78,7 +88,12 @@ class MemoryStore : public SessionStore {
       if (entry->conversation->version != conversation->version) {
         return Status::Aborted("conversation changed concurrently");
       }
+      if (!AddBytes(added)) {
+        return Status::Unavailable("memory store is full");
+      }
+      entry->bytes += added;
       stored.created_millis = entry->conversation->created_millis;
+      stored.transcript_bytes = entry->bytes;
       previous = std::exchange(
           entry->conversation,
           std::make_shared<const Conversation>(std::move(stored)));
@@ -87,6 +102,7 @@ class MemoryStore : public SessionStore {
       conversation->version = entry->conversation->version;
       conversation->created_millis = entry->conversation->created_millis;
       conversation->updated_millis = entry->conversation->updated_millis;
+      conversation->transcript_bytes = entry->bytes;
     }
     return Status::OK();  // `previous` is freed outside the lock
   }
@@ -101,6 +117,25 @@ class MemoryStore : public SessionStore {
     return Status::OK();
   }
 
+  Status LoadTranscriptPage(std::string_view id, size_t from, size_t limit,
+                            size_t max_bytes, std::vector<std::string>* page,
+                            size_t* total) override {
+    page->clear();
+    Shard& shard = ShardOf(id);
+    std::lock_guard lock(shard.mu);
+    const Entry* entry = Find(shard, id);
+    if (entry == nullptr) return Status::NotFound("no such conversation");
+    const std::vector<std::string>& all = entry->transcript;
+    *total = all.size();
+    size_t bytes = 0;
+    for (size_t i = from; i < all.size() && page->size() < limit; ++i) {
+      if (!page->empty() && bytes + all[i].size() > max_bytes) break;
+      bytes += all[i].size();
+      page->push_back(all[i]);
+    }
+    return Status::OK();
+  }
+
   Status Delete(std::string_view id) override {
     Shard& shard = ShardOf(id);
     std::lock_guard lock(shard.mu);
@@ -109,8 +144,8 @@ class MemoryStore : public SessionStore {
       return Status::NotFound("no such conversation");
     }
     const bool expired = Expired(it->second, clock_->NowMillis());
+    Forget(it->second);
     shard.entries.erase(it);
-    size_.fetch_sub(1);
     return expired ? Status::NotFound("no such conversation") : Status::OK();
   }
 
@@ -131,7 +166,37 @@ class MemoryStore : public SessionStore {
     return Status::OK();
   }
 
-  Status Check() override { return Status::OK(); }
+  // Full when neither one more conversation nor a few more turns fit, even
+  // after dropping the expired ones.
+  Status Check() override {
+    if (Full()) RemoveExpired(clock_->NowMillis());
+    return Full() ? Status::Unavailable("memory store is full") : Status::OK();
+  }
+
+  int64_t ExpiresAtMillis(const Conversation& conversation) override {
+    return ExpiresAt(conversation);
+  }
+
+  // The soonest any conversation held expires. Scans every shard, so at
+  // most once a second; other calls get the last answer.
+  int64_t SecondsUntilRoom() override {
+    const int64_t now = clock_->NowMillis();
+    std::lock_guard lock(room_mu_);
+    if (now - room_checked_millis_ < 1000 && room_checked_millis_ != 0) {
+      return std::max<int64_t>(1, (room_at_millis_ - now + 999) / 1000);
+    }
+    int64_t soonest = std::numeric_limits<int64_t>::max();
+    for (Shard& shard : shards_) {
+      std::lock_guard shard_lock(shard.mu);
+      for (const auto& [id, entry] : shard.entries) {
+        soonest = std::min(soonest, ExpiresAt(entry));
+      }
+    }
+    if (soonest == std::numeric_limits<int64_t>::max()) soonest = now;
+    room_checked_millis_ = now;
+    room_at_millis_ = soonest;
+    return std::max<int64_t>(1, (soonest - now + 999) / 1000);
+  }
 
  private:
   static constexpr size_t kShards = 64;
@@ -139,7 +204,17 @@ class MemoryStore : public SessionStore {
   struct Entry {
     std::shared_ptr<const Conversation> conversation;
     std::vector<std::string> transcript;
+    size_t bytes = 0;  // of `transcript`'s entries
   };
+
+  // Turns of about this size must still fit for the store not to be full.
+  static constexpr size_t kTurnReserve = 64 * 1024;
+
+  static size_t BytesOf(const std::vector<std::string>& transcript) {
+    size_t bytes = 0;
+    for (const std::string& entry : transcript) bytes += entry.size();
+    return bytes;
+  }
   struct Shard {
     std::mutex mu;
     std::map<std::string, Entry, std::less<>> entries;
@@ -149,9 +224,41 @@ class MemoryStore : public SessionStore {
     return shards_[std::hash<std::string_view>{}(id) % kShards];
   }
 
+  // A conversation saved only by Create() (the greeting, no message from
+  // the person) has the shorter window, so that opening conversations
+  // without using them cannot fill the store for hours.
+  int64_t ExpiresAt(const Conversation& conversation) const {
+    const int64_t window = conversation.version <= 1
+                               ? std::min(options_.idle_expiry_millis,
+                                          options_.unanswered_expiry_millis)
+                               : options_.idle_expiry_millis;
+    return conversation.updated_millis + window;
+  }
+  int64_t ExpiresAt(const Entry& entry) const {
+    return ExpiresAt(*entry.conversation);
+  }
+
   bool Expired(const Entry& entry, int64_t now) const {
-    return now - entry.conversation->updated_millis >
-           options_.idle_expiry_millis;
+    return now > ExpiresAt(entry);
+  }
+
+  bool Full() const {
+    return size_.load() >= options_.max_conversations ||
+           bytes_.load() + kTurnReserve > options_.max_bytes;
+  }
+
+  // Counts `added` more bytes against the budget; false (nothing counted)
+  // when they do not fit.
+  bool AddBytes(size_t added) {
+    if (bytes_.fetch_add(added) + added <= options_.max_bytes) return true;
+    bytes_.fetch_sub(added);
+    return false;
+  }
+
+  // Uncounts an entry about to be erased; the caller holds its shard's lock.
+  void Forget(const Entry& entry) {
+    size_.fetch_sub(1);
+    bytes_.fetch_sub(entry.bytes);
   }
 
   Entry* Find(Shard& shard, std::string_view id) {
@@ -167,27 +274,36 @@ class MemoryStore : public SessionStore {
   // holds `held`'s lock; other shards that are busy are skipped (their
   // expired entries go at the next sweep), so that no two locks are waited
   // for at once.
-  bool Reserve(int64_t now, Shard& held) {
-    if (size_.fetch_add(1) < options_.max_conversations) return true;
-    size_.fetch_sub(1);
+  bool Reserve(int64_t now, Shard& held, size_t bytes) {
+    if (TryReserve(bytes)) return true;
     size_t removed = EraseExpired(held, now);
     for (Shard& shard : shards_) {
       if (&shard == &held) continue;
       std::unique_lock lock(shard.mu, std::try_to_lock);
       if (lock.owns_lock()) removed += EraseExpired(shard, now);
     }
-    if (removed == 0) return false;
-    if (size_.fetch_add(1) < options_.max_conversations) return true;
-    size_.fetch_sub(1);
-    return false;
+    return removed > 0 && TryReserve(bytes);
+  }
+
+  bool TryReserve(size_t bytes) {
+    if (size_.fetch_add(1) >= options_.max_conversations) {
+      size_.fetch_sub(1);
+      return false;
+    }
+    if (!AddBytes(bytes)) {
+      size_.fetch_sub(1);
+      return false;
+    }
+    return true;
   }
 
   // Erases `shard`'s expired entries; the caller holds its lock.
   size_t EraseExpired(Shard& shard, int64_t now) {
     const size_t removed = std::erase_if(shard.entries, [&](const auto& item) {
-      return Expired(item.second, now);
+      if (!Expired(item.second, now)) return false;
+      Forget(item.second);
+      return true;
     });
-    size_.fetch_sub(removed);
     return removed;
   }
 
@@ -203,7 +319,12 @@ class MemoryStore : public SessionStore {
   const Clock* const clock_;
   const MemoryStoreOptions options_;
   std::array<Shard, kShards> shards_;
-  std::atomic<size_t> size_ = 0;  // entries held, expired or not
+  std::atomic<size_t> size_ = 0;   // entries held, expired or not
+  std::atomic<size_t> bytes_ = 0;  // their transcripts' bytes
+
+  std::mutex room_mu_;  // guards the two below, SecondsUntilRoom()'s cache
+  int64_t room_checked_millis_ = 0;
+  int64_t room_at_millis_ = 0;
 };
 
 }  // namespace

@@ -235,7 +235,9 @@ class SqliteStore : public SessionStore {
   Status Load(std::string_view id, Conversation* conversation) override {
     ReaderLock reader(this);
     Statement select = reader->Prepare(
-        "SELECT token_hash, state, region, version, created_at, updated_at "
+        "SELECT token_hash, state, region, version, created_at, updated_at, "
+        "(SELECT TOTAL(LENGTH(CAST(entry AS BLOB))) FROM transcript "
+        "WHERE conversation_id = conversations.id) "
         "FROM conversations WHERE id = ? AND updated_at >= ?");
     if (!select.ok()) return select.Error();
     select.Bind(1, id);
@@ -251,6 +253,7 @@ class SqliteStore : public SessionStore {
     conversation->version = static_cast<uint64_t>(select.Int(3));
     conversation->created_millis = select.Int(4);
     conversation->updated_millis = select.Int(5);
+    conversation->transcript_bytes = static_cast<uint64_t>(select.Int(6));
     return Status::OK();
   }
 

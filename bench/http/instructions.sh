@@ -50,7 +50,7 @@ minimal=$(count minimal "$port" "$build/bin/minimal_server" "$port" 4)
 port=$(free_port)
 memory=$(count memory "$port" "$build/bin/trustcoach" serve --host 127.0.0.1 \
   --port "$port" --store memory --threads 4 --client-rate 0 \
-  --conversation-rate 0 --access-log off)
+  --conversation-rate 0 --max-conversations-per-client 0 --access-log off)
 
 # Inclusive instructions of trustcoach's main parts, per request.
 callgrind_annotate --inclusive=yes "$tmp/memory.out.1" 2>/dev/null >"$tmp/parts"

@@ -51,11 +51,14 @@ wait_for_port() {  # bounded: 10 s
 
 # The same HTTP settings for both: TCP_NODELAY (both set it), $threads
 # workers, keep-alive of 100 requests and 5 s. Rate limits are off because
-# every request comes from 127.0.0.1; the access log is off (it is a
-# deployment choice, measured separately below).
+# every request comes from 127.0.0.1, and so is the cap of conversations
+# per address; the memory store's capacity and byte budget are raised past
+# what a run creates; the access log is off (it is a deployment choice,
+# measured separately below).
 serve_flags=(--host 127.0.0.1 --threads "$threads" --client-rate 0
   --conversation-rate 0 --access-log off --keep-alive-max 100
   --keep-alive-timeout 5 --memory-max-conversations 1000000
+  --memory-max-bytes 1099511627776 --max-conversations-per-client 0
   --sweep-interval 3600)
 
 declare -A port

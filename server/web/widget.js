@@ -38,6 +38,7 @@
     busy: 'That was a lot of messages at once. Please wait a moment, then try again.',
     failed: 'Something went wrong on our side. What you wrote is kept: please try again.',
     gone: 'This conversation has ended or expired. You can start a new one.',
+    full: 'This conversation has reached its length limit. Thank you for staying with it. You can start a new conversation, and a counsellor or therapist can go further with you than this coach can.',
     help: 'Help is available now',
     call: 'Call ',
     text: 'Text ',
@@ -132,7 +133,8 @@
     try { data = await res.json(); } catch (e) { data = null; }
     if (!res.ok) {
       const s = res.status;
-      throw new ApiError(s === 429 ? 'busy' : (s === 401 || s === 403 || s === 404 || s === 410) ? 'gone' : 'failed', s);
+      const full = s === 409 && data && data.type === 'urn:trustcoach:problem:conversation-full';
+      throw new ApiError(full ? 'full' : s === 429 ? 'busy' : (s === 401 || s === 403 || s === 404 || s === 410) ? 'gone' : 'failed', s);
     }
     if (!data || typeof data !== 'object') throw new ApiError('failed', res.status);
     return data;
@@ -592,7 +594,7 @@ footer button:hover{color:var(--_fg)}
     showError(err, retry) {
       this.retryFn = retry;
       this.alertText.textContent = this.T[err && err.kind] || this.T.failed;
-      this.retryBtn.textContent = err && err.kind === 'gone' ? this.T.newChat : this.T.retry;
+      this.retryBtn.textContent = err && (err.kind === 'gone' || err.kind === 'full') ? this.T.newChat : this.T.retry;
       this.alert.hidden = false;
     }
     clearError() { this.alert.hidden = true; this.retryFn = null; }
@@ -612,7 +614,14 @@ footer button:hover{color:var(--_fg)}
         const saved = fresh ? null : this.load();
         if (saved && saved.id && saved.token) {
           try {
-            const conv = await api(this.cfg, 'GET', '/v1/conversations/' + encodeURIComponent(saved.id), saved.token);
+            const path = '/v1/conversations/' + encodeURIComponent(saved.id);
+            const conv = await api(this.cfg, 'GET', path, saved.token);
+            // The transcript comes in pages: follow `next` (bounded).
+            for (let page = 0; Number.isInteger(conv.next) && Array.isArray(conv.transcript) && page < 50; page++) {
+              const more = await api(this.cfg, 'GET', path + '?from=' + conv.next, saved.token);
+              conv.transcript = conv.transcript.concat(Array.isArray(more.transcript) ? more.transcript : []);
+              conv.next = more.next;
+            }
             this.conv = { id: saved.id, token: saved.token };
             this.renderTranscript(conv);
             return;
@@ -693,7 +702,9 @@ footer button:hover{color:var(--_fg)}
         } else {
           this.setReplies(offered);
         }
-        if (e.kind === 'gone') {
+        if (e.kind === 'full') {
+          this.showError(e, () => this.startOver());
+        } else if (e.kind === 'gone') {
           this.forget();
           this.showError(e, () => this.startOver());
         } else {

@@ -20,6 +20,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import HOST, Server, bearer, binary_and_argv, read_all, status_of  # noqa: E402
+from harness import server as testing_server  # noqa: E402
 
 BINARY = None
 MB = 1024 * 1024
@@ -484,6 +485,234 @@ class RateLimit(HostileTestCase):
         _, _, stored = self.server.get(target)
         said = [e["text"] for e in stored["transcript"] if e["role"] == "user"]
         self.assertEqual(said, acknowledged)
+
+
+class OneAbusiveClient(unittest.TestCase):
+    """One client must not take the server from everyone else: bounded
+    conversations, a paged transcript, the memory store's byte budget, a
+    per-address share of the store, short-lived unanswered conversations,
+    /readyz when full, and /metrics kept to the operator. Each test starts
+    its own memory-store server with small limits, so each takes seconds."""
+
+    def start(self, *args):
+        server = Server(BINARY, "--store", "memory", "--client-rate", "0",
+                        "--conversation-rate", "0", *args).start()
+        self.addCleanup(server.cleanup)
+        self.addCleanup(server.stop)
+        return server
+
+    def post(self, server, conversation, text):
+        return server.say(conversation, text)
+
+    def test_a_conversation_stops_at_its_turn_cap(self):
+        server = self.start("--max-turns", "5")
+        conversation = server.create()
+        for i in range(5):
+            self.assertEqual(self.post(server, conversation, "turn %d" % i)[0], 200)
+        status, headers, problem = self.post(server, conversation, "one more")
+        self.assertEqual(status, 409, problem)
+        self.assertEqual(headers["content-type"], "application/problem+json")
+        self.assertEqual(problem["type"], "urn:trustcoach:problem:conversation-full")
+        self.assertIn("start a new conversation", problem["detail"])
+        self.assertNotIn("one more", json.dumps(problem))
+        _, _, stored = server.get(conversation)
+        said = [e["text"] for e in stored["transcript"] if e["role"] == "user"]
+        self.assertEqual(said, ["turn %d" % i for i in range(5)])
+
+    def test_a_conversation_stops_at_its_byte_cap(self):
+        # Before: 3,600 messages of 16 KB made one GET 61 MB.
+        server = self.start("--max-conversation-bytes", "100000", "--max-turns", "0")
+        conversation = server.create()
+        text = "x" * 15000
+        codes = [self.post(server, conversation, text)[0] for _ in range(10)]
+        answered = codes.count(200)
+        self.assertTrue(5 <= answered <= 6, codes)
+        self.assertEqual(codes, [200] * answered + [409] * (10 - answered))
+        _, _, stored = server.get(conversation)
+        self.assertLess(len(json.dumps(stored)), 110000)
+
+    def test_get_of_a_long_conversation_is_paged(self):
+        server = self.start("--max-conversation-bytes", "0", "--max-turns", "0")
+        conversation = server.create()
+        for i in range(40):
+            self.assertEqual(self.post(server, conversation, ("%02d " % i) + "y" * 15000)[0], 200)
+        path = "/v1/conversations/" + conversation["id"]
+        status, _, first = server.request("GET", path, headers=bearer(conversation))
+        self.assertEqual(status, 200)
+        # One page stops near 256 KB however long the transcript is.
+        self.assertLess(len(json.dumps(first)), 300 * 1024)
+        self.assertIn("next", first)
+        self.assertGreater(first["transcript_total"], len(first["transcript"]))
+        # Following `next` gives every entry once, in order.
+        entries, at = list(first["transcript"]), first["next"]
+        while True:
+            status, _, page = server.request("GET", "%s?from=%d&limit=7" % (path, at),
+                                             headers=bearer(conversation))
+            self.assertEqual(status, 200, page)
+            self.assertLessEqual(len(page["transcript"]), 7)
+            entries += page["transcript"]
+            if "next" not in page:
+                break
+            at = page["next"]
+        self.assertEqual(len(entries), first["transcript_total"])
+        said = [e["text"][:2] for e in entries if e["role"] == "user"]
+        self.assertEqual(said, ["%02d" % i for i in range(40)])
+        for query in ("limit=0", "limit=1001", "from=-1", "limit=x", "from=1e3"):
+            status, _, problem = server.request("GET", path + "?" + query,
+                                                headers=bearer(conversation))
+            self.assertEqual(status, 400, query)
+
+    def test_the_memory_store_has_a_byte_budget(self):
+        server = self.start("--memory-max-bytes", "400000", "--max-turns", "0",
+                            "--max-conversation-bytes", "0")
+        codes = []
+        for _ in range(4):
+            conversation = server.create()
+            for _ in range(10):
+                codes.append(self.post(server, conversation, "z" * 15000)[0])
+        self.assertIn(503, codes)
+        self.assertLess(codes.count(200), 30)
+        self.assertEqual(set(codes), {200, 503})
+        status, headers, _ = server.request("GET", "/readyz")
+        self.assertEqual(status, 503)
+        # The first conversation to expire is minutes away at least (the
+        # last one, unanswered, after 10 minutes): not "1".
+        self.assertGreater(int(headers["retry-after"]), 60)
+
+    def test_one_address_cannot_take_the_whole_store(self):
+        # Before: 500 creates from one address filled a store of 500 and
+        # everyone else got 503 for two hours.
+        server = self.start("--memory-max-conversations", "10",
+                            "--max-conversations-per-client", "4")
+        mine = [server.create() for _ in range(4)]
+        status, headers, problem = server.request("POST", "/v1/conversations", {})
+        self.assertEqual(status, 429, problem)
+        # Unanswered conversations expire after 10 minutes.
+        self.assertTrue(500 <= int(headers["retry-after"]) <= 600, headers["retry-after"])
+        other = testing_server.request(server.port, "POST", "/v1/conversations", {},
+                                       source="127.0.0.2")
+        self.assertEqual(other[0], 201, other)
+        # Deleting one of its own makes room for that address again.
+        status, _, _ = server.request("DELETE", "/v1/conversations/" + mine[0]["id"],
+                                      headers=bearer(mine[0]))
+        self.assertEqual(status, 204)
+        self.assertEqual(server.request("POST", "/v1/conversations", {})[0], 201)
+
+    def test_a_full_store_says_so_on_readyz_with_a_realistic_retry(self):
+        server = self.start("--memory-max-conversations", "3")
+        self.assertEqual(server.request("GET", "/readyz")[0], 200)
+        for _ in range(3):
+            server.create()
+        status, headers, _ = server.request("GET", "/readyz")
+        self.assertEqual(status, 503)
+        status, headers, problem = server.request("POST", "/v1/conversations", {})
+        self.assertEqual(status, 503, problem)
+        self.assertTrue(500 <= int(headers["retry-after"]) <= 600, headers["retry-after"])
+
+    def test_unanswered_conversations_expire_within_minutes(self):
+        server = self.start("--unanswered-expiry", "1", "--sweep-interval", "1")
+        unanswered = server.create()
+        answered = server.create()
+        self.assertEqual(self.post(server, answered, "hello")[0], 200)
+        deadline = time.time() + 10
+        while server.get(unanswered)[0] == 200 and time.time() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(server.get(unanswered)[0], 404)
+        self.assertEqual(server.get(answered)[0], 200)
+
+    def test_metrics_need_the_api_key_carry_no_cors_and_bound_methods(self):
+        server = self.start("--api-key", "k3y", "--allowed-origin", "https://good.example")
+        self.assertEqual(server.request("GET", "/metrics")[0], 401)
+        self.assertEqual(server.request("GET", "/metrics", headers={"X-API-Key": "nope"})[0], 403)
+        server.raw(b"ZZTOP /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout=3)
+        status, headers, text = server.request(
+            "GET", "/metrics", headers={"X-API-Key": "k3y", "Origin": "https://good.example"})
+        self.assertEqual(status, 200)
+        self.assertNotIn("access-control-allow-origin", headers)
+        text = text.decode() if isinstance(text, bytes) else str(text)
+        self.assertNotIn("ZZTOP", text)
+        self.assertIn('method="other"', text)
+
+    def test_an_origin_that_starts_with_an_allowed_one_gets_no_cors(self):
+        server = self.start("--allowed-origin", "https://good.example")
+        for origin, allowed in (("https://good.example", True),
+                                ("https://good.example.evil.net", False),
+                                ("https://good.example:8443", False),
+                                ("https://good.exampl", False),
+                                ("http://good.example", False)):
+            status, headers, _ = server.request("POST", "/v1/conversations", {},
+                                                headers={"Origin": origin})
+            self.assertEqual(status, 201)
+            self.assertEqual(headers.get("access-control-allow-origin"),
+                             origin if allowed else None, origin)
+            status, headers, _ = server.request(
+                "OPTIONS", "/v1/conversations",
+                headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
+            self.assertEqual(status, 204 if allowed else 403, origin)
+
+
+class StaticFiles(unittest.TestCase):
+    """Only regular files whose real path is inside --web-dir, no dotfiles;
+    the demo page with CSP, frame-ancestors and Referrer-Policy; widget.js
+    under a versioned, long-cached URL."""
+
+    WEB = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "server", "web")
+
+    def test_index_html_names_the_current_widget_version(self):
+        import hashlib
+        with open(os.path.join(self.WEB, "widget.js"), "rb") as widget:
+            version = hashlib.sha256(widget.read()).hexdigest()[:12]
+        with open(os.path.join(self.WEB, "index.html"), encoding="utf-8") as page:
+            self.assertIn('src="/widget.js?v=%s"' % version, page.read(),
+                          "server/web/index.html must load /widget.js?v=<the first 12 hex "
+                          "digits of its SHA-256>, so that browsers never keep an old one")
+
+    def test_only_regular_files_inside_the_web_folder_are_served(self):
+        import shutil
+        import tempfile
+        folder = tempfile.mkdtemp(prefix="trustcoach-web-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        web = os.path.join(folder, "web")
+        shutil.copytree(self.WEB, web)
+        secret = os.path.join(folder, "secret.db")
+        with open(secret, "w") as out:
+            out.write("SQLite format 3 and conversations")
+        os.symlink("/etc/passwd", os.path.join(web, "passwd"))
+        os.symlink(secret, os.path.join(web, "trustcoach.db"))
+        os.symlink("/etc", os.path.join(web, "etc"))
+        os.symlink(folder, os.path.join(web, "up"))
+        with open(os.path.join(web, ".env"), "w") as out:
+            out.write("API_KEY=hunter2")
+        os.mkdir(os.path.join(web, ".git"))
+        with open(os.path.join(web, ".git", "config"), "w") as out:
+            out.write("[core] hunter2")
+        os.mkdir(os.path.join(web, "sub"))
+        server = Server(BINARY, "--web-dir", web, "--store", "memory").start()
+        self.addCleanup(server.cleanup)
+        self.addCleanup(server.stop)
+        for path in ("/passwd", "/trustcoach.db", "/etc/passwd", "/up/secret.db", "/.env",
+                     "/.git/config", "/sub/..%2f.env", "/%2eenv", "/sub", "/sub/"):
+            for method in ("GET", "HEAD"):
+                status, headers, body = server.request(method, path)
+                self.assertEqual(status, 404, (method, path))
+                self.assertNotIn(b"root:x:0:0", body if isinstance(body, bytes) else b"")
+                self.assertNotIn("hunter2", json.dumps(body) if isinstance(body, dict) else str(body))
+        for path in ("/", "/index.html"):
+            status, headers, body = server.request("GET", path)
+            self.assertEqual(status, 200, path)
+            csp = headers["content-security-policy"]
+            self.assertIn("frame-ancestors 'none'", csp)
+            self.assertIn("script-src 'self'", csp)
+            self.assertEqual(headers["x-frame-options"], "DENY")
+            self.assertEqual(headers["referrer-policy"], "no-referrer")
+        status, headers, _ = server.request("GET", "/widget.js?v=abc")
+        self.assertEqual(status, 200)
+        self.assertIn("immutable", headers["cache-control"])
+        status, headers, _ = server.request("GET", "/widget.js")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["cache-control"], "no-cache")
+        self.assertEqual(server.request("GET", "/demo.css")[0], 200)
 
 
 if __name__ == "__main__":

@@ -172,6 +172,25 @@ TEST_CASE("The API talks, remembers and forgets over HTTP",
     CHECK(reply->status == 200);
   }
 
+  SECTION("Another conversation's token gets 404, as an unknown id does") {
+    const json other = test.Create();
+    auto got = test.client().Get(path.c_str(), Bearer(other));
+    REQUIRE(got);
+    CHECK(got->status == 404);
+    auto said = test.client().Post((path + "/messages").c_str(), Bearer(other),
+                                   R"({"text": "hello"})", "application/json");
+    REQUIRE(said);
+    CHECK(said->status == 404);
+    auto deleted = test.client().Delete(path.c_str(), Bearer(other));
+    REQUIRE(deleted);
+    CHECK(deleted->status == 404);
+    // The conversation itself is untouched.
+    auto mine = test.client().Get(path.c_str(), Bearer(created));
+    REQUIRE(mine);
+    CHECK(mine->status == 200);
+    CHECK(json::parse(mine->body).at("state").at("turns") == 0);
+  }
+
   SECTION("Errors are problem+json, never HTML or empty") {
     for (const auto& [method, target, status] :
          std::vector<std::tuple<std::string, std::string, int>>{
@@ -192,6 +211,31 @@ TEST_CASE("The API talks, remembers and forgets over HTTP",
       const json problem = json::parse(result->body);
       CHECK(problem.at("status") == status);
       CHECK_FALSE(problem.at("detail").get<std::string>().empty());
+    }
+  }
+}
+
+TEST_CASE("A conversation stops at its turn cap with a 409 problem",
+          "[server][api][http]") {
+  ServerOptions options;
+  options.max_turns = 2;
+  TestServer test(options);
+  const json created = test.Create();
+  const std::string path =
+      "/v1/conversations/" + created.at("id").get<std::string>() + "/messages";
+  for (int turn = 1; turn <= 3; ++turn) {
+    CAPTURE(turn);
+    auto reply = test.client().Post(path.c_str(), Bearer(created),
+                                    R"({"text": "hello"})", "application/json");
+    REQUIRE(reply);
+    if (turn <= 2) {
+      CHECK(reply->status == 200);
+    } else {
+      CHECK(reply->status == 409);
+      const json problem = json::parse(reply->body);
+      CHECK(problem.at("type") == "urn:trustcoach:problem:conversation-full");
+      CHECK_THAT(problem.at("detail").get<std::string>(),
+                 Catch::Contains("start a new conversation"));
     }
   }
 }

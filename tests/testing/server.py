@@ -134,8 +134,12 @@ class Server(Process):
         self.port = None
 
     def command(self):
+        # Every suite talks from 127.0.0.1 and keeps more conversations than
+        # one address may have: the cap is off unless a test sets it.
+        cap = [] if "--max-conversations-per-client" in self.args else [
+            "--max-conversations-per-client", "0"]
         return [self.binary, "serve", "--host", HOST, "--port", str(self.port or 0),
-                "--data-dir", self.data] + self.args
+                "--data-dir", self.data] + cap + self.args
 
     def start(self):
         """Returns self once the server listens, with `port` set. Raises
@@ -195,8 +199,20 @@ class Server(Process):
                             {"text": text}, bearer(conversation), timeout=timeout)
 
     def get(self, conversation, token=None):
-        return self.request("GET", "/v1/conversations/" + conversation["id"],
-                            headers=bearer(conversation, token))
+        """GET of the conversation with every page of its transcript: the
+        first page's answer with the later pages' entries appended (and no
+        `next`)."""
+        path = "/v1/conversations/" + conversation["id"]
+        status, headers, body = self.request("GET", path, headers=bearer(conversation, token))
+        while status == 200 and isinstance(body, dict) and "next" in body:
+            more_status, _, more = self.request("GET", "%s?from=%d" % (path, body.pop("next")),
+                                                headers=bearer(conversation, token))
+            if more_status != 200:
+                return more_status, headers, more
+            body["transcript"].extend(more["transcript"])
+            if "next" in more:
+                body["next"] = more["next"]
+        return status, headers, body
 
 
 def request(port, method, path, body=None, headers=None, raw=None, timeout=20, source=None):

@@ -1,0 +1,166 @@
+#include "engine/flow.h"
+
+#include "engine/dialog_loader.h"
+#include "engine/template.h"
+
+namespace trustcoach {
+namespace {
+
+// Enough for any sensible chain of `next`, `branch` and returns; a loop in
+// the dialogs stops here instead of hanging a request thread.
+constexpr int kMaxHops = 12;
+constexpr size_t kMaxStack = 4;
+
+uint64_t Mix(uint64_t x) {  // splitmix64
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+uint64_t Hash(std::string_view text) {  // FNV-1a
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+bool IsTerminal(const NodeSpec& node) {
+  return node.on.empty() && node.else_to.empty() && node.next.empty() &&
+         node.branch.empty();
+}
+
+}  // namespace
+
+FlowRunner::FlowRunner(const DialogSet& dialogs, Session* session,
+                       const TurnOptions& options, Reply* reply)
+    : dialogs_(dialogs),
+      session_(*session),
+      options_(options),
+      reply_(*reply) {}
+
+const NodeSpec* FlowRunner::CurrentNode() const {
+  if (session_.stack.empty()) return nullptr;
+  return dialogs_.FindNode(session_.stack.back().flow,
+                           session_.stack.back().node);
+}
+
+void FlowRunner::Say(const std::vector<std::string>& variants,
+                     const std::string& key,
+                     const std::vector<std::string>& quick_replies) {
+  if (variants.empty()) return;
+  uint32_t& count = session_.visits[key];
+  const uint64_t first = Mix(session_.seed ^ Hash(key)) % variants.size();
+  const std::string& chosen = variants[(first + count) % variants.size()];
+  ++count;
+  reply_.messages.push_back(
+      {RenderTemplate(chosen, session_.slots, dialogs_.reflections()),
+       quick_replies});
+}
+
+void FlowRunner::Go(const std::string& target) {
+  if (target == kTargetReturn) return Return();
+  if (target == kTargetEnd) return EndFlow();
+  if (target == kTargetMenu) return Replace(Resolved(dialogs_.config().menu));
+  const std::string_view from =
+      session_.stack.empty() ? std::string_view() : session_.stack.back().flow;
+  FlowPosition position;
+  if (dialogs_.Resolve(from, target, &position)) Replace(position);
+}
+
+void FlowRunner::Interrupt(const FlowPosition& position) {
+  const NodeSpec* current = CurrentNode();
+  if (current == nullptr || IsTerminal(*current) ||
+      session_.stack.back().flow == position.flow) {
+    return Replace(position);
+  }
+  // The opening and the menu are hubs, not detours: going there ("start
+  // over", "menu") leaves every interrupted flow behind.
+  if (position.flow == dialogs_.config().start ||
+      position.flow == dialogs_.config().menu) {
+    session_.stack.clear();
+    return Replace(position);
+  }
+  if (session_.stack.size() >= kMaxStack) {
+    session_.stack.erase(session_.stack.begin());
+  }
+  session_.stack.push_back(position);
+  Enter(position);
+}
+
+void FlowRunner::Replace(const FlowPosition& position) {
+  if (session_.stack.empty()) {
+    session_.stack.push_back(position);
+  } else {
+    session_.stack.back() = position;
+  }
+  Enter(position);
+}
+
+// Nothing changes the stack before the last use of `position` but the
+// assignment to that same top.
+void FlowRunner::Enter(const FlowPosition& position) {
+  if (++hops_ > kMaxHops) return;
+  const NodeSpec* node = dialogs_.FindNode(position.flow, position.node);
+  if (node == nullptr) return;
+  if (node->couples && session_.abuse) {
+    return Replace(Resolved(dialogs_.config().abuse_redirect));
+  }
+  if (&session_.stack.back() != &position) session_.stack.back() = position;
+  for (const Branch& branch : node->branch) {
+    if (BranchHolds(branch)) return Go(branch.to);
+  }
+  for (const auto& [slot, value] : node->set) session_.slots[slot] = value;
+  key_.assign(position.flow).append(1, '.').append(position.node);
+  Say(node->say, key_, node->quick_replies);
+  if (node->resources) AttachResources();
+  if (!node->next.empty()) return Go(node->next);
+  if (IsTerminal(*node) && session_.stack.size() > 1) Return();
+}
+
+void FlowRunner::Return() {
+  if (session_.stack.size() <= 1) return EndFlow();
+  session_.stack.pop_back();
+  Say(dialogs_.config().returning, "@return");
+  Enter(session_.stack.back());
+}
+
+void FlowRunner::EndFlow() {
+  if (session_.stack.size() > 1) session_.stack.pop_back();
+}
+
+bool FlowRunner::BranchHolds(const Branch& branch) const {
+  if (branch.if_slot.empty()) return true;
+  std::string_view value;
+  if (branch.if_slot == "@abuse") {
+    value = session_.abuse ? "true" : "";
+  } else if (branch.if_slot == "@minor") {
+    value = session_.minor ? "true" : "";
+  } else if (branch.if_slot == "@risk") {
+    value = session_.risk;
+  } else {
+    auto it = session_.slots.find(branch.if_slot);
+    if (it != session_.slots.end()) value = it->second;
+  }
+  return branch.equals.empty() ? !value.empty() : value == branch.equals;
+}
+
+void FlowRunner::AttachResources() {
+  const SafetyKind kind =
+      ParseSafetyKind(session_.risk).value_or(SafetyKind::kNone);
+  const ResourceDirectory& directory = dialogs_.resources();
+  reply_.resources = directory.ResourcesFor(
+      kind, session_.minor, directory.ResolveRegion(options_.region));
+}
+
+FlowPosition FlowRunner::Resolved(const std::string& target) const {
+  FlowPosition position;
+  if (!dialogs_.Resolve("", target, &position)) {
+    position = {dialogs_.config().menu, ""};
+  }
+  return position;
+}
+
+}  // namespace trustcoach

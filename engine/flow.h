@@ -1,0 +1,73 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/session.h"
+
+namespace trustcoach {
+
+class DialogSet;
+struct NodeSpec;
+struct Branch;
+
+// The flow runner: walks the nodes of one turn, saying what they say and
+// keeping the session's stack of flows. One per turn; holds references to
+// the session and the reply it fills.
+class FlowRunner {
+ public:
+  FlowRunner(const DialogSet& dialogs, Session* session,
+             const TurnOptions& options, Reply* reply);
+
+  FlowRunner(const FlowRunner&) = delete;
+  FlowRunner& operator=(const FlowRunner&) = delete;
+
+  // The node at the top of the stack, or null.
+  const NodeSpec* CurrentNode() const;
+
+  // Says one of `variants`, rotating per `key` so that a variant is never
+  // the one said on the previous visit.
+  void Say(const std::vector<std::string>& variants, const std::string& key,
+           const std::vector<std::string>& quick_replies = {});
+
+  // Moves to `target` as named from the current flow ("node", "flow",
+  // "flow.node", "@return", "@end", "@menu").
+  void Go(const std::string& target);
+
+  // Starts `position` on top of the current flow, which resumes when the new
+  // one ends, unless the current flow had already ended.
+  void Interrupt(const FlowPosition& position);
+
+  // Replaces the top of the stack with `position` and enters it.
+  void Replace(const FlowPosition& position);
+
+  // Enters `position`: branches, slots set on entry, what it says, `next`.
+  // `position` may be the stack's top.
+  void Enter(const FlowPosition& position);
+
+  // Ends the current flow; resumes the interrupted one, if any.
+  void Return();
+
+  // Ends the current flow without resuming; the conversation stays at the
+  // last node, where global intents still work.
+  void EndFlow();
+
+  // Attaches the safety resources for the session's risk to the reply.
+  void AttachResources();
+
+  // `target` resolved from no flow; the menu when it does not resolve.
+  FlowPosition Resolved(const std::string& target) const;
+
+ private:
+  bool BranchHolds(const Branch& branch) const;
+
+  const DialogSet& dialogs_;
+  Session& session_;
+  const TurnOptions& options_;
+  Reply& reply_;
+  int hops_ = 0;
+  std::string key_;  // "flow.node" for Say(), its capacity kept for the turn
+};
+
+}  // namespace trustcoach

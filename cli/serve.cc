@@ -165,13 +165,18 @@ int RunServe(int argc, char** argv) {
 
   const std::string url =
       "http://" + DisplayHost(options.host) + ":" + std::to_string(port);
-  std::printf("trustcoach %s: listening on %s (store %s, dialogs %s, web %s)\n",
-              TRUSTCOACH_VERSION, url.c_str(), store_description.c_str(),
-              options.dialogs_dir.c_str(), server->web_dir().c_str());
+  // The lines for people go to stdout, unless a log writes JSON lines there:
+  // then stdout carries nothing else, and these go to stderr.
+  std::FILE* const human =
+      options.access_log == "-" || options.event_log == "-" ? stderr : stdout;
+  std::fprintf(
+      human, "trustcoach %s: listening on %s (store %s, dialogs %s, web %s)\n",
+      TRUSTCOACH_VERSION, url.c_str(), store_description.c_str(),
+      options.dialogs_dir.c_str(), server->web_dir().c_str());
   if (server->serves_web()) {
-    std::printf("trustcoach: demo page at %s/\n", url.c_str());
+    std::fprintf(human, "trustcoach: demo page at %s/\n", url.c_str());
   }
-  std::fflush(stdout);
+  std::fflush(human);
 
   ShutdownState shutdown;
   std::thread signal_thread(HandleSignals, &signals, server.get(), events.get(),

@@ -88,10 +88,25 @@ class OperationsTest(unittest.TestCase):
         server = self.serve()
         with os.popen(BINARY + " --version") as out:
             version = out.read().split()[1]
-        line = server.logs().splitlines()[0]
+        # Nothing logs JSON to stdout here (--access-log off): on stdout.
+        with open(server.stdout_path, encoding="utf-8") as out:
+            line = out.readline().rstrip("\n")
         self.assertRegex(line, r"^trustcoach %s: listening on http://127\.0\.0\.1:%d \(store memory, "
                                r"dialogs .+, web .+/server/web\)$" % (version.replace(".", r"\."),
                                                                       server.port))
+
+    def test_stdout_carries_only_json_lines_when_the_access_log_is_there(self):
+        server = Server(BINARY, "--store", "memory", "--access-log", "-").start()
+        self.addCleanup(server.cleanup)
+        self.assertEqual(server.request("GET", "/healthz")[0], 200)
+        self.assertEqual(server.stop(), 0)
+        with open(server.stdout_path, encoding="utf-8") as out:
+            lines = out.read().splitlines()
+        self.assertTrue(lines)
+        for line in lines:
+            self.assertIn("route", json.loads(line), line)
+        with open(server.stderr_path, encoding="utf-8") as err:
+            self.assertIn("listening on http://", err.read())
 
     def test_stop_drains_readyz_first_then_exits(self):
         server = self.serve("--drain-delay", "30", "--drain-timeout", "5")

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "engine/content_rules.h"
 #include "engine/dialog_loader.h"
 
 namespace trustcoach::cli {
@@ -16,8 +17,11 @@ int RunLint(int argc, char** argv) {
     std::printf(
         "Usage: trustcoach lint [DIR]\n\n"
         "Loads and validates every dialog file in DIR (default: the shipped\n"
-        "dialogs). Prints each problem as FILE: /json/pointer: message and\n"
-        "exits 1 if there is any; unreachable nodes are warnings.\n");
+        "dialogs), then checks the content rules: wording, every path to\n"
+        "professional help, two variants per prompt, requests for help at\n"
+        "free-text questions (docs/authoring.md). Prints each problem as\n"
+        "FILE: /json/pointer: message and exits 1 if there is any;\n"
+        "unreachable nodes and unused concepts are warnings.\n");
     return 0;
   }
   if (!flags.error().empty() || !flags.Unknown({"help"}).empty() ||
@@ -27,9 +31,9 @@ int RunLint(int argc, char** argv) {
   }
   const std::string dir =
       flags.positional().empty() ? DefaultDialogsDir() : flags.positional()[0];
-  std::unique_ptr<DialogSet> dialogs;
+  std::unique_ptr<Engine> engine;
   std::vector<std::string> warnings;
-  Status s = DialogSet::Load(dir, &dialogs, &warnings);
+  Status s = Engine::Load(dir, &engine, &warnings);
   for (const std::string& warning : warnings) {
     std::fprintf(stderr, "warning: %s\n", warning.c_str());
   }
@@ -38,6 +42,16 @@ int RunLint(int argc, char** argv) {
     std::fprintf(stderr, "lint: %s has errors\n", dir.c_str());
     return 1;
   }
+  const std::vector<std::string> problems = CheckContent(*engine);
+  for (const std::string& problem : problems) {
+    std::fprintf(stderr, "%s\n", problem.c_str());
+  }
+  if (!problems.empty()) {
+    std::fprintf(stderr, "lint: %s breaks %zu content rules\n", dir.c_str(),
+                 problems.size());
+    return 1;
+  }
+  const DialogSet* dialogs = &engine->dialogs();
   size_t nodes = 0;
   for (const FlowSpec& flow : dialogs->spec().flows) nodes += flow.nodes.size();
   std::printf("lint: %s ok: %zu intents, %zu flows, %zu nodes, %zu warnings\n",

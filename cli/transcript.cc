@@ -2,9 +2,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -13,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "engine/dialog_loader.h"
 #include "engine/engine.h"
 
 namespace trustcoach::cli {
@@ -121,8 +125,203 @@ void CheckTurn(const Reply& reply, const json& expect,
   }
 }
 
+// What the transcripts reach, against what the dialogs define: nodes,
+// intents, transitions (a node's `on` entries, `else`, `next` and branches)
+// and the safety screen's rules (read from safety.json).
+class Coverage {
+ public:
+  explicit Coverage(const DialogSet& dialogs, const std::string& dialogs_dir)
+      : dialogs_(dialogs) {
+    for (const FlowSpec& flow : dialogs.spec().flows) {
+      for (const NodeSpec& node : flow.nodes) {
+        const std::string at = flow.id + "." + node.id;
+        nodes_[at] = false;
+        for (const auto& [intent, target] : node.on) {
+          transitions_[at + " -" + intent + "-> " + target] = false;
+        }
+        if (!node.else_to.empty()) {
+          transitions_[at + " -else-> " + node.else_to] = false;
+        }
+        if (!node.next.empty()) {
+          transitions_[at + " -next-> " + node.next] = false;
+        }
+        for (const Branch& branch : node.branch) {
+          transitions_[at + " -branch-> " + branch.to] = false;
+        }
+      }
+    }
+    for (const IntentSpec& intent : dialogs.spec().intents) {
+      intents_[intent.id] = false;
+    }
+    std::ifstream in(fs::path(dialogs_dir) / "safety.json");
+    try {
+      const json safety = json::parse(in);
+      for (const char* section :
+           {"crisis", "negations", "check_in", "idioms"}) {
+        for (const json& rule : safety.value(section, json::array())) {
+          rules_[rule.value("id", std::string())] = false;
+        }
+      }
+    } catch (const json::exception&) {
+      // Loading the engine has checked safety.json; nothing to count.
+    }
+  }
+
+  // Records one turn: `before` is the session before it, `reply` was made
+  // with Trace::kOn.
+  void Record(const Session& before, const Session& after, const Reply& reply) {
+    std::set<std::string> entered;
+    for (const auto& [key, count] : after.visits) {
+      auto was = before.visits.find(key);
+      if (was == before.visits.end() || was->second != count) {
+        entered.insert(key);
+      }
+    }
+    for (const std::string& key : entered) Mark(&nodes_, key);
+    if (!reply.intent.empty()) Mark(&intents_, reply.intent);
+    const json& explain = reply.explain;
+    const std::string rule =
+        explain.contains("safety")
+            ? explain.at("safety").value("rule", std::string())
+            : std::string();
+    if (!rule.empty()) Mark(&rules_, rule.substr(0, rule.find('+')));
+    const std::string action = explain.value("action", std::string());
+    if (!before.stack.empty()) {
+      const FlowPosition& from = before.stack.back();
+      const std::string at = from.flow + "." + from.node;
+      if (const NodeSpec* node = dialogs_.FindNode(from.flow, from.node)) {
+        auto on = node->on.find(reply.intent);
+        if (action == "on" && on != node->on.end()) {
+          Mark(&transitions_, at + " -" + reply.intent + "-> " + on->second);
+        } else if (action == "else") {
+          Mark(&transitions_, at + " -else-> " + node->else_to);
+        }
+      }
+    }
+    // `next` and branches move within a turn: taken when both ends were
+    // entered in it.
+    for (const std::string& key : entered) {
+      const size_t dot = key.find('.');
+      const NodeSpec* node =
+          dialogs_.FindNode(key.substr(0, dot), key.substr(dot + 1));
+      if (node == nullptr) continue;
+      const auto reached = [&](const std::string& target) {
+        FlowPosition to;
+        return dialogs_.Resolve(key.substr(0, dot), target, &to) &&
+               entered.count(to.flow + "." + to.node) > 0;
+      };
+      if (!node->next.empty() && reached(node->next)) {
+        Mark(&transitions_, key + " -next-> " + node->next);
+      }
+      for (const Branch& branch : node->branch) {
+        if (reached(branch.to)) {
+          Mark(&transitions_, key + " -branch-> " + branch.to);
+        }
+      }
+    }
+  }
+
+  // Prints the totals and what is never reached; returns the lowest share
+  // of nodes and intents reached, in percent.
+  double Print() const {
+    std::printf("coverage:\n");
+    double lowest = 100;
+    for (const auto& [name, items] :
+         {std::pair{"nodes", &nodes_}, std::pair{"intents", &intents_},
+          std::pair{"transitions", &transitions_},
+          std::pair{"safety rules", &rules_}}) {
+      size_t hit = 0;
+      for (const auto& [key, reached] : *items) hit += reached;
+      const double share = items->empty()
+                               ? 100
+                               : 100.0 * static_cast<double>(hit) /
+                                     static_cast<double>(items->size());
+      std::printf("  %-13s %4zu / %4zu  %5.1f%%\n", name, hit, items->size(),
+                  share);
+      if (items == &nodes_ || items == &intents_) {
+        lowest = std::min(lowest, share);
+      }
+    }
+    for (const auto& [name, items] :
+         {std::pair{"node", &nodes_}, std::pair{"intent", &intents_},
+          std::pair{"transition", &transitions_},
+          std::pair{"safety rule", &rules_}}) {
+      for (const auto& [key, reached] : *items) {
+        if (!reached)
+          std::printf("  never reached %s: %s\n", name, key.c_str());
+      }
+    }
+    return lowest;
+  }
+
+ private:
+  static void Mark(std::map<std::string, bool>* items, const std::string& key) {
+    auto it = items->find(key);
+    if (it != items->end()) it->second = true;
+  }
+
+  const DialogSet& dialogs_;
+  std::map<std::string, bool> nodes_, intents_, transitions_, rules_;
+};
+
+// One transcript's result, for the summary and --junit.
+struct Result {
+  std::string file;
+  std::string name;
+  std::vector<std::string> problems;
+};
+
+std::string XmlEscape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        // XML 1.0 allows no control characters but tab and newlines.
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t') {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+bool WriteJunit(const std::string& path, const std::vector<Result>& results) {
+  std::ofstream out(path, std::ios::trunc);
+  size_t failures = 0;
+  for (const Result& r : results) failures += !r.problems.empty();
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      << "<testsuites>\n<testsuite name=\"transcripts\" tests=\""
+      << results.size() << "\" failures=\"" << failures << "\">\n";
+  for (const Result& r : results) {
+    out << "  <testcase classname=\"transcripts\" name=\"" << XmlEscape(r.file)
+        << "\">";
+    if (!r.problems.empty()) {
+      std::string text;
+      for (const std::string& p : r.problems) text += p + "\n";
+      out << "\n    <failure message=\"" << XmlEscape(r.name) << "\">"
+          << XmlEscape(text) << "</failure>\n  ";
+    }
+    out << "</testcase>\n";
+  }
+  out << "</testsuite>\n</testsuites>\n";
+  return out.good();
+}
+
 // Runs one transcript file; returns false and prints why on failure.
-bool RunTranscript(const Engine& engine, const fs::path& path) {
+bool RunTranscript(const Engine& engine, const fs::path& path,
+                   Coverage* coverage, std::vector<Result>* results) {
   std::ifstream in(path);
   std::stringstream buffer;
   buffer << in.rdbuf();
@@ -131,15 +330,20 @@ bool RunTranscript(const Engine& engine, const fs::path& path) {
   try {
     const json doc = json::parse(buffer.str());
     name = doc.value("name", name);
-    const TurnOptions options{.region = doc.value("region", std::string())};
+    const TurnOptions options{
+        .trace = coverage != nullptr ? Trace::kOn : Trace::kOff,
+        .region = doc.value("region", std::string())};
     Session session;
     Reply reply =
         engine.Start(doc.value("seed", uint64_t{1}), &session, options);
+    if (coverage != nullptr) coverage->Record(Session(), session, reply);
     if (doc.contains("start")) CheckTurn(reply, doc["start"], &problems);
     const json& turns = doc.at("turns");
     for (size_t i = 0; i < turns.size() && problems.empty(); ++i) {
+      const Session before = coverage != nullptr ? session : Session();
       reply = engine.Respond(turns[i].at("say").get<std::string>(), &session,
                              options);
+      if (coverage != nullptr) coverage->Record(before, session, reply);
       CheckTurn(reply, turns[i].value("expect", json::object()), &problems);
       if (!problems.empty()) {
         problems.insert(problems.begin(),
@@ -151,6 +355,7 @@ bool RunTranscript(const Engine& engine, const fs::path& path) {
   } catch (const json::exception& e) {
     problems.push_back(std::string("bad transcript file: ") + e.what());
   }
+  results->push_back({path.filename().string(), name, problems});
   if (problems.empty()) {
     std::printf("PASS %s\n", path.filename().c_str());
     return true;
@@ -165,24 +370,53 @@ bool RunTranscript(const Engine& engine, const fs::path& path) {
 }  // namespace
 
 int RunTest(int argc, char** argv) {
-  Flags flags(argc, argv, {"dialogs"});
+  Flags flags(argc, argv, {"dialogs", "junit", "min-coverage"});
   if (flags.Has("help")) {
     std::printf(
-        "Usage: trustcoach test [--dialogs DIR] FILE_OR_DIR...\n\n"
+        "Usage: trustcoach test [--dialogs DIR] [--coverage [--min-coverage "
+        "PCT]]\n"
+        "                       [--junit FILE] FILE_OR_DIR...\n\n"
         "Runs transcript tests (JSON; see docs/dialog-format.md) and ends\n"
-        "with the line 'N passed, N failed'. Exits 1 if any failed.\n");
+        "with the line 'N passed, N failed'. Exits 1 if any failed.\n"
+        "  --coverage        print the nodes, intents, transitions and safety\n"
+        "                    rules the transcripts reach, and those never "
+        "reached\n"
+        "  --min-coverage P  with --coverage: exit 1 if fewer than P%% of the\n"
+        "                    nodes or of the intents are reached\n"
+        "  --junit FILE      write the results as JUnit XML\n");
     return 0;
   }
-  if (!flags.error().empty() || !flags.Unknown({"help", "dialogs"}).empty() ||
+  const std::string unknown =
+      flags.Unknown({"help", "dialogs", "coverage", "junit", "min-coverage"});
+  double min_coverage = 0;
+  if (flags.Has("min-coverage")) {
+    char* end = nullptr;
+    const std::string text = flags.Get("min-coverage");
+    min_coverage = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || min_coverage < 0 ||
+        min_coverage > 100) {
+      std::fprintf(stderr,
+                   "trustcoach test: --min-coverage: expected a percentage "
+                   "0-100, got '%s'\n",
+                   text.c_str());
+      return 2;
+    }
+  }
+  if (!flags.error().empty() || !unknown.empty() ||
       flags.positional().empty()) {
     std::fprintf(stderr,
                  "trustcoach test: usage: trustcoach test [--dialogs DIR] "
                  "FILE_OR_DIR...\n");
     return 2;
   }
-  std::unique_ptr<Engine> engine =
-      LoadEngineOrPrintErrors(flags.Get("dialogs", DefaultDialogsDir()));
+  const std::string dialogs_dir = flags.Get("dialogs", DefaultDialogsDir());
+  std::unique_ptr<Engine> engine = LoadEngineOrPrintErrors(dialogs_dir);
   if (engine == nullptr) return 1;
+  std::unique_ptr<Coverage> coverage;
+  if (flags.Has("coverage")) {
+    coverage = std::make_unique<Coverage>(engine->dialogs(), dialogs_dir);
+  }
+  std::vector<Result> results;
   std::vector<fs::path> files;
   for (const std::string& arg : flags.positional()) {
     std::error_code ec;
@@ -198,10 +432,25 @@ int RunTest(int argc, char** argv) {
   int passed = 0;
   int failed = 0;
   for (const fs::path& file : files) {
-    (RunTranscript(*engine, file) ? passed : failed)++;
+    (RunTranscript(*engine, file, coverage.get(), &results) ? passed
+                                                            : failed)++;
+  }
+  bool covered = true;
+  if (coverage != nullptr) {
+    const double lowest = coverage->Print();
+    if (lowest < min_coverage) {
+      std::printf("coverage below %.1f%%: %.1f%% of nodes or intents\n",
+                  min_coverage, lowest);
+      covered = false;
+    }
+  }
+  if (flags.Has("junit") && !WriteJunit(flags.Get("junit"), results)) {
+    std::fprintf(stderr, "trustcoach test: cannot write %s\n",
+                 flags.Get("junit").c_str());
+    return 1;
   }
   std::printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 && passed > 0 ? 0 : 1;
+  return failed == 0 && passed > 0 && covered ? 0 : 1;
 }
 
 }  // namespace trustcoach::cli

@@ -172,12 +172,44 @@ bool ReadJsonFile(const fs::path& path, const std::string& name, json* out,
   }
 }
 
+// `examples` / `not_examples`: lines as strings, or {"text", "at"} where
+// "at" is the "flow.node" they are said at.
+void ReadExamples(Reader* reader, const json& in, std::string_view key,
+                  const std::string& pointer, std::vector<IntentExample>* out) {
+  auto it = in.find(key);
+  if (it == in.end()) return;
+  const std::string here = Child(pointer, key);
+  if (!it->is_array()) {
+    reader->Error(here, "expected a list of lines");
+    return;
+  }
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& item = (*it)[i];
+    IntentExample example;
+    if (item.is_string()) {
+      example.text = item.get<std::string>();
+    } else if (item.is_object()) {
+      reader->CheckKeys(item, Child(here, i), {"text", "at"});
+      reader->String(item, "text", Child(here, i), &example.text, true);
+      reader->String(item, "at", Child(here, i), &example.at);
+      if (example.text.empty()) continue;  // reported by String()
+    }
+    if (example.text.empty()) {
+      reader->Error(Child(here, i),
+                    "expected a line, or {\"text\", \"at\": \"flow.node\"}");
+      continue;
+    }
+    out->push_back(std::move(example));
+  }
+}
+
 void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
                 IntentSpec* intent) {
   if (!reader->IsObject(in, pointer)) return;
-  reader->CheckKeys(in, pointer,
-                    {"id", "topic", "patterns", "priority", "scope", "start",
-                     "interrupts", "set", "description"});
+  reader->CheckKeys(
+      in, pointer,
+      {"id", "topic", "patterns", "priority", "scope", "start", "interrupts",
+       "set", "description", "examples", "not_examples"});
   intent->file = reader->file();
   intent->pointer = pointer;
   reader->String(in, "id", pointer, &intent->id, /*required=*/true);
@@ -187,6 +219,8 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
   reader->String(in, "start", pointer, &intent->start);
   reader->Bool(in, "interrupts", pointer, &intent->interrupts);
   reader->StringMap(in, "set", pointer, &intent->set);
+  ReadExamples(reader, in, "examples", pointer, &intent->examples);
+  ReadExamples(reader, in, "not_examples", pointer, &intent->not_examples);
   auto scope = in.find("scope");
   if (scope != in.end()) {
     if (scope->is_string() && *scope == "local") {

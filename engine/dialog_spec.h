@@ -9,6 +9,12 @@ namespace trustcoach {
 // The dialog files as data, after JSON parsing and validation. Immutable once
 // loaded. See docs/dialog-format.md for the file format.
 
+// A line that should (or should not) reach an intent, checked by lint.
+struct IntentExample {
+  std::string text;
+  std::string at;  // "flow.node" the line is said at; "" = the first message
+};
+
 struct IntentSpec {
   std::string id;
   std::string topic;  // e.g. "infidelity"; "" for utility intents
@@ -28,9 +34,11 @@ struct IntentSpec {
   // node does not name it in `on`: for intents about the conversation itself
   // (thanks, goodbye, start over, menu, "are you a bot"), not for topics.
   bool interrupts = false;
-  std::map<std::string, std::string> set;  // slots set when it matches
-  std::string file;                        // source, for messages
-  std::string pointer;                     // JSON pointer in `file`
+  std::map<std::string, std::string> set;   // slots set when it matches
+  std::vector<IntentExample> examples;      // must reach this intent
+  std::vector<IntentExample> not_examples;  // must not
+  std::string file;                         // source, for messages
+  std::string pointer;                      // JSON pointer in `file`
 };
 
 struct Branch {

@@ -31,6 +31,10 @@ constexpr size_t kDefaultPageEntries = 200;
 constexpr size_t kMaxPageEntries = 1000;
 constexpr size_t kMaxPageBytes = 256 * 1024;
 
+// After a store write fails, /readyz answers 503 this long; failures are
+// logged at most once per this long.
+constexpr int64_t kWriteErrorMillis = 10'000;
+
 constexpr std::string_view kConversationFullType =
     "urn:trustcoach:problem:conversation-full";
 constexpr std::string_view kConversationFull =
@@ -666,6 +670,7 @@ void Api::CreateConversation(const Request& request, Response& response) {
     status = store_->Create(&conversation, transcript);
   } while (status.code() == Status::Code::kAlreadyExists);
   SettleClientPlace(client, status.ok() ? conversation.id : std::string());
+  NoteStoreWrite(status);
   if (!status.ok()) {
     SendStatus(response, status);
     if (status.IsUnavailable()) {
@@ -733,6 +738,7 @@ void Api::PostMessage(const Request& request, Response& response) {
       return;
     }
     status = store_->Save(&conversation, transcript);
+    NoteStoreWrite(status);
     if (status.ok()) {
       metrics_.RecordTurn(SafetyKindName(reply.safety.kind),
                           SafetyLevelName(reply.safety.level), reply.fallback);
@@ -818,6 +824,7 @@ void Api::DeleteConversation(const Request& request, Response& response) {
   Conversation conversation;
   if (!Authorize(request, response, id, &conversation)) return;
   Status status = store_->Delete(id);
+  NoteStoreWrite(status);
   if (!status.ok()) return SendStatus(response, status);
   response.status = 204;
 }
@@ -853,7 +860,39 @@ void Api::Readyz(const Request&, Response& response) {
     response.set_header("Retry-After", std::to_string(room > 0 ? room : 1));
     return;
   }
+  const int64_t failed = write_failed_millis_.load(std::memory_order_relaxed);
+  if (failed != 0 && clock_->NowMillis() - failed < kWriteErrorMillis) {
+    SendProblem(response, 503, "the session store could not write");
+    response.set_header("Retry-After",
+                        std::to_string(kWriteErrorMillis / 1000));
+    return;
+  }
   SendJson(response, 200, {{"status", "ready"}});
+}
+
+void Api::NoteStoreWrite(const Status& status) {
+  if (status.ok() || status.IsNotFound() || status.IsAborted() ||
+      status.code() == Status::Code::kAlreadyExists) {
+    return;
+  }
+  const int64_t now = clock_->NowMillis();
+  write_failed_millis_.store(now == 0 ? 1 : now, std::memory_order_relaxed);
+  if (event_log_ == nullptr) return;
+  uint64_t unlogged = 0;
+  {
+    std::lock_guard lock(write_log_mu_);
+    if (write_logged_millis_ != 0 &&
+        now - write_logged_millis_ < kWriteErrorMillis) {
+      ++write_errors_unlogged_;
+      return;
+    }
+    write_logged_millis_ = now;
+    unlogged = std::exchange(write_errors_unlogged_, 0);
+  }
+  // The store's message (SQLite's or Redis's error), never request text.
+  event_log_->Write({{"event", "store_write_failed"},
+                     {"error", status.ToString()},
+                     {"not_logged_since", unlogged}});
 }
 
 bool Api::TakeClientPlace(const std::string& client, int64_t* retry_after) {

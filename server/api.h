@@ -64,6 +64,10 @@ class Api {
 
   Metrics* metrics() { return &metrics_; }
 
+  // Where store write errors are logged (rate-limited); none when unset.
+  // Call before the server listens.
+  void set_event_log(JsonLog* event_log) { event_log_ = event_log; }
+
   // Drops conversations that are gone (expired, deleted) from the
   // per-address counts. The expiry sweeper calls it.
   void ForgetGoneConversations();
@@ -118,6 +122,10 @@ class Api {
   bool CorsAllowed(std::string_view origin) const;
   // The served dialog set's version (engine.json) and content hash.
   std::pair<std::string, std::string> DialogsVersionAndHash() const;
+  // Notes the result of a store write: a failure other than the expected
+  // ones (a lost race, a gone conversation) makes /readyz 503 for a while
+  // and is logged, at most once per kWriteErrorLogMillis.
+  void NoteStoreWrite(const Status& status);
   // Whether `path` names a regular file whose real path is inside the web
   // folder, with no segment starting with '.'.
   bool StaticFileAllowed(std::string_view path) const;
@@ -128,6 +136,12 @@ class Api {
   SessionStore* const store_;
   const Clock* const clock_;
   JsonLog* const access_log_;
+  JsonLog* event_log_ = nullptr;
+  // When a store write last failed (0: never), and the logging of failures.
+  std::atomic<int64_t> write_failed_millis_ = 0;
+  std::mutex write_log_mu_;
+  int64_t write_logged_millis_ = 0;     // guarded by write_log_mu_
+  uint64_t write_errors_unlogged_ = 0;  // guarded by write_log_mu_
   Metrics metrics_;
   // Shared through the store's backend when it offers that (Redis).
   std::unique_ptr<RateLimiter> client_limiter_;

@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <utility>
 #include <vector>
 
+#include "engine/content_rules.h"
 #include "server/store_memory.h"
 #include "server/store_sqlite.h"
 #include "server/thread_pool.h"
@@ -92,10 +95,27 @@ Status OpenStore(const ServerOptions& options, const Clock* clock,
   if (path.empty())
     return Status::InvalidArgument("store: sqlite: needs a path");
   // Created owner-only before SQLite opens it: SQLite gives the -wal and -shm
-  // files it creates the database file's permissions.
-  if (const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-      fd >= 0) {
-    ::close(fd);
+  // files it creates the database file's permissions. A database this
+  // process cannot write is refused here, before SQLite opens it read-only
+  // and leaves a -shm file with the database's modes that keeps failing
+  // after the permissions are fixed.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Status::Unavailable("cannot write the database " + path + ": " +
+                               std::strerror(errno) +
+                               " (the server's user needs to read and write "
+                               "it, and to write its folder)");
+  }
+  ::close(fd);
+  const std::string folder =
+      std::filesystem::path(path).parent_path().empty()
+          ? std::string(".")
+          : std::filesystem::path(path).parent_path().string();
+  if (::access(folder.c_str(), W_OK) != 0) {
+    return Status::Unavailable(
+        "cannot write the folder " + folder + " of the database " + path +
+        ": " + std::strerror(errno) +
+        " (SQLite creates its -wal and -shm files there)");
   }
   Status status = OpenSqliteStore(
       path, clock,
@@ -114,11 +134,33 @@ Status OpenStore(const ServerOptions& options, const Clock* clock,
   return Status::OK();
 }
 
+namespace {
+
+// Loads the dialogs and holds them to the content rules (wording, a path to
+// help everywhere...: engine/content_rules.h), as `trustcoach lint` does, so
+// that a custom dialogs folder or a reload cannot bypass them.
+Status LoadDialogs(const std::string& dir, std::unique_ptr<Engine>* engine,
+                   std::vector<std::string>* warnings) {
+  std::unique_ptr<Engine> loaded;
+  Status status = Engine::Load(dir, &loaded, warnings);
+  if (!status.ok()) return status;
+  const std::vector<std::string> problems = CheckContent(*loaded);
+  if (!problems.empty()) {
+    std::string message = dir + ": breaks the content rules (trustcoach lint):";
+    for (const std::string& problem : problems) message += "\n" + problem;
+    return Status::InvalidArgument(message);
+  }
+  *engine = std::move(loaded);
+  return Status::OK();
+}
+
+}  // namespace
+
 Status Server::Create(const ServerOptions& options,
                       std::unique_ptr<SessionStore> store, const Clock* clock,
                       JsonLog* event_log, std::unique_ptr<Server>* out) {
   std::unique_ptr<Engine> engine;
-  Status status = Engine::Load(options.dialogs_dir, &engine);
+  Status status = LoadDialogs(options.dialogs_dir, &engine, nullptr);
   if (!status.ok()) return status;
   ServerOptions resolved = options;
   if (resolved.web_dir.empty()) resolved.web_dir = TRUSTCOACH_WEB_DIR;
@@ -139,6 +181,7 @@ Server::Server(const ServerOptions& options,
   }
   api_ = std::make_unique<Api>(options_, store_.get(), clock, access_log_.get(),
                                std::move(engine));
+  api_->set_event_log(event_log_);
   serves_web_ = api_->Install(&http_);
   const size_t threads = static_cast<size_t>(options_.threads);
   // Idle and slow connections each hold a thread: grow past `threads` when
@@ -210,7 +253,7 @@ void Server::Stop() {
 Status Server::ReloadDialogs() {
   std::unique_ptr<Engine> engine;
   std::vector<std::string> warnings;
-  Status status = Engine::Load(options_.dialogs_dir, &engine, &warnings);
+  Status status = LoadDialogs(options_.dialogs_dir, &engine, &warnings);
   if (!status.ok()) {
     api_->metrics()->RecordReload("rejected");
     event_log_->Write({{"event", "dialogs_reload_rejected"},

@@ -745,6 +745,11 @@ Status OpenSqliteStore(const std::string& path, const Clock* clock,
   sqlite3* writer = nullptr;
   Status status = OpenConnection(path, options, clock->NowMillis(), &writer);
   if (!status.ok()) return status;
+  if (sqlite3_db_readonly(writer, "main") == 1) {
+    sqlite3_close_v2(writer);
+    return Status::Unavailable("cannot write the database " + path +
+                               ": SQLite opened it read-only");
+  }
   std::array<sqlite3*, kReaders> readers{};
   for (size_t i = 0; i < kReaders && status.ok(); ++i) {
     status =

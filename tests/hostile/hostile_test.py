@@ -715,6 +715,66 @@ class StaticFiles(unittest.TestCase):
         self.assertEqual(server.request("GET", "/demo.css")[0], 200)
 
 
+class UnwritableDatabase(unittest.TestCase):
+    """A database the server's user cannot write is refused at start with a
+    clear message, and nothing is left behind that breaks the next start
+    (before: it started, answered 503 to every create, logged nothing and
+    left a 0400 -shm file). Runs as `nobody` when the test runs as root,
+    since root writes any file."""
+
+    def test_an_unwritable_database_is_refused_at_start(self):
+        import pwd
+        import shutil
+        import subprocess
+        import tempfile
+        folder = tempfile.mkdtemp(prefix="trustcoach-ro-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        user = None
+        if os.geteuid() == 0:
+            user = pwd.getpwnam("nobody")
+            os.chmod(folder, 0o755)
+            os.chown(folder, user.pw_uid, user.pw_gid)
+
+        def as_user():
+            if user is not None:
+                os.setgroups([])
+                os.setgid(user.pw_gid)
+                os.setuid(user.pw_uid)
+
+        database = os.path.join(folder, "trustcoach.db")
+        server = Server(BINARY, "--store", "sqlite:" + database)
+        server.start()
+        server.stop()
+        for name in os.listdir(folder):
+            if name.startswith("trustcoach.db-"):
+                os.remove(os.path.join(folder, name))
+        if user is not None:
+            os.chown(database, user.pw_uid, user.pw_gid)
+        os.chmod(database, 0o400)
+        try:
+            result = subprocess.run(
+                [BINARY, "serve", "--host", HOST, "--port", "0", "--store", "sqlite:" + database,
+                 "--access-log", "off"],
+                preexec_fn=as_user, capture_output=True, timeout=20)
+        except subprocess.TimeoutExpired:
+            self.fail("the server started on a database it cannot write")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(b"cannot write the database", result.stderr)
+        self.assertEqual([n for n in os.listdir(folder) if n.startswith("trustcoach.db-")], [])
+        # Once the database is writable again, the server starts.
+        os.chmod(database, 0o600)
+        again = subprocess.Popen(
+            [BINARY, "serve", "--host", HOST, "--port", "0", "--store", "sqlite:" + database,
+             "--access-log", "off"],
+            preexec_fn=as_user, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            line = again.stdout.readline()
+            self.assertIn(b"listening on", line, again.stderr.read1(4000) if not line else line)
+        finally:
+            again.terminate()
+            again.wait(timeout=20)
+
+
 if __name__ == "__main__":
     BINARY, argv = binary_and_argv()
     unittest.main(argv=argv, verbosity=2)

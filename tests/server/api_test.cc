@@ -1,7 +1,14 @@
 #include "server/api.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -79,17 +86,24 @@ TEST_CASE("Paths map to route templates, never to ids", "[server][api]") {
 // A server on a free loopback port with a memory store and a fake clock.
 class TestServer {
  public:
-  explicit TestServer(ServerOptions options = {}) {
+  // Serves from `store` when given (it must use clock()), else from a
+  // memory store; events go to `events` ("off", or a file path).
+  explicit TestServer(
+      ServerOptions options = {},
+      std::function<std::unique_ptr<SessionStore>(const Clock*)> store = {},
+      const std::string& events = "off") {
     options.port = 0;
     options.dialogs_dir = TRUSTCOACH_DIALOGS_DIR;
     options.access_log = "off";
     options.threads = 4;
     options.client_rate = 0;
-    (void)JsonLog::Open("off", &events_);
+    REQUIRE(JsonLog::Open(events, &events_).ok());
     Status status = Server::Create(
         options,
-        NewMemoryStore(&clock_, {.idle_expiry_millis =
-                                     options.idle_expiry_seconds * 1000}),
+        store
+            ? store(&clock_)
+            : NewMemoryStore(&clock_, {.idle_expiry_millis =
+                                           options.idle_expiry_seconds * 1000}),
         &clock_, events_.get(), &server_);
     REQUIRE(status.ok());
     REQUIRE(server_->Bind(&port_).ok());
@@ -238,6 +252,95 @@ TEST_CASE("A conversation stops at its turn cap with a 409 problem",
                  Catch::Contains("start a new conversation"));
     }
   }
+}
+
+// A memory store whose writes fail while `failing` is set, as a full disk
+// makes SQLite's fail.
+class FailingStore : public SessionStore {
+ public:
+  FailingStore(const Clock* clock, std::atomic<bool>* failing)
+      : store_(NewMemoryStore(clock, {})), failing_(failing) {}
+  Status Create(Conversation* conversation,
+                const std::vector<std::string>& transcript) override {
+    if (*failing_)
+      return Status::Unavailable("sqlite: database or disk is full");
+    return store_->Create(conversation, transcript);
+  }
+  Status Load(std::string_view id, Conversation* conversation) override {
+    return store_->Load(id, conversation);
+  }
+  Status Save(Conversation* conversation,
+              const std::vector<std::string>& transcript) override {
+    if (*failing_)
+      return Status::Unavailable("sqlite: database or disk is full");
+    return store_->Save(conversation, transcript);
+  }
+  Status LoadTranscript(std::string_view id,
+                        std::vector<std::string>* transcript) override {
+    return store_->LoadTranscript(id, transcript);
+  }
+  Status Delete(std::string_view id) override { return store_->Delete(id); }
+  Status ExpireIdle(size_t* removed) override {
+    return store_->ExpireIdle(removed);
+  }
+  Status CountActive(size_t* count) override {
+    return store_->CountActive(count);
+  }
+  Status Check() override { return Status::OK(); }  // reads still work
+
+ private:
+  std::unique_ptr<SessionStore> store_;
+  std::atomic<bool>* failing_;
+};
+
+TEST_CASE("Store write errors are logged, rate-limited, and fail /readyz",
+          "[server][api][http]") {
+  std::atomic<bool> failing = false;
+  char events[] = "/tmp/trustcoach-events-XXXXXX";
+  const int fd = mkstemp(events);
+  REQUIRE(fd >= 0);
+  close(fd);
+  {
+    TestServer test(
+        ServerOptions{},
+        [&](const Clock* clock) {
+          return std::make_unique<FailingStore>(clock, &failing);
+        },
+        events);
+    const json created = test.Create();
+    CHECK(test.client().Get("/readyz")->status == 200);
+    failing = true;
+    const std::string path = "/v1/conversations/" +
+                             created.at("id").get<std::string>() + "/messages";
+    for (int i = 0; i < 5; ++i) {
+      auto reply = test.client().Post(path.c_str(), Bearer(created),
+                                      R"({"text": "do not log me"})",
+                                      "application/json");
+      REQUIRE(reply);
+      CHECK(reply->status == 503);
+    }
+    auto ready = test.client().Get("/readyz");
+    REQUIRE(ready);
+    CHECK(ready->status == 503);
+    CHECK(ready->get_header_value("Retry-After") == "10");
+    // Once the store writes again and the window has passed, ready again.
+    failing = false;
+    test.clock().Advance(10'001);
+    CHECK(test.client().Get("/readyz")->status == 200);
+  }
+  std::ifstream in(events);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  std::remove(events);
+  // Five failures in the same second: one line, and never the text.
+  size_t lines = 0;
+  for (size_t at = text.find("store_write_failed"); at != std::string::npos;
+       at = text.find("store_write_failed", at + 1)) {
+    ++lines;
+  }
+  CHECK(lines == 1);
+  CHECK(text.find("disk is full") != std::string::npos);
+  CHECK(text.find("do not log me") == std::string::npos);
 }
 
 }  // namespace

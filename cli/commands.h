@@ -18,9 +18,14 @@ int RunAnalyze(int argc, char** argv);
 int RunGraph(int argc, char** argv);
 int RunServe(int argc, char** argv);  // cli/serve.cc
 
-// The shipped dialogs folder: $TRUSTCOACH_DIALOGS, else the build's source
-// tree.
-const char* DefaultDialogsDir();
+// The shipped dialogs folder: $TRUSTCOACH_DIALOGS, else the installed
+// share/trustcoach/dialogs beside the binary's bin/ folder, else the build's
+// source tree.
+std::string DefaultDialogsDir();
+
+// share/trustcoach/`name` relative to the running binary (bin/../share/...)
+// when that folder exists, else "".
+std::string InstalledDataDir(const char* name);
 
 // Loads the dialogs in `dir`; on failure prints every problem to stderr and
 // returns null.

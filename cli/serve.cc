@@ -1,7 +1,9 @@
 // trustcoach serve: the HTTP API, the demo page and the widget.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -19,22 +21,88 @@ namespace {
 
 using server::Server;
 
-// Waits for SIGHUP (reload dialogs), SIGINT and SIGTERM (drain and stop)
-// until `done`. The signals are blocked in every thread, so only this wait
-// sees them.
+using Clock = std::chrono::steady_clock;
+
+// Waits up to `timeout` for one of `signals`; returns it, or 0 when the time
+// passed (or on EINTR).
+int WaitForSignal(const sigset_t* signals, Clock::duration timeout) {
+  const auto nanos =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+  const timespec wait = {.tv_sec = nanos / 1'000'000'000,
+                         .tv_nsec = nanos % 1'000'000'000};
+  const int signal = sigtimedwait(signals, nullptr, &wait);
+  return signal < 0 ? 0 : signal;
+}
+
+// Who shuts the server down: the signal thread (a stop signal) or the main
+// thread (Run() returned by itself), whichever claims kServing first.
+enum Shutdown : int {
+  kServing,   // the signal thread handles SIGHUP
+  kDraining,  // a stop signal came: the signal thread drains and stops
+  kStopped,   // ... and its Server::Stop() has returned
+  kByMain,    // Run() returned without a signal
+};
+
+struct ShutdownState {
+  std::atomic<int> state = kServing;
+  std::atomic<bool> finished = false;  // the server and store are closed
+};
+
+// Waits for SIGHUP (reload the dialogs, reopen log files), SIGINT and SIGTERM
+// (drain and stop). The signals are blocked in every thread, so only this
+// wait sees them. Stopping: /readyz turns 503, the server keeps serving for
+// the drain delay (a second signal cuts it short), stops accepting, and then
+// has the drain timeout to finish the requests in flight and close the
+// store; after that the process exits without waiting further.
 void HandleSignals(const sigset_t* signals, Server* server,
-                   server::JsonLog* events, const std::atomic<bool>* done) {
-  const timespec tick = {.tv_sec = 0, .tv_nsec = 200'000'000};
-  while (!done->load()) {
-    const int signal = sigtimedwait(signals, nullptr, &tick);
-    if (signal < 0) continue;  // the tick passed, or EINTR
+                   server::JsonLog* events,
+                   const server::ServerOptions& options,
+                   ShutdownState* shutdown) {
+  const auto tick = std::chrono::milliseconds(200);
+  int signal = 0;
+  while (signal == 0) {
+    if (shutdown->state.load() == kByMain) return;
+    signal = WaitForSignal(signals, tick);
     if (signal == SIGHUP) {
+      for (server::JsonLog* log : {events, server->access_log()}) {
+        Status status = log->Reopen();
+        if (!status.ok()) {
+          events->Write(
+              {{"event", "log_reopen_failed"}, {"error", status.message()}});
+        }
+      }
       (void)server->ReloadDialogs();  // errors are logged by the server
-      continue;
+      signal = 0;
     }
-    events->Write({{"event", "stopping"}, {"signal", strsignal(signal)}});
-    server->Stop();
-    return;
+  }
+  int serving = kServing;
+  if (!shutdown->state.compare_exchange_strong(serving, kDraining)) return;
+  events->Write({{"event", "stopping"},
+                 {"signal", strsignal(signal)},
+                 {"drain_delay_seconds", options.drain_delay_seconds},
+                 {"drain_timeout_seconds", options.drain_timeout_seconds}});
+  server->BeginDrain();
+  const auto delay_end =
+      Clock::now() + std::chrono::seconds(options.drain_delay_seconds);
+  while (server->running() && Clock::now() < delay_end) {
+    const int again = WaitForSignal(
+        signals, std::min<Clock::duration>(tick, delay_end - Clock::now()));
+    if (again == SIGINT || again == SIGTERM) break;
+  }
+  const auto deadline =
+      Clock::now() + std::chrono::seconds(options.drain_timeout_seconds);
+  server->Stop();
+  shutdown->state = kStopped;
+  while (!shutdown->finished.load()) {
+    if (Clock::now() >= deadline) {
+      events->Write({{"event", "drain_timeout"},
+                     {"drain_timeout_seconds", options.drain_timeout_seconds}});
+      // Requests still running are cut off; every acknowledged turn is
+      // already in the store.
+      std::fflush(nullptr);
+      std::_Exit(0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
 
@@ -70,9 +138,15 @@ int RunServe(int argc, char** argv) {
     return 2;
   }
   if (options.dialogs_dir.empty()) options.dialogs_dir = DefaultDialogsDir();
+  if (options.web_dir.empty()) options.web_dir = InstalledDataDir("web");
 
   std::unique_ptr<server::JsonLog> events;
-  (void)server::JsonLog::Open("stderr", &events);
+  status = server::JsonLog::Open(options.event_log, &events);
+  if (!status.ok()) {
+    std::fprintf(stderr, "trustcoach serve: event-log: %s\n",
+                 status.message().c_str());
+    return 2;
+  }
   std::unique_ptr<server::SessionStore> store;
   std::string store_description;
   status = server::OpenStore(options, server::SystemClock(), &store,
@@ -91,22 +165,37 @@ int RunServe(int argc, char** argv) {
 
   const std::string url =
       "http://" + DisplayHost(options.host) + ":" + std::to_string(port);
-  std::printf("trustcoach: listening on %s (store %s, dialogs %s)\n",
-              url.c_str(), store_description.c_str(),
-              options.dialogs_dir.c_str());
+  // The lines for people go to stdout, unless a log writes JSON lines there:
+  // then stdout carries nothing else, and these go to stderr.
+  std::FILE* const human =
+      options.access_log == "-" || options.event_log == "-" ? stderr : stdout;
+  std::fprintf(
+      human, "trustcoach %s: listening on %s (store %s, dialogs %s, web %s)\n",
+      TRUSTCOACH_VERSION, url.c_str(), store_description.c_str(),
+      options.dialogs_dir.c_str(), server->web_dir().c_str());
   if (server->serves_web()) {
-    std::printf("trustcoach: demo page at %s/\n", url.c_str());
+    std::fprintf(human, "trustcoach: demo page at %s/\n", url.c_str());
   }
-  std::fflush(stdout);
+  std::fflush(human);
 
-  std::atomic<bool> done = false;
+  ShutdownState shutdown;
   std::thread signal_thread(HandleSignals, &signals, server.get(), events.get(),
-                            &done);
+                            std::cref(options), &shutdown);
   server->Run();
-  // Run() also returns if listening failed: the signal thread stops too.
-  done = true;
-  signal_thread.join();
+  int serving = kServing;
+  if (shutdown.state.compare_exchange_strong(serving, kByMain)) {
+    // Run() returned by itself (listening failed): the signal thread ends.
+    signal_thread.join();
+  } else {
+    // A stop signal: once its Server::Stop() has returned, the signal
+    // thread only watches the drain timeout while the server closes.
+    while (shutdown.state.load() != kStopped) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
   server.reset();  // joins the sweeper and closes the store
+  shutdown.finished = true;
+  if (signal_thread.joinable()) signal_thread.join();
   events->Write({{"event", "stopped"}});
   return 0;
 }

@@ -335,9 +335,11 @@ void ReadFlow(Reader* reader, const json& in, const std::string& pointer,
 
 void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
   if (!reader->IsObject(in, "")) return;
-  reader->CheckKeys(in, "",
-                    {"start", "menu", "safety_flow", "abuse_redirect",
-                     "reminder_every", "messages", "description"});
+  reader->CheckKeys(
+      in, "",
+      {"version", "start", "menu", "safety_flow", "abuse_redirect",
+       "reminder_every", "messages", "description"});
+  reader->String(in, "version", "", &config->version);
   reader->String(in, "start", "", &config->start, true);
   reader->String(in, "menu", "", &config->menu, true);
   reader->String(in, "safety_flow", "", &config->safety_flow);

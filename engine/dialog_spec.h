@@ -88,6 +88,7 @@ struct FlowSpec {
 
 // dialogs/engine.json.
 struct EngineConfig {
+  std::string version;            // the dialog set's own version, for operators
   std::string start = "welcome";  // flow every conversation opens with
   std::string menu = "menu";      // flow after two misses, and "@menu"
   std::string safety_flow = "safety";

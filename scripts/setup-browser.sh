@@ -9,7 +9,15 @@ cd "$(dirname "$0")/.."
 packages=(chromium fonts-dejavu-core fonts-liberation2)
 source scripts/lib/packages.sh
 install_missing setup-browser "${packages[@]}"
-command -v node >/dev/null || { echo "setup-browser: node (Node.js 20) is needed" >&2; exit 1; }
+# The suite uses node:test's describe/before/after and global fetch as Node 20
+# has them; Debian 12's own nodejs is 18.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "setup-browser: Node.js 20 or later is needed for the browser tests;" \
+    "found ${node_major/#0/none} ($(command -v node || echo 'no node on PATH'))." \
+    "Install it from https://nodejs.org/ or NodeSource's Debian packages." >&2
+  exit 1
+fi
 
 cd tests/browser
 # npm ci again only when the lockfile changed since the last install.

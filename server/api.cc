@@ -9,8 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "engine/dialog_loader.h"
 #include "engine/json_writer.h"
 #include "engine/session.h"
+#include "server/build_info.h"
 #include "server/crypto.h"
 #include "server/http_front.h"
 #include "server/openapi.h"
@@ -274,11 +276,14 @@ Api::Api(const ServerOptions& options, SessionStore* store, const Clock* clock,
       conversation_limiter_(NewLimiter(store, clock, "conversation",
                                        options.conversation_rate,
                                        options.conversation_burst)),
-      engine_(std::move(engine)) {}
+      engine_(std::move(engine)),
+      dialogs_hash_(DialogsHash(options.dialogs_dir)) {}
 
 void Api::SetEngine(std::shared_ptr<const Engine> engine) {
+  std::string hash = DialogsHash(options_.dialogs_dir);
   std::lock_guard lock(engine_mu_);
   engine_ = std::move(engine);
+  dialogs_hash_ = std::move(hash);
 }
 
 std::shared_ptr<const Engine> Api::engine() const {
@@ -861,10 +866,24 @@ void Api::DeleteConversation(const Request& request, Response& response) {
 }
 
 void Api::Healthz(const Request&, Response& response) {
-  SendJson(response, 200, {{"status", "ok"}});
+  auto [version, hash] = DialogsVersionAndHash();
+  SendJson(response, 200,
+           {{"status", "ok"},
+            {"version", Version()},
+            {"dialogs", {{"version", version}, {"hash", hash}}}});
+}
+
+std::pair<std::string, std::string> Api::DialogsVersionAndHash() const {
+  std::lock_guard lock(engine_mu_);
+  return {engine_ != nullptr ? engine_->dialogs().config().version : "",
+          dialogs_hash_};
 }
 
 void Api::Readyz(const Request&, Response& response) {
+  if (draining_) {
+    SendProblem(response, 503, "the server is shutting down");
+    return;
+  }
   if (engine() == nullptr) {
     SendProblem(response, 503, "no dialogs are loaded");
     response.set_header("Retry-After", "1");
@@ -998,8 +1017,10 @@ void Api::ServeMetrics(const Request&, Response& response) {
   if (store_->CountActive(&active).ok()) {
     active_value = static_cast<int64_t>(active);
   }
-  response.set_content(metrics_.Render(active_value),
-                       "text/plain; version=0.0.4; charset=utf-8");
+  auto [version, hash] = DialogsVersionAndHash();
+  response.set_content(
+      metrics_.Render(active_value) + BuildInfoMetric(version, hash),
+      "text/plain; version=0.0.4; charset=utf-8");
 }
 
 void Api::OpenApi(const Request&, Response& response) {

@@ -58,6 +58,10 @@ class Api {
   void SetEngine(std::shared_ptr<const Engine> engine);
   std::shared_ptr<const Engine> engine() const;
 
+  // From now on /readyz answers 503, so that load balancers send new
+  // conversations elsewhere while the server finishes what it has.
+  void SetDraining() { draining_ = true; }
+
   Metrics* metrics() { return &metrics_; }
 
   // Logs a connection or request refused before httplib parsed it (see
@@ -120,6 +124,8 @@ class Api {
   bool Authorize(const Request& request, Response& response,
                  std::string_view id, Conversation* conversation);
   bool CorsAllowed(std::string_view origin) const;
+  // The served dialog set's version (engine.json) and content hash.
+  std::pair<std::string, std::string> DialogsVersionAndHash() const;
   // Notes the result of a store write: a failure other than the expected
   // ones (a lost race, a gone conversation) makes /readyz 503 for a while
   // and is logged, at most once per kWriteErrorLogMillis.
@@ -147,6 +153,10 @@ class Api {
 
   mutable std::mutex engine_mu_;
   std::shared_ptr<const Engine> engine_;
+  // The content hash of the dialogs folder engine_ was loaded from.
+  std::string dialogs_hash_;
+
+  std::atomic<bool> draining_ = false;
 
   // Turns on one conversation run one at a time in this process; the
   // store's version check covers other processes.

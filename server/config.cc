@@ -173,6 +173,14 @@ const std::vector<Key>& Keys() {
       IntKey("keep-alive-max", "requests per connection (100)",
              &O::keep_alive_max_count, 1, 100000),
       StringKey("access-log", "- (stdout) | off | PATH (-)", &O::access_log),
+      StringKey("event-log", "stderr | - (stdout) | off | PATH (stderr)",
+                &O::event_log),
+      IntKey("drain-delay",
+             "seconds to keep serving with /readyz 503 on stop (0)",
+             &O::drain_delay_seconds, 0, 3600),
+      IntKey("drain-timeout",
+             "seconds requests in flight get to finish on stop (10)",
+             &O::drain_timeout_seconds, 0, 3600),
   };
   return keys;
 }

@@ -20,7 +20,23 @@ Status JsonLog::Open(std::string_view target, std::unique_ptr<JsonLog>* out) {
     }
     owned = true;
   }
-  out->reset(new JsonLog(file, owned));
+  out->reset(new JsonLog(file, owned, owned ? std::string(target) : ""));
+  return Status::OK();
+}
+
+Status JsonLog::Reopen() {
+  if (!owned_) return Status::OK();
+  std::FILE* file = std::fopen(path_.c_str(), "a");
+  if (file == nullptr) {
+    return Status::Unavailable("cannot reopen log file " + path_);
+  }
+  std::FILE* old = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    old = file_;
+    file_ = file;
+  }
+  std::fclose(old);
   return Status::OK();
 }
 
@@ -29,7 +45,7 @@ JsonLog::~JsonLog() {
 }
 
 void JsonLog::Write(const nlohmann::json& fields) {
-  if (file_ == nullptr) return;
+  if (!enabled()) return;
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch());
   nlohmann::json line = {{"time", FormatTime(now.count())}};
@@ -43,7 +59,7 @@ void JsonLog::Write(const nlohmann::json& fields) {
 }
 
 void JsonLog::WriteLine(std::string_view line) {
-  if (file_ == nullptr) return;
+  if (!enabled()) return;
   std::lock_guard lock(mu_);
   std::fwrite(line.data(), 1, line.size(), file_);
   std::fputc('\n', file_);

@@ -29,14 +29,22 @@ class JsonLog {
   // newline: for the access log, which writes a line per request.
   void WriteLine(std::string_view line);
 
+  // For a file: opens its path again and switches to the new file, so that
+  // logrotate can rename the old one without copytruncate (then SIGHUP).
+  // On error the old file stays in use. Does nothing for the others.
+  Status Reopen();
+
   // False for "off": callers may skip building lines nobody reads.
-  bool enabled() const { return file_ != nullptr; }
+  // (file_ changes only for owned files, under mu_.)
+  bool enabled() const { return owned_ || file_ != nullptr; }
 
  private:
-  JsonLog(std::FILE* file, bool owned) : file_(file), owned_(owned) {}
+  JsonLog(std::FILE* file, bool owned, std::string path)
+      : file_(file), owned_(owned), path_(std::move(path)) {}
   std::mutex mu_;
   std::FILE* file_;
-  bool owned_;
+  const bool owned_;
+  const std::string path_;  // the file's path when owned_
 };
 
 // "2026-11-26T14:25:44.123Z".

@@ -93,6 +93,16 @@ struct ServerOptions {
 
   // Where access logs go as JSON lines: "-" for stdout, "off", or a path.
   std::string access_log = "-";
+  // Where events (start, reloads, sweeps, errors) go as JSON lines:
+  // "stderr", "-" for stdout, "off", or a path. Files are reopened on SIGHUP.
+  std::string event_log = "stderr";
+
+  // Stopping (SIGTERM, SIGINT): /readyz answers 503 at once; the server
+  // keeps serving for `drain_delay_seconds` so that load balancers notice,
+  // then stops accepting connections and gives requests in flight
+  // `drain_timeout_seconds` to finish before it exits anyway.
+  int drain_delay_seconds = 0;
+  int drain_timeout_seconds = 10;
 };
 
 }  // namespace trustcoach::server

@@ -63,8 +63,13 @@ class Server {
   // lint errors are returned (and logged).
   Status ReloadDialogs();
 
+  // /readyz answers 503 from now on; everything else is served as before.
+  void BeginDrain() { api_->SetDraining(); }
+
   // Whether the web folder (demo page, widget) was found.
   bool serves_web() const { return serves_web_; }
+  const std::string& web_dir() const { return options_.web_dir; }
+  JsonLog* access_log() { return access_log_.get(); }
 
   SessionStore* store() { return store_.get(); }
 

@@ -93,7 +93,7 @@ class RedisStore : public SessionStore {
       : client_(std::move(client)),
         clock_(clock),
         options_(options),
-        prefix_(client_->options().key_prefix),
+        prefix_(client_->options().key_prefix + kRedisFormat),
         active_key_(prefix_ + "active") {}
 
   Status Create(Conversation* conversation,

@@ -14,11 +14,18 @@ struct RedisStoreOptions {
   int64_t idle_expiry_millis = 2 * 60 * 60 * 1000;
 };
 
+// The format of the keys and values below, part of every key name
+// (PREFIX + "v1:"): a release that changes the format uses new keys, so
+// instances of two releases sharing one Redis during an upgrade never read
+// each other's data.
+inline constexpr char kRedisFormat[] = "v1:";
+
 // A store in a Redis server that several `trustcoach serve` instances share.
-// Per conversation it keeps two keys, PREFIX{ID}:conversation (a hash) and
-// PREFIX{ID}:transcript (a list), both with a TTL of the retention window
-// that every save renews, plus the id in the sorted set PREFIX + "active"
-// (scored by the last save), which CountActive() and ExpireIdle() use.
+// With P = PREFIX + kRedisFormat, per conversation it keeps two keys,
+// P{ID}:conversation (a hash) and P{ID}:transcript (a list), both with a TTL
+// of the retention window that every save renews, plus the id in the sorted
+// set P + "active" (scored by the last save), which CountActive() and
+// ExpireIdle() use; rate-limit buckets are P + "ratelimit:...".
 // Every write is one Lua script, so Save()'s version check and its writes
 // are atomic across instances. Needs Redis 4 or later, standalone or a
 // primary (not Redis Cluster).

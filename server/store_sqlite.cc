@@ -1,8 +1,10 @@
 #include "server/store_sqlite.h"
 
+#include <algorithm>
 #include <array>
 #include <condition_variable>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <string>
@@ -13,12 +15,23 @@
 
 #include <sqlite3.h>
 
+#include "server/build_info.h"
+
 namespace trustcoach::server {
 namespace {
 
+// The schema, as forward migrations: migration i takes a database from
+// `PRAGMA user_version` i to i + 1. They run at open, all in one
+// transaction, so a database is either upgraded whole or left as it was.
+// Append to the list; never edit a migration that has shipped.
+//
+// Version 0 is a new file or a database of trustcoach 0.x, which set no
+// user_version and had migration 1's tables already (hence IF NOT EXISTS).
 // Foreign keys are declared but deletes are explicit, so that removing data
 // does not depend on a per-connection pragma.
-constexpr const char* kSchema = R"sql(
+constexpr const char* kMigrations[] = {
+    // 1: conversations and their transcripts.
+    R"sql(
 CREATE TABLE IF NOT EXISTS conversations (
   id TEXT PRIMARY KEY,
   token_hash TEXT NOT NULL,
@@ -35,7 +48,18 @@ CREATE TABLE IF NOT EXISTS transcript (
   entry TEXT NOT NULL,  -- one or more transcript lines, '\n' between
   PRIMARY KEY (conversation_id, seq)
 ) WITHOUT ROWID;
-)sql";
+)sql",
+    // 2: which trustcoach version applied each migration, and when.
+    R"sql(
+CREATE TABLE schema_migrations (
+  version INTEGER PRIMARY KEY,
+  applied_at INTEGER NOT NULL,  -- Unix milliseconds
+  trustcoach TEXT NOT NULL      -- the version of the binary that applied it
+);
+)sql",
+};
+constexpr int kSchemaVersion =
+    static_cast<int>(std::size(kMigrations));  // what this binary writes
 
 Status Exec(sqlite3* db, const char* sql) {
   char* error = nullptr;
@@ -596,10 +620,87 @@ class SqliteStore : public SessionStore {
   bool committing_ = false;           // a thread is running a batch
 };
 
-// Opens `path` with the store's pragmas (and, for the writer, the schema).
+// The database's PRAGMA user_version, or -1 on error.
+int UserVersion(sqlite3* db) {
+  sqlite3_stmt* stmt = nullptr;
+  int version = -1;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) ==
+          SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    version = sqlite3_column_int(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  return version;
+}
+
+// Brings the database to kSchemaVersion inside one transaction (BEGIN
+// IMMEDIATE: two servers starting on one file migrate one after the other).
+// A database newer than this binary is refused, untouched.
+Status Migrate(sqlite3* db, const std::string& path, int64_t now_millis) {
+  Status status = Exec(db, "BEGIN IMMEDIATE");
+  if (!status.ok()) return status;
+  const int from = UserVersion(db);
+  if (from < 0) {
+    status = Status::Unavailable(std::string("sqlite: ") + sqlite3_errmsg(db));
+    (void)Exec(db, "ROLLBACK");
+    return status;
+  }
+  if (from > kSchemaVersion) {
+    (void)Exec(db, "ROLLBACK");
+    return Status::FailedPrecondition(
+        path + ": the database has schema version " + std::to_string(from) +
+        ", newer than this trustcoach " + std::string(Version()) + " knows (" +
+        std::to_string(kSchemaVersion) +
+        "): it was written by a later release. Run that release again, or "
+        "restore a backup taken before the upgrade; nothing was changed.");
+  }
+  const std::string by(Version());
+  for (int version = from; status.ok() && version < kSchemaVersion; ++version) {
+    status = Exec(db, kMigrations[version]);
+    if (!status.ok()) {
+      status = Status::Unavailable("migration to schema version " +
+                                   std::to_string(version + 1) + ": " +
+                                   status.message());
+      break;
+    }
+  }
+  // Each migration run now, recorded in the table migration 2 made.
+  for (int version = from + 1; status.ok() && version <= kSchemaVersion;
+       ++version) {
+    sqlite3_stmt* stmt = nullptr;
+    const bool recorded =
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO schema_migrations (version, "
+                           "applied_at, trustcoach) VALUES (?, ?, ?)",
+                           -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_bind_int(stmt, 1, version) == SQLITE_OK &&
+        sqlite3_bind_int64(stmt, 2, now_millis) == SQLITE_OK &&
+        sqlite3_bind_text(stmt, 3, by.c_str(), -1, SQLITE_TRANSIENT) ==
+            SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_DONE;
+    sqlite3_finalize(stmt);
+    if (!recorded) {
+      status =
+          Status::Unavailable(std::string("sqlite: ") + sqlite3_errmsg(db));
+    }
+  }
+  if (status.ok() && from < kSchemaVersion) {
+    status = Exec(
+        db,
+        ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
+  }
+  if (!status.ok()) {
+    (void)Exec(db, "ROLLBACK");
+    return status;
+  }
+  return Exec(db, "COMMIT");
+}
+
+// Opens `path` with the store's pragmas and, for the writer (with the time
+// now, >= 0), migrates the schema.
 Status OpenConnection(const std::string& path,
-                      const SqliteStoreOptions& options, bool create_schema,
-                      sqlite3** out) {
+                      const SqliteStoreOptions& options,
+                      int64_t migrate_at_millis, sqlite3** out) {
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db,
@@ -622,11 +723,15 @@ Status OpenConnection(const std::string& path,
       "PRAGMA wal_autocheckpoint = 4000; PRAGMA synchronous = ";
   pragmas +=
       options.sync == SqliteStoreOptions::Sync::kFull ? "FULL;" : "NORMAL;";
-  if (create_schema) pragmas += kSchema;
   Status status = Exec(db, pragmas.c_str());
+  if (status.ok() && migrate_at_millis >= 0) {
+    status = Migrate(db, path, migrate_at_millis);
+  }
   if (!status.ok()) {
     sqlite3_close_v2(db);
-    return Status::Unavailable(path + ": " + status.message());
+    return status.code() == Status::Code::kFailedPrecondition
+               ? status
+               : Status::Unavailable(path + ": " + status.message());
   }
   *out = db;
   return Status::OK();
@@ -638,8 +743,7 @@ Status OpenSqliteStore(const std::string& path, const Clock* clock,
                        const SqliteStoreOptions& options,
                        std::unique_ptr<SessionStore>* out) {
   sqlite3* writer = nullptr;
-  Status status =
-      OpenConnection(path, options, /*create_schema=*/true, &writer);
+  Status status = OpenConnection(path, options, clock->NowMillis(), &writer);
   if (!status.ok()) return status;
   if (sqlite3_db_readonly(writer, "main") == 1) {
     sqlite3_close_v2(writer);
@@ -649,7 +753,7 @@ Status OpenSqliteStore(const std::string& path, const Clock* clock,
   std::array<sqlite3*, kReaders> readers{};
   for (size_t i = 0; i < kReaders && status.ok(); ++i) {
     status =
-        OpenConnection(path, options, /*create_schema=*/false, &readers[i]);
+        OpenConnection(path, options, /*migrate_at_millis=*/-1, &readers[i]);
   }
   if (!status.ok()) {
     for (sqlite3* reader : readers) sqlite3_close_v2(reader);

@@ -44,7 +44,26 @@
     text: 'Text ',
     web: 'Website: ',
     newer: 'New messages ↓',
+    download: 'Download transcript',
+    transcriptFile: 'conversation.txt',
   };
+
+  // Strings given as JSON (data-strings, the strings attribute) or as an
+  // object (the strings property): only known keys with string values count.
+  function pickStrings(v) {
+    let o = v;
+    if (typeof v === 'string') {
+      if (!v.trim()) return {};
+      try { o = JSON.parse(v); } catch (e) { console.warn('trustcoach-chat: strings is not JSON'); return {}; }
+    }
+    const out = {};
+    if (!o || typeof o !== 'object') return out;
+    for (const [k, s] of Object.entries(o)) {
+      if (Object.prototype.hasOwnProperty.call(T, k) && typeof s === 'string') out[k] = s;
+      else console.warn('trustcoach-chat: unknown or non-text string "' + k + '"');
+    }
+    return out;
+  }
 
   const REDUCED = window.matchMedia && matchMedia('(prefers-reduced-motion: reduce)');
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -264,6 +283,18 @@ footer button:hover{color:var(--_fg)}
       this.busy = false;     // one request at a time: double clicks never send twice
       this.started = false;
       this.retryFn = null;
+      this._strings = null;  // the strings property, if set before connecting
+    }
+
+    // Every text the widget shows, merged over the English defaults. Set it
+    // before the element is connected (docs/widget.md).
+    get strings() { return Object.assign({}, this.T || T); }
+    set strings(v) { this._strings = pickStrings(v); }
+
+    // A CustomEvent "trustcoach:NAME" on the element; it bubbles and crosses
+    // the shadow root. No message text unless the page asked for it.
+    emit(name, detail) {
+      this.dispatchEvent(new CustomEvent('trustcoach:' + name, { bubbles: true, composed: true, detail: detail || {} }));
     }
 
     opt(name, data, def) {
@@ -277,17 +308,24 @@ footer button:hover{color:var(--_fg)}
       if (this._built) return;
       this._built = true;
       const launcher = this.getAttribute('mode') === 'launcher';
+      const given = Object.assign(pickStrings(this.opt('strings', 'strings', '')), this._strings || {});
+      this.T = Object.assign({}, T, given);
       const apiBase = this.opt('api', 'api', sd.api || scriptOrigin);
       this.cfg = {
         launcher,
         api: String(apiBase).replace(/\/+$/, ''),
-        title: this.opt('chat-title', 'title', T.title),
+        title: this.opt('chat-title', 'title', this.T.title),
         delay: Math.max(0, Number(this.opt('greeting-delay', 'greetingDelay', '700')) || 0),
         storage: this.opt('storage', 'storage', 'session'),
         key: this.opt('storage-key', 'storageKey', 'trustcoach'),
         exitUrl: webHref(this.opt('quick-exit', 'quickExit', '')) || 'https://www.google.com/',
         region: this.opt('region', 'region', navigator.language || ''),
         apiKey: this.opt('api-key', 'apiKey', ''),
+        // The language of the widget's own text: as given, else English for
+        // the built-in strings, else (translated strings) the page's.
+        lang: this.opt('lang', 'lang', Object.keys(given).length ? '' : 'en'),
+        eventText: this.opt('events-text', 'eventsText', 'false') === 'true',
+        download: this.opt('transcript-download', 'transcriptDownload', 'false') === 'true',
       };
       this.store = makeStore(this.cfg.storage);
       this.mem = null;
@@ -310,13 +348,13 @@ footer button:hover{color:var(--_fg)}
       const id = 'tc' + (++seq);
       const c = this.cfg;
       styleInto(this._root);
-      const wrap = h('div', { class: 'wrap', part: 'wrap' });
+      const wrap = h('div', { class: 'wrap', part: 'wrap', lang: c.lang || null });
 
       this.log = h('div', {
         class: 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions',
-        'aria-label': T.log, id: id + 'log',
+        'aria-label': this.T.log, id: id + 'log',
       });
-      this.replies = h('div', { class: 'replies', role: 'group', 'aria-label': T.replies, hidden: true });
+      this.replies = h('div', { class: 'replies', role: 'group', 'aria-label': this.T.replies, hidden: true });
       // The transcript and the quick replies scroll together; the scroller
       // can take focus so the transcript can be read back from the keyboard.
       this.scroller = h('div', { class: 'scroller', tabindex: '0' }, this.log, this.replies);
@@ -331,35 +369,36 @@ footer button:hover{color:var(--_fg)}
         this.lastTop = top;
         if (this.pinned) this.newer.hidden = true;
       }, { passive: true });
-      this.disclosure = h('p', { class: 'disclosure', text: T.disclosure });
+      this.disclosure = h('p', { class: 'disclosure', text: this.T.disclosure });
       this.helpbar = h('div', { class: 'helpbar', hidden: true });
-      this.newer = h('button', { class: 'newer', type: 'button', hidden: true, text: T.newer, onclick: () => this.scrollEnd(true) });
+      this.newer = h('button', { class: 'newer', type: 'button', hidden: true, text: this.T.newer, onclick: () => this.scrollEnd(true) });
       this.typing = h('div', { class: 'typing', role: 'status', hidden: true },
         h('i', { 'aria-hidden': 'true' }), h('i', { 'aria-hidden': 'true' }), h('i', { 'aria-hidden': 'true' }),
-        h('span', { class: 'sr', text: T.typing }));
+        h('span', { class: 'sr', text: this.T.typing }));
       this.alertText = h('p');
-      this.retryBtn = h('button', { type: 'button', class: 'primary-btn', text: T.retry, onclick: () => this.retry() });
+      this.retryBtn = h('button', { type: 'button', class: 'primary-btn', text: this.T.retry, onclick: () => this.retry() });
       this.alert = h('div', { class: 'alert', role: 'alert', hidden: true }, this.alertText, this.retryBtn);
       this.input = h('textarea', {
-        rows: '1', 'aria-label': T.message, placeholder: T.placeholder, maxlength: '2000',
+        rows: '1', 'aria-label': this.T.message, placeholder: this.T.placeholder, maxlength: '2000',
         autocomplete: 'off', enterkeyhint: 'send', id: id + 'in',
       });
       this.input.addEventListener('input', () => this.autosize());
       this.input.addEventListener('keydown', (e) => {
         if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); this.submit(); }
       });
-      this.sendBtn = h('button', { class: 'send', type: 'submit', text: T.send });
+      this.sendBtn = h('button', { class: 'send', type: 'submit', text: this.T.send });
       const form = h('form', { onsubmit: (e) => { e.preventDefault(); this.submit(); } }, this.input, this.sendBtn);
 
-      this.exitBtn = h('button', { class: 'exit', type: 'button', title: T.quickExitHint, text: T.quickExit, onclick: () => this.quickExit() });
+      this.exitBtn = h('button', { class: 'exit', type: 'button', title: this.T.quickExitHint, text: this.T.quickExit, onclick: () => this.quickExit() });
       const header = h('header', null,
-        h('div', { class: 'titles' }, h('h2', { id: id + 't', text: c.title }), h('p', { class: 'sub', text: T.subtitle })),
+        h('div', { class: 'titles' }, h('h2', { id: id + 't', text: c.title }), h('p', { class: 'sub', text: this.T.subtitle })),
         this.exitBtn,
-        c.launcher ? h('button', { class: 'close', type: 'button', 'aria-label': T.close, onclick: () => this.close(true) }, icon(ICON_CLOSE)) : null);
+        c.launcher ? h('button', { class: 'close', type: 'button', 'aria-label': this.T.close, onclick: () => this.close(true) }, icon(ICON_CLOSE)) : null);
 
       const footer = h('footer', null,
-        h('button', { type: 'button', text: T.startOver, onclick: () => this.startOver() }),
-        h('button', { type: 'button', text: T.del, onclick: () => this.deleteConversation() }));
+        h('button', { type: 'button', text: this.T.startOver, onclick: () => this.startOver() }),
+        c.download ? h('button', { type: 'button', class: 'download', text: this.T.download, onclick: () => this.downloadTranscript() }) : null,
+        h('button', { type: 'button', text: this.T.del, onclick: () => this.deleteConversation() }));
 
       this.panel = h('section', {
         class: 'panel', id: id + 'p',
@@ -397,6 +436,7 @@ footer button:hover{color:var(--_fg)}
       if (!this.started) this.start();
       if (focus) this.input.focus();
       this.scrollEnd(true);
+      this.emit('open');
     }
 
     close(focus) {
@@ -406,6 +446,7 @@ footer button:hover{color:var(--_fg)}
       this.launcherBtn.setAttribute('aria-expanded', 'false');
       if (this.load()) this.save({ open: false });
       if (focus) this.launcherBtn.focus();
+      this.emit('close');
     }
 
     autosize() {
@@ -446,7 +487,7 @@ footer button:hover{color:var(--_fg)}
     }
     bubble(role, text, safety) {
       return h('div', { class: 'msg ' + role + (safety ? ' safety' : '') },
-        h('span', { class: 'sr', text: role === 'coach' ? T.coach : T.you }), String(text == null ? '' : text));
+        h('span', { class: 'sr', text: role === 'coach' ? this.T.coach : this.T.you }), String(text == null ? '' : text));
     }
     helpCard(resources) {
       const list = h('ul');
@@ -457,14 +498,14 @@ footer button:hover{color:var(--_fg)}
         if (name) li.append(h('span', { class: 'name', text: name }));
         if (r.hours) li.append(h('span', { class: 'hours', text: r.hours }));
         const tel = r.phone && telHref(r.phone);
-        if (tel) li.append(h('a', { class: 'primary', href: tel, text: T.call + r.phone }));
+        if (tel) li.append(h('a', { class: 'primary', href: tel, text: this.T.call + r.phone }));
         const sms = r.sms && smsHref(r.sms);
-        if (sms) li.append(h('a', { href: sms, text: /^text\s/i.test(r.sms) ? r.sms.charAt(0).toUpperCase() + r.sms.slice(1) : T.text + r.sms }));
+        if (sms) li.append(h('a', { href: sms, text: /^text\s/i.test(r.sms) ? r.sms.charAt(0).toUpperCase() + r.sms.slice(1) : this.T.text + r.sms }));
         const web = r.web && webHref(r.web);
-        if (web) li.append(h('a', { href: web, target: '_blank', rel: 'noopener noreferrer', text: T.web + new URL(web).host.replace(/^www\./, '') }));
+        if (web) li.append(h('a', { href: web, target: '_blank', rel: 'noopener noreferrer', text: this.T.web + new URL(web).host.replace(/^www\./, '') }));
         list.append(li);
       }
-      return h('div', { class: 'help', role: 'group', 'aria-label': T.help }, h('h3', { text: T.help }), list);
+      return h('div', { class: 'help', role: 'group', 'aria-label': this.T.help }, h('h3', { text: this.T.help }), list);
     }
     setReplies(list) {
       this.replies.textContent = '';
@@ -476,7 +517,7 @@ footer button:hover{color:var(--_fg)}
     }
     // Coach messages of one reply, with a safety reply shown prominently and
     // its resources as tappable links.
-    renderReply(data, follow) {
+    renderReply(data, follow, opening) {
       const msgs = Array.isArray(data.messages) ? data.messages : [];
       const safety = data.safety || {};
       const flagged = safety.level === 'crisis' || safety.level === 'check_in';
@@ -487,6 +528,15 @@ footer button:hover{color:var(--_fg)}
       let qr = [];
       for (const m of msgs) if (m && Array.isArray(m.quick_replies) && m.quick_replies.length) qr = m.quick_replies;
       this.append(nodes, follow, qr);
+      const detail = {
+        opening: !!opening, messages: msgs.length, quickReplies: qr.length,
+        safety: { kind: String(safety.kind || 'none'), level: String(safety.level || 'none') },
+      };
+      if (this.cfg.eventText) detail.text = msgs.map((m) => String((m && m.text) || ''));
+      this.emit('reply', detail);
+      if (flagged) {
+        this.emit('safety', { kind: detail.safety.kind, level: detail.safety.level, resources: res.length });
+      }
     }
     // After a crisis reply, the first helplines stay in view above the
     // transcript (in place of the disclosure) for the rest of the conversation.
@@ -496,12 +546,12 @@ footer button:hover{color:var(--_fg)}
         if (links.length === 2 || !r || typeof r !== 'object') break;
         const tel = r.phone && telHref(r.phone);
         const sms = !tel && r.sms && smsHref(r.sms);
-        if (tel) links.push(h('a', { href: tel, text: T.call + r.phone }));
-        else if (sms) links.push(h('a', { href: sms, text: T.text + r.sms.replace(/^text\s+/i, '') }));
+        if (tel) links.push(h('a', { href: tel, text: this.T.call + r.phone }));
+        else if (sms) links.push(h('a', { href: sms, text: this.T.text + r.sms.replace(/^text\s+/i, '') }));
       }
       if (!links.length) return;
       this.helpbar.textContent = '';
-      this.helpbar.append(h('p', { text: T.help }), ...links);
+      this.helpbar.append(h('p', { text: this.T.help }), ...links);
       this.helpbar.hidden = false;
       this.disclosure.hidden = true;
     }
@@ -543,8 +593,8 @@ footer button:hover{color:var(--_fg)}
     }
     showError(err, retry) {
       this.retryFn = retry;
-      this.alertText.textContent = T[err && err.kind] || T.failed;
-      this.retryBtn.textContent = err && (err.kind === 'gone' || err.kind === 'full') ? T.newChat : T.retry;
+      this.alertText.textContent = this.T[err && err.kind] || this.T.failed;
+      this.retryBtn.textContent = err && (err.kind === 'gone' || err.kind === 'full') ? this.T.newChat : this.T.retry;
       this.alert.hidden = false;
     }
     clearError() { this.alert.hidden = true; this.retryFn = null; }
@@ -595,7 +645,7 @@ footer button:hover{color:var(--_fg)}
         if (!data.id || !data.token) { this.showError(new ApiError('failed', 0), () => this.start(true)); return; }
         this.conv = { id: String(data.id), token: String(data.token) };
         this.save({ id: this.conv.id, token: this.conv.token, open: !this.cfg.launcher || !this.panel.hidden });
-        this.renderReply(data, true);
+        this.renderReply(data, true, true);
       } finally {
         this.showTyping(false);
         this.setBusy(false);
@@ -636,6 +686,9 @@ footer button:hover{color:var(--_fg)}
           this.conv.token, { text: clean, region: this.cfg.region });
         mine.classList.remove('pending');
         this.showTyping(false);
+        const sent = { source };
+        if (this.cfg.eventText) sent.text = clean;
+        this.emit('message-sent', sent);
         this.renderReply(data, false);
       } catch (e) {
         mine.remove();
@@ -696,14 +749,38 @@ footer button:hover{color:var(--_fg)}
       this.setBusy(false);
       this.clearLog();
       this.setReplies([]);
-      const again = h('button', { type: 'button', class: 'primary-btn', text: T.newChat, onclick: () => this.startOver() });
-      this.log.append(h('div', { class: 'note' }, h('p', { text: T.deleted }), again));
+      const again = h('button', { type: 'button', class: 'primary-btn', text: this.T.newChat, onclick: () => this.startOver() });
+      this.log.append(h('div', { class: 'note' }, h('p', { text: this.T.deleted }), again));
       again.focus();
+    }
+
+    // The conversation as shown, saved as a text file on the person's device
+    // (nothing is sent anywhere). Offered only with transcript-download.
+    downloadTranscript() {
+      const lines = [this.cfg.title, this.T.disclosure, ''];
+      for (const n of this.log.children) {
+        if (n.classList.contains('msg')) {
+          lines.push(n.textContent);
+        } else if (n.classList.contains('help')) {
+          lines.push(this.T.help + ':');
+          for (const li of n.querySelectorAll('li')) {
+            lines.push('  ' + [...li.children].map((c) => c.textContent).join(' · '));
+          }
+        }
+        if (n.classList.contains('msg') || n.classList.contains('help')) lines.push('');
+      }
+      const url = URL.createObjectURL(new Blob([lines.join('\n')], { type: 'text/plain;charset=utf-8' }));
+      const a = h('a', { href: url, download: this.T.transcriptFile, hidden: true });
+      this._root.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
     }
 
     // Quick exit: hide everything at once, forget the conversation on this
     // device (and on the server), and replace this page in the history.
     quickExit() {
+      this.emit('quick-exit');
       this.cover.hidden = false;
       this.panel.hidden = true;
       if (this.launcherBtn) this.launcherBtn.hidden = true;

@@ -141,10 +141,12 @@ TEST_CASE("The Redis store keeps a conversation in keys with TTLs",
   std::unique_ptr<SessionStore> store = Open(options, &clock);
   Conversation conversation = NewConversation();
   REQUIRE(store->Create(&conversation, {"opening"}).ok());
-  const std::string key = options.key_prefix + "{" + conversation.id + "}:";
+  // Every key carries the format version after the prefix.
+  const std::string versioned = options.key_prefix + "v1:";
+  const std::string key = versioned + "{" + conversation.id + "}:";
   CHECK(Keys(raw.get(), options.key_prefix) ==
-        std::vector<std::string>{options.key_prefix + "active",
-                                 key + "conversation", key + "transcript"});
+        std::vector<std::string>{versioned + "active", key + "conversation",
+                                 key + "transcript"});
   for (const char* name : {"conversation", "transcript"}) {
     RedisReply ttl;
     REQUIRE(raw->Command({"PTTL", key + name}, &ttl).ok());

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 
+#include "server/build_info.h"
 #include "server/clock.h"
 #include "server/crypto.h"
 #include "server/session_store.h"
@@ -502,6 +504,152 @@ TEST_CASE("SQLite: a stored state that does not parse is an internal error",
   CHECK(loaded.id.empty());
   // The conversation can still be deleted.
   CHECK(store->Delete(created.id).ok());
+}
+
+// Every row `sql` returns, its columns joined by '|', as the sqlite3 shell
+// prints them.
+std::vector<std::string> Rows(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+          SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK);
+  std::vector<std::string> rows;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    std::string row;
+    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+      const auto* text =
+          reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+      row += (i > 0 ? "|" : "") + std::string(text != nullptr ? text : "");
+    }
+    rows.push_back(row);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close_v2(db);
+  return rows;
+}
+
+void SetUserVersion(const std::string& path, int version) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(
+              db, ("PRAGMA user_version = " + std::to_string(version)).c_str(),
+              nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close_v2(db);
+}
+
+constexpr const char* kConversationRows =
+    "SELECT id, token_hash, state, region, version, created_at, updated_at "
+    "FROM conversations ORDER BY id";
+constexpr const char* kTranscriptRows =
+    "SELECT conversation_id, seq, entry FROM transcript "
+    "ORDER BY conversation_id, seq";
+
+// A database written by trustcoach before schema versions (user_version 0):
+// three conversations of two or three turns each, made over HTTP by the
+// release of 2026-12-04 (tests/server/testdata/README.md).
+std::string CopyOfUnversionedDatabase(const TempDir& dir) {
+  const std::string path = dir.File("old.db");
+  std::filesystem::copy_file(std::string(TRUSTCOACH_SOURCE_DIR) +
+                                 "/tests/server/testdata/store_unversioned.db",
+                             path);
+  return path;
+}
+
+TEST_CASE("SQLite: a database from before schema versions upgrades whole",
+          "[server][store][sqlite][migration]") {
+  TempDir dir;
+  const std::string path = CopyOfUnversionedDatabase(dir);
+  const std::vector<std::string> conversations = Rows(path, kConversationRows);
+  const std::vector<std::string> transcript = Rows(path, kTranscriptRows);
+  REQUIRE(Rows(path, "PRAGMA user_version") == std::vector<std::string>{"0"});
+  REQUIRE(conversations.size() == 3);
+  REQUIRE(transcript.size() == 10);
+
+  // Within the retention window of the fixture's last write.
+  const int64_t written =
+      std::stoll(Rows(path, "SELECT max(updated_at) FROM conversations").at(0));
+  FakeClock clock(written + 1000);
+  {
+    std::unique_ptr<SessionStore> store;
+    Status status = OpenSqliteStore(path, &clock, {}, &store);
+    INFO(status.ToString());
+    REQUIRE(status.ok());
+    size_t active = 0;
+    REQUIRE(store->CountActive(&active).ok());
+    CHECK(active == 3);
+    // Each conversation loads through the store as it was written.
+    for (const std::string& row : conversations) {
+      const std::string id = row.substr(0, row.find('|'));
+      Conversation loaded;
+      REQUIRE(store->Load(id, &loaded).ok());
+      CHECK(loaded.version >= 3);
+      CHECK(row.find("|" + loaded.token_hash + "|") != std::string::npos);
+      CHECK(row.find("|" + SerializeSession(loaded.session) + "|") !=
+            std::string::npos);
+      std::vector<std::string> entries;
+      REQUIRE(store->LoadTranscript(id, &entries).ok());
+      CHECK(entries.size() >= 5);  // the opening, then a line per message
+      // And a turn can still be saved on it.
+      REQUIRE(store->Save(&loaded, {"{\"after\":\"upgrade\"}"}).ok());
+    }
+  }
+  CHECK(Rows(path, "PRAGMA user_version") == std::vector<std::string>{"2"});
+  CHECK(Rows(path,
+             "SELECT version, trustcoach FROM schema_migrations "
+             "ORDER BY version") ==
+        std::vector<std::string>{"1|" + std::string(Version()),
+                                 "2|" + std::string(Version())});
+  // Nothing lost: the old rows are all there (the saves above added one
+  // transcript row each and raised the versions).
+  std::vector<std::string> after = Rows(path, kTranscriptRows);
+  for (const std::string& row : transcript) {
+    CHECK(std::find(after.begin(), after.end(), row) != after.end());
+  }
+  CHECK(after.size() == transcript.size() + 3);
+
+  // Opening again migrates nothing more.
+  {
+    std::unique_ptr<SessionStore> store;
+    REQUIRE(OpenSqliteStore(path, &clock, {}, &store).ok());
+  }
+  CHECK(Rows(path, "SELECT count(*) FROM schema_migrations") ==
+        std::vector<std::string>{"2"});
+}
+
+TEST_CASE("SQLite: a new database starts at the latest schema version",
+          "[server][store][sqlite][migration]") {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.File("new.db");
+  {
+    std::unique_ptr<SessionStore> store;
+    REQUIRE(OpenSqliteStore(path, &clock, {}, &store).ok());
+  }
+  CHECK(Rows(path, "PRAGMA user_version") == std::vector<std::string>{"2"});
+  CHECK(Rows(path, "SELECT version, applied_at FROM schema_migrations") ==
+        std::vector<std::string>{"1|" + std::to_string(clock.NowMillis()),
+                                 "2|" + std::to_string(clock.NowMillis())});
+}
+
+TEST_CASE("SQLite: a database newer than the binary is refused untouched",
+          "[server][store][sqlite][migration]") {
+  TempDir dir;
+  const std::string path = CopyOfUnversionedDatabase(dir);
+  SetUserVersion(path, 99);
+  const std::vector<std::string> before = Rows(path, kConversationRows);
+  FakeClock clock;
+  std::unique_ptr<SessionStore> store;
+  Status status = OpenSqliteStore(path, &clock, {}, &store);
+  CHECK(status.code() == Status::Code::kFailedPrecondition);
+  CHECK(store == nullptr);
+  CHECK_THAT(status.message(),
+             Catch::Contains("schema version 99") &&
+                 Catch::Contains("newer than this trustcoach " +
+                                 std::string(Version())) &&
+                 Catch::Contains("nothing was changed"));
+  CHECK(Rows(path, "PRAGMA user_version") == std::vector<std::string>{"99"});
+  CHECK(Rows(path, kConversationRows) == before);
 }
 
 }  // namespace

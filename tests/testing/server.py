@@ -1,6 +1,6 @@
 """The real `trustcoach serve` (or any other child process) for the Python
 suites: start with arguments and environment, wait for "listening on
-http://HOST:PORT" and take the port from it, keep stdout and stderr in log
+http://HOST:PORT" (on stdout or stderr) and take the port from it, keep stdout and stderr in log
 files, stop with SIGTERM, kill with SIGKILL, wait. Plus plain HTTP against it.
 Standard library only; every wait is bounded.
 
@@ -151,9 +151,8 @@ class Server(Process):
         super().start()
         deadline = time.time() + self.start_timeout
         while time.time() < deadline:
-            with open(self.stdout_path, encoding="utf-8", errors="replace") as out:
-                out.seek(self._offsets[0])
-                found = re.findall(r"listening on http://[^:]+:(\d+)", out.read())
+            # On stderr when a log writes JSON lines to stdout, else on stdout.
+            found = re.findall(r"listening on http://[^:]+:(\d+)", self.logs(since_start=True))
             if found:
                 self.port = int(found[-1])
                 return self

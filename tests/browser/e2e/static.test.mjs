@@ -14,7 +14,7 @@ describe('static files', () => {
     assert.match(page.headers.get('content-type'), /text\/html/);
     const html = await page.text();
     assert.match(html, /<trustcoach-chat[\s>]/);
-    assert.match(html, /<script src="\/widget\.js"/);
+    assert.match(html, /<script src="\/widget\.js(\?v=[0-9a-f]{12})?"/);
     const js = await fetch(shared.server.url + '/widget.js');
     assert.equal(js.status, 200);
     assert.match(js.headers.get('content-type'), /javascript/);

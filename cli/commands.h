@@ -16,7 +16,8 @@ int RunLint(int argc, char** argv);
 int RunTest(int argc, char** argv);
 int RunAnalyze(int argc, char** argv);
 int RunGraph(int argc, char** argv);
-int RunServe(int argc, char** argv);  // cli/serve.cc
+int RunServe(int argc, char** argv);   // cli/serve.cc
+int RunReview(int argc, char** argv);  // cli/review.cc (needs the server)
 
 // The shipped dialogs folder: $TRUSTCOACH_DIALOGS, else the installed
 // share/trustcoach/dialogs beside the binary's bin/ folder, else the build's

@@ -46,6 +46,7 @@ struct Command {
 constexpr Command kCommands[] = {
 #ifdef TRUSTCOACH_HAVE_SERVER
     {"serve", RunServe, "serve the HTTP API and the web widget"},
+    {"review", RunReview, "export the opt-in review queue as JSON lines"},
 #endif
     {"chat", RunChat, "talk with the coach in the terminal"},
     {"lint", RunLint, "validate dialog files"},

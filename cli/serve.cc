@@ -173,6 +173,12 @@ int RunServe(int argc, char** argv) {
       human, "trustcoach %s: listening on %s (store %s, dialogs %s, web %s)\n",
       TRUSTCOACH_VERSION, url.c_str(), store_description.c_str(),
       options.dialogs_dir.c_str(), server->web_dir().c_str());
+  if (server->review_queue() != nullptr) {
+    std::fprintf(human,
+                 "trustcoach: review queue on (%s, kept %d days; "
+                 "docs/privacy.md)\n",
+                 options.review_queue.c_str(), options.review_retention_days);
+  }
   if (server->serves_web()) {
     std::fprintf(human, "trustcoach: demo page at %s/\n", url.c_str());
   }

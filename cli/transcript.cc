@@ -127,11 +127,10 @@ void CheckTurn(const Reply& reply, const json& expect,
 
 // What the transcripts reach, against what the dialogs define: nodes,
 // intents, transitions (a node's `on` entries, `else`, `next` and branches)
-// and the safety screen's rules (read from safety.json).
+// and the safety screen's rules.
 class Coverage {
  public:
-  explicit Coverage(const DialogSet& dialogs, const std::string& dialogs_dir)
-      : dialogs_(dialogs) {
+  explicit Coverage(const DialogSet& dialogs) : dialogs_(dialogs) {
     for (const FlowSpec& flow : dialogs.spec().flows) {
       for (const NodeSpec& node : flow.nodes) {
         const std::string at = flow.id + "." + node.id;
@@ -153,17 +152,8 @@ class Coverage {
     for (const IntentSpec& intent : dialogs.spec().intents) {
       intents_[intent.id] = false;
     }
-    std::ifstream in(fs::path(dialogs_dir) / "safety.json");
-    try {
-      const json safety = json::parse(in);
-      for (const char* section :
-           {"crisis", "negations", "check_in", "idioms"}) {
-        for (const json& rule : safety.value(section, json::array())) {
-          rules_[rule.value("id", std::string())] = false;
-        }
-      }
-    } catch (const json::exception&) {
-      // Loading the engine has checked safety.json; nothing to count.
+    for (const std::string& rule : dialogs.safety().RuleIds()) {
+      rules_[rule] = false;
     }
   }
 
@@ -414,7 +404,7 @@ int RunTest(int argc, char** argv) {
   if (engine == nullptr) return 1;
   std::unique_ptr<Coverage> coverage;
   if (flags.Has("coverage")) {
-    coverage = std::make_unique<Coverage>(engine->dialogs(), dialogs_dir);
+    coverage = std::make_unique<Coverage>(engine->dialogs());
   }
   std::vector<Result> results;
   std::vector<fs::path> files;

@@ -190,6 +190,7 @@ class RuleSet {
   }
 
   const Rule& rule(size_t index) const { return rules_[index]; }
+  size_t size() const { return rules_.size(); }
 
   const Rule* Find(std::string_view id) const {
     for (const Rule& rule : rules_) {
@@ -271,6 +272,7 @@ class Screen : public SafetyScreen {
   SafetyVerdict Check(std::string_view normalized,
                       const SafetyContext& context) const override;
   std::vector<std::string> ConceptsOf(std::string_view rule) const override;
+  std::vector<std::string> RuleIds() const override;
 
  private:
   // The rule of `set` among `hits` whose kind is most urgent; ties go to
@@ -363,6 +365,14 @@ std::vector<std::string> Screen::ConceptsOf(std::string_view rule) const {
     if (const Rule* found = set->Find(rule)) return found->concepts;
   }
   return {};
+}
+
+std::vector<std::string> Screen::RuleIds() const {
+  std::vector<std::string> ids;
+  for (const RuleSet* set : {&crisis_, &negations_, &check_in_, &idioms_}) {
+    for (size_t i = 0; i < set->size(); ++i) ids.push_back(set->rule(i).id);
+  }
+  return ids;
 }
 
 size_t Screen::MostUrgent(const RuleSet& set, const std::vector<size_t>& hits) {

@@ -97,6 +97,10 @@ class SafetyScreen {
   // part before a "+") names in its patterns; empty for an unknown rule.
   virtual std::vector<std::string> ConceptsOf(std::string_view rule) const = 0;
 
+  // The ids of every rule a verdict can name (crisis, negations, check_in,
+  // idioms), each section in file order: what coverage counts.
+  virtual std::vector<std::string> RuleIds() const = 0;
+
   // `normalized` is the output of Normalize(). Never fails.
   SafetyVerdict Check(std::string_view normalized) const {
     return Check(normalized, SafetyContext());

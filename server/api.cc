@@ -36,6 +36,9 @@ constexpr size_t kMaxPageBytes = 256 * 1024;
 // logged at most once per this long.
 constexpr int64_t kWriteErrorMillis = 10'000;
 
+// A report (POST .../review) to a server without a review queue.
+constexpr std::string_view kReviewQueueOffType =
+    "urn:trustcoach:problem:review-queue-off";
 constexpr std::string_view kConversationFullType =
     "urn:trustcoach:problem:conversation-full";
 constexpr std::string_view kConversationFull =
@@ -298,6 +301,7 @@ const std::vector<Api::RouteEntry>& Api::RouteTable() {
       {"POST", "/v1/conversations/{id}/messages", &Api::PostMessage},
       {"POST", "/v1/conversations", &Api::CreateConversation},
       {"GET", "/v1/conversations/{id}", &Api::GetConversation},
+      {"POST", "/v1/conversations/{id}/review", &Api::ReportMessage},
       {"DELETE", "/v1/conversations/{id}", &Api::DeleteConversation},
       {"GET", "/healthz", &Api::Healthz},
       {"GET", "/readyz", &Api::Readyz},
@@ -778,6 +782,17 @@ void Api::PostMessage(const Request& request, Response& response) {
       metrics_.RecordTurn(SafetyKindName(reply.safety.kind),
                           SafetyLevelName(reply.safety.level), reply.fallback,
                           reply.flow, reply.node, reply.intent);
+      if (review_queue_ != nullptr &&
+          (reply.fallback || reply.safety.level == SafetyLevel::kCheckIn)) {
+        // Only here, and only dialog ids beside the text: no id, token,
+        // address or time (the queue keeps the day). Stored off this thread.
+        review_queue_->Add(
+            ReviewItem{.text = body.text,
+                       .reason = reply.fallback ? "fallback" : "check_in",
+                       .flow = reply.flow,
+                       .node = reply.node,
+                       .intent = reply.intent});
+      }
       std::string out;
       out.reserve(1024);  // a reply is rarely longer: no regrowth
       JsonWriter writer(&out);
@@ -794,6 +809,68 @@ void Api::PostMessage(const Request& request, Response& response) {
     if (!status.ok()) break;
   }
   SendStatus(response, status);
+}
+
+void Api::ReportMessage(const Request& request, Response& response) {
+  const std::string id = request.matches[1];
+  Conversation conversation;
+  if (!Authorize(request, response, id, &conversation)) return;
+  if (review_queue_ == nullptr) {
+    SendProblem(response, 409,
+                "this server keeps no review queue, so nothing was kept",
+                kReviewQueueOffType);
+    return;
+  }
+  if (!IsJsonContentType(HeaderValue(request, "Content-Type"))) {
+    SendProblem(response, 415, "send the body as application/json");
+    return;
+  }
+  const json body = json::parse(request.body, nullptr, false);
+  const json* turn =
+      body.is_object() && body.contains("turn") ? &body["turn"] : nullptr;
+  if (turn == nullptr || !turn->is_number_unsigned() ||
+      turn->get<uint64_t>() < 1 ||
+      turn->get<uint64_t>() > conversation.session.turns) {
+    SendProblem(response, 400,
+                "send {\"turn\": N}, N the turn of a message in this "
+                "conversation (1 to " +
+                    std::to_string(conversation.session.turns) + ")");
+    return;
+  }
+  // The person's N-th message, read from the stored transcript: the text
+  // is theirs, never one sent with the report.
+  const uint64_t wanted = turn->get<uint64_t>();
+  uint64_t seen = 0;
+  std::string text;
+  for (size_t from = 0, total = 1; from < total && text.empty();) {
+    std::vector<std::string> entries;
+    Status status = store_->LoadTranscriptPage(id, from, kMaxPageEntries,
+                                               kMaxPageBytes, &entries, &total);
+    if (!status.ok()) return SendStatus(response, status);
+    if (entries.empty()) break;
+    from += entries.size();
+    for (const std::string& entry : entries) {
+      const json parsed = json::parse(entry, nullptr, false);
+      if (!parsed.is_object() || parsed.value("role", "") != "user") continue;
+      if (++seen == wanted) {
+        text = parsed.value("text", "");
+        break;
+      }
+    }
+  }
+  if (seen != wanted) {
+    SendProblem(response, 404, "no message of yours at that turn");
+    return;
+  }
+  // The node is known only for the latest turn.
+  const bool latest = wanted == conversation.session.turns;
+  const bool positioned = latest && !conversation.session.stack.empty();
+  review_queue_->Add(ReviewItem{
+      .text = std::move(text),
+      .reason = "reported",
+      .flow = positioned ? conversation.session.stack.back().flow : "",
+      .node = positioned ? conversation.session.stack.back().node : ""});
+  response.status = 204;
 }
 
 void Api::GetConversation(const Request& request, Response& response) {

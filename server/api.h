@@ -24,6 +24,7 @@
 #include "server/problem.h"
 #include "server/rate_limiter.h"
 #include "server/request.h"
+#include "server/review_queue.h"
 #include "server/session_store.h"
 
 namespace trustcoach::server {
@@ -72,6 +73,11 @@ class Api {
   // Call before the server listens.
   void set_event_log(JsonLog* event_log) { event_log_ = event_log; }
 
+  // Where messages that fell back or got a check-in, and those the person
+  // reports, are queued for review; none (the default) keeps nothing and
+  // the report route answers 404. Call before the server listens.
+  void set_review_queue(ReviewQueue* queue) { review_queue_ = queue; }
+
   // Drops conversations that are gone (expired, deleted) from the
   // per-address counts. The expiry sweeper calls it.
   void ForgetGoneConversations();
@@ -112,6 +118,7 @@ class Api {
 
   void CreateConversation(const Request& request, Response& response);
   void PostMessage(const Request& request, Response& response);
+  void ReportMessage(const Request& request, Response& response);
   void GetConversation(const Request& request, Response& response);
   void DeleteConversation(const Request& request, Response& response);
   void Healthz(const Request& request, Response& response);
@@ -141,6 +148,7 @@ class Api {
   const Clock* const clock_;
   JsonLog* const access_log_;
   JsonLog* event_log_ = nullptr;
+  ReviewQueue* review_queue_ = nullptr;
   // When a store write last failed (0: never), and the logging of failures.
   std::atomic<int64_t> write_failed_millis_ = 0;
   std::mutex write_log_mu_;

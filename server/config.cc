@@ -111,6 +111,12 @@ const std::vector<Key>& Keys() {
                 "folder of the default SQLite file "
                 "($XDG_DATA_HOME/trustcoach, else ./data)",
                 &O::data_dir),
+      StringKey("review-queue",
+                "keep messages that fell back or got a check-in, without "
+                "ids: sqlite:PATH (off)",
+                &O::review_queue),
+      IntKey("review-retention", "days review items are kept (30)",
+             &O::review_retention_days, 1, 3650),
       StringKey("sqlite-sync", "full | normal (full)", &O::sqlite_synchronous),
       IntKey<int64_t>("idle-expiry",
                       "seconds of inactivity before a conversation is "

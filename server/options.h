@@ -37,6 +37,13 @@ struct ServerOptions {
   // (survives a process crash such as kill -9, not a power cut).
   std::string sqlite_synchronous = "full";
 
+  // The opt-in review queue (docs/privacy.md): "sqlite:PATH" keeps the
+  // messages that fell back or got a safety check-in, apart from
+  // conversations and without ids; empty (the default) keeps nothing.
+  std::string review_queue;
+  // Review items are deleted once this many days old.
+  int review_retention_days = 30;
+
   // Conversations untouched this long are deleted (the retention window).
   int64_t idle_expiry_seconds = 2 * 60 * 60;
   // How often expired conversations are swept.

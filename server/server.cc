@@ -162,10 +162,18 @@ Status Server::Create(const ServerOptions& options,
   std::unique_ptr<Engine> engine;
   Status status = LoadDialogs(options.dialogs_dir, &engine, nullptr);
   if (!status.ok()) return status;
+  std::unique_ptr<ReviewQueue> review_queue;
+  if (!options.review_queue.empty()) {
+    status = OpenReviewQueue(
+        options.review_queue, clock,
+        ReviewQueueOptions{.retention_days = options.review_retention_days},
+        &review_queue);
+    if (!status.ok()) return status;
+  }
   ServerOptions resolved = options;
   if (resolved.web_dir.empty()) resolved.web_dir = TRUSTCOACH_WEB_DIR;
   out->reset(new Server(resolved, std::move(store), clock, event_log,
-                        std::move(engine)));
+                        std::move(engine), std::move(review_queue)));
   return (*out)->access_log_ == nullptr
              ? Status::InvalidArgument("access-log: cannot open " +
                                        options.access_log)
@@ -174,9 +182,11 @@ Status Server::Create(const ServerOptions& options,
 
 Server::Server(const ServerOptions& options,
                std::unique_ptr<SessionStore> store, const Clock* clock,
-               JsonLog* event_log, std::shared_ptr<const Engine> engine)
+               JsonLog* event_log, std::shared_ptr<const Engine> engine,
+               std::unique_ptr<ReviewQueue> review_queue)
     : options_(options),
       store_(std::move(store)),
+      review_queue_(std::move(review_queue)),
       event_log_(event_log),
       http_(
           ConnectionLimits{
@@ -197,6 +207,7 @@ Server::Server(const ServerOptions& options,
   api_ = std::make_unique<Api>(options_, store_.get(), clock, access_log_.get(),
                                std::move(engine));
   api_->set_event_log(event_log_);
+  api_->set_review_queue(review_queue_.get());
   serves_web_ = api_->Install(&http_);
   const size_t threads = static_cast<size_t>(options_.threads);
   // Idle and slow connections each hold a thread: grow past `threads` when
@@ -291,6 +302,16 @@ void Server::Sweep() {
                          [this] { return stopping_; })) {
     lock.unlock();
     api_->ForgetGoneConversations();
+    if (review_queue_ != nullptr) {
+      size_t removed = 0;
+      const Status expired = review_queue_->DeleteExpired(&removed);
+      if (!expired.ok()) {
+        event_log_->Write(
+            {{"event", "review_expiry_failed"}, {"error", expired.ToString()}});
+      } else if (removed > 0) {
+        event_log_->Write({{"event", "review_expired"}, {"items", removed}});
+      }
+    }
     size_t removed = 0;
     Status status = store_->ExpireIdle(&removed);
     if (!status.ok()) {

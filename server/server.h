@@ -16,6 +16,7 @@
 #include "server/http_front.h"
 #include "server/log.h"
 #include "server/options.h"
+#include "server/review_queue.h"
 #include "server/session_store.h"
 
 namespace trustcoach::server {
@@ -37,6 +38,8 @@ class Server {
   // Loads the dialogs in `options.dialogs_dir` and serves from `store`.
   // `clock` must outlive the server. Events (reloads, sweeps, store errors)
   // are logged as JSON lines to `event_log`, which must outlive the server.
+  // With `options.review_queue` set, opens the review queue (and deletes
+  // its expired items) too.
   static Status Create(const ServerOptions& options,
                        std::unique_ptr<SessionStore> store, const Clock* clock,
                        JsonLog* event_log, std::unique_ptr<Server>* out);
@@ -72,15 +75,20 @@ class Server {
   JsonLog* access_log() { return access_log_.get(); }
 
   SessionStore* store() { return store_.get(); }
+  // The review queue, or null when it is off.
+  ReviewQueue* review_queue() { return review_queue_.get(); }
 
  private:
   Server(const ServerOptions& options, std::unique_ptr<SessionStore> store,
          const Clock* clock, JsonLog* event_log,
-         std::shared_ptr<const Engine> engine);
+         std::shared_ptr<const Engine> engine,
+         std::unique_ptr<ReviewQueue> review_queue);
   void Sweep();
 
   const ServerOptions options_;
   std::unique_ptr<SessionStore> store_;
+  // Outlives api_, which queues into it.
+  std::unique_ptr<ReviewQueue> review_queue_;
   JsonLog* const event_log_;
   std::unique_ptr<JsonLog> access_log_;
   std::unique_ptr<Api> api_;

@@ -46,6 +46,9 @@
     newer: 'New messages ↓',
     download: 'Download transcript',
     transcriptFile: 'conversation.txt',
+    missed: 'That missed the point: share my message (no name, no conversation) to improve the coach',
+    missedThanks: 'Thank you. Your message was shared without your name or this conversation.',
+    missedOff: 'Thank you. This site does not collect feedback, so nothing was shared.',
   };
 
   // Strings given as JSON (data-strings, the strings attribute) or as an
@@ -234,6 +237,9 @@ h2{margin:0;font-size:17px;font-weight:650;line-height:1.25;overflow:hidden;text
 .help a:hover{text-decoration:underline}
 .note{align-self:center;text-align:center;font-size:14px;color:var(--_muted);padding:8px;max-width:100%}
 .note button{margin-top:8px}
+.missed{align-self:flex-start;min-height:32px;padding:2px 6px;border-radius:8px;font-size:13px;color:var(--_muted);text-decoration:underline;text-underline-offset:3px;text-align:left;max-width:86%}
+.missed:hover{color:var(--_fg)}
+.missed-done{align-self:flex-start;margin:0;padding:2px 6px;font-size:13px;color:var(--_muted);max-width:86%}
 .typing{align-self:flex-start;display:flex;gap:5px;align-items:center;margin:0 14px 6px;padding:12px 16px;border-radius:var(--_radius);background:var(--_coach)}
 .typing i{width:7px;height:7px;border-radius:50%;background:var(--_muted);opacity:.4;animation:tc-dot 1.2s infinite ease-in-out}
 .typing i:nth-child(2){animation-delay:.15s}.typing i:nth-child(3){animation-delay:.3s}
@@ -326,6 +332,7 @@ footer button:hover{color:var(--_fg)}
         lang: this.opt('lang', 'lang', Object.keys(given).length ? '' : 'en'),
         eventText: this.opt('events-text', 'eventsText', 'false') === 'true',
         download: this.opt('transcript-download', 'transcriptDownload', 'false') === 'true',
+        reportMissed: this.opt('report-missed', 'reportMissed', 'false') === 'true',
       };
       this.store = makeStore(this.cfg.storage);
       this.mem = null;
@@ -525,6 +532,13 @@ footer button:hover{color:var(--_fg)}
       const res = Array.isArray(data.resources) ? data.resources : [];
       if (res.length) nodes.push(this.helpCard(res));
       if (safety.level === 'crisis' && res.length) this.showHelpbar(res);
+      this.clearMissed();
+      // Not on the opening, nor on a safety reply (those are reviewed
+      // anyway when the server keeps a queue).
+      if (this.cfg.reportMissed && !opening && !flagged && Number.isInteger(data.turn) && data.turn > 0) {
+        this.missedBtn = h('button', { type: 'button', class: 'missed', text: this.T.missed, onclick: () => this.reportMissed(data.turn) });
+        nodes.push(this.missedBtn);
+      }
       let qr = [];
       for (const m of msgs) if (m && Array.isArray(m.quick_replies) && m.quick_replies.length) qr = m.quick_replies;
       this.append(nodes, follow, qr);
@@ -555,7 +569,37 @@ footer button:hover{color:var(--_fg)}
       this.helpbar.hidden = false;
       this.disclosure.hidden = true;
     }
+    // Only the latest reply offers "that missed the point".
+    clearMissed() {
+      if (this.missedBtn) this.missedBtn.remove();
+      this.missedBtn = null;
+    }
+    // One click is the consent its wording asks for: the person's message of
+    // that turn goes to the server's review queue (docs/privacy.md).
+    async reportMissed(turn) {
+      const btn = this.missedBtn;
+      const conv = this.conv;
+      if (!btn || !conv || btn.disabled) return;
+      btn.disabled = true;
+      let text = this.T.missedThanks;
+      try {
+        await api(this.cfg, 'POST', '/v1/conversations/' + encodeURIComponent(conv.id) + '/review', conv.token, { turn });
+        this.emit('reported', { turn });
+      } catch (e) {
+        if (e.status !== 409) {
+          btn.disabled = false;
+          this.showError(e, () => this.reportMissed(turn));
+          return;
+        }
+        text = this.T.missedOff;
+      }
+      if (this.missedBtn !== btn) return;
+      const done = h('p', { class: 'missed-done', role: 'status', text });
+      btn.replaceWith(done);
+      this.missedBtn = null;
+    }
     clearLog() {
+      this.missedBtn = null;
       this.log.textContent = '';
       this.hideHelpbar();
     }

@@ -24,6 +24,7 @@
 #include "server/openapi.h"
 #include "server/server.h"
 #include "server/store_memory.h"
+#include "tests/testing/test_server.h"
 
 namespace trustcoach::server {
 namespace {
@@ -83,63 +84,7 @@ TEST_CASE("Paths map to route templates, never to ids", "[server][api]") {
         "GET, HEAD, DELETE, OPTIONS");
 }
 
-// A server on a free loopback port with a memory store and a fake clock.
-class TestServer {
- public:
-  // Serves from `store` when given (it must use clock()), else from a
-  // memory store; events go to `events` ("off", or a file path).
-  explicit TestServer(
-      ServerOptions options = {},
-      std::function<std::unique_ptr<SessionStore>(const Clock*)> store = {},
-      const std::string& events = "off") {
-    options.port = 0;
-    options.dialogs_dir = TRUSTCOACH_DIALOGS_DIR;
-    options.access_log = "off";
-    options.threads = 4;
-    options.client_rate = 0;
-    REQUIRE(JsonLog::Open(events, &events_).ok());
-    Status status = Server::Create(
-        options,
-        store
-            ? store(&clock_)
-            : NewMemoryStore(&clock_, {.idle_expiry_millis =
-                                           options.idle_expiry_seconds * 1000}),
-        &clock_, events_.get(), &server_);
-    REQUIRE(status.ok());
-    REQUIRE(server_->Bind(&port_).ok());
-    thread_ = std::thread([this] { server_->Run(); });
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!server_->running()) {
-      REQUIRE(std::chrono::steady_clock::now() < deadline);
-      std::this_thread::yield();
-    }
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-  }
-  ~TestServer() {
-    server_->Stop();
-    thread_.join();
-  }
-
-  httplib::Client& client() { return *client_; }
-  FakeClock& clock() { return clock_; }
-  Server& server() { return *server_; }
-
-  json Create() {
-    auto result = client_->Post("/v1/conversations", "{}", "application/json");
-    REQUIRE(result);
-    REQUIRE(result->status == 201);
-    return json::parse(result->body);
-  }
-
- private:
-  FakeClock clock_;
-  std::unique_ptr<JsonLog> events_;
-  std::unique_ptr<Server> server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::unique_ptr<httplib::Client> client_;
-};
+using testing::TestServer;
 
 httplib::Headers Bearer(const json& conversation) {
   return {{"Authorization",
@@ -226,6 +171,43 @@ TEST_CASE("The API talks, remembers and forgets over HTTP",
       CHECK(problem.at("status") == status);
       CHECK_FALSE(problem.at("detail").get<std::string>().empty());
     }
+  }
+}
+
+TEST_CASE("Per-node and per-intent counters reach /metrics, by dialog ids only",
+          "[server][api][http][metrics]") {
+  TestServer test;
+  const json first = test.Create();
+  test.Say(first, "My FIANCE cheated on me!!");
+  const json second = test.Create();
+  test.Say(second, "zorbly quexite fanwhistle");  // nothing understands it
+  const std::string metrics = test.Body("/metrics");
+  CHECK_THAT(metrics, Catch::Contains("trustcoach_turns_total 2\n"));
+  CHECK_THAT(metrics, Catch::Contains("trustcoach_fallback_turns_total 1\n"));
+  CHECK_THAT(metrics,
+             Catch::Contains(
+                 "trustcoach_intent_turns_total{intent=\"infidelity\"} 1\n"));
+  CHECK_THAT(metrics,
+             Catch::Contains("trustcoach_node_turns_total{flow=\"causes\","
+                             "node=\"infidelity_hurt\"} 1\n"));
+  // The fallback is counted at the node the coach did not understand at,
+  // and at no other.
+  size_t fallback_lines = 0;
+  size_t at = 0;
+  while ((at = metrics.find("\ntrustcoach_node_fallbacks_total{", at)) !=
+         std::string::npos) {
+    ++fallback_lines;
+    const size_t end = metrics.find('\n', at + 1);
+    CHECK(metrics.substr(end - 2, 2) == " 1");
+    at = end;
+  }
+  CHECK(fallback_lines == 1);
+  // Never the text, an id or a token.
+  for (const std::string& secret :
+       {std::string("zorbly"), std::string("FIANCE"),
+        first.at("id").get<std::string>(), second.at("id").get<std::string>(),
+        first.at("token").get<std::string>()}) {
+    CHECK(metrics.find(secret) == std::string::npos);
   }
 }
 

@@ -20,6 +20,7 @@
 #include "server/log.h"
 #include "server/server.h"
 #include "server/store_memory.h"
+#include "tests/testing/test_server.h"
 
 namespace trustcoach::server {
 namespace {
@@ -59,54 +60,18 @@ fs::path CopyOfDialogs(const TempDir& dir) {
   return copy;
 }
 
-// `trustcoach serve` in this process on a free port, memory store.
-class RunningServer {
+// `trustcoach serve` in this process serving `dialogs`.
+class RunningServer : public testing::TestServer {
  public:
-  explicit RunningServer(const std::string& dialogs) {
-    ServerOptions options;
-    options.port = 0;
-    options.dialogs_dir = dialogs;
-    options.access_log = "off";
-    options.threads = 2;
-    (void)JsonLog::Open("off", &events_);
-    REQUIRE(Server::Create(options, NewMemoryStore(&clock_, {}), &clock_,
-                           events_.get(), &server_)
-                .ok());
-    int port = 0;
-    REQUIRE(server_->Bind(&port).ok());
-    thread_ = std::thread([this] { server_->Run(); });
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!server_->running()) {
-      REQUIRE(std::chrono::steady_clock::now() < deadline);
-      std::this_thread::yield();
-    }
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", port);
-  }
-  ~RunningServer() {
-    server_->Stop();
-    thread_.join();
-  }
-  Server& server() { return *server_; }
-
-  int Status(const std::string& path) {
-    auto result = client_->Get(path);
-    REQUIRE(result);
-    return result->status;
-  }
-  std::string Body(const std::string& path) {
-    auto result = client_->Get(path);
-    REQUIRE(result);
-    REQUIRE(result->status == 200);
-    return result->body;
-  }
+  explicit RunningServer(const std::string& dialogs)
+      : TestServer(WithDialogs(dialogs)) {}
 
  private:
-  FakeClock clock_;
-  std::unique_ptr<JsonLog> events_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  std::unique_ptr<httplib::Client> client_;
+  static ServerOptions WithDialogs(const std::string& dialogs) {
+    ServerOptions options;
+    options.dialogs_dir = dialogs;
+    return options;
+  }
 };
 
 TEST_CASE("The dialog hash follows the files' content, not their place",

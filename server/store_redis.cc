@@ -21,15 +21,14 @@ namespace {
 // A conversation is live when `updated` is at or after the idle cutoff and,
 // at version 1 (no message from the person yet), also at or after the
 // later unanswered cutoff. Lua, put at the top of the scripts that need it.
-#define TRUSTCOACH_REDIS_LIVE \
-  R"lua(
-local function live(updated, version, idle_cutoff, unanswered_cutoff)
-  if not updated then return false end
-  updated = tonumber(updated)
-  if updated < tonumber(idle_cutoff) then return false end
-  return tonumber(version or '1') > 1 or updated >= tonumber(unanswered_cutoff)
-end
-)lua"
+#define TRUSTCOACH_REDIS_LIVE                                               \
+  "local function live(updated, version, idle_cutoff, unanswered_cutoff)\n" \
+  "  if not updated then return false end\n"                                \
+  "  updated = tonumber(updated)\n"                                         \
+  "  if updated < tonumber(idle_cutoff) then return false end\n"            \
+  "  return tonumber(version or '1') > 1 or\n"                              \
+  "      updated >= tonumber(unanswered_cutoff)\n"                          \
+  "end\n"
 
 // Create and Save in one script. KEYS: conversation, transcript, active,
 // unanswered. ARGV: id, expected version ("create" to create), new version,

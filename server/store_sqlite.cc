@@ -298,7 +298,7 @@ class SqliteStore : public SessionStore {
       update.Bind(4, conversation->id);
       update.Bind(5, static_cast<int64_t>(conversation->version));
       BindCutoffs(update, 6);
-      if (!UpdateBytes()) return Status::Unavailable("sqlite store is full");
+      if (!BytesFit()) return Status::Unavailable("sqlite store is full");
       if (update.Step() != SQLITE_DONE) return update.Error();
       if (sqlite3_changes(writer_.db()) == 0) {
         bool live = false;

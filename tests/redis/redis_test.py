@@ -18,10 +18,10 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "testing"))
-import server  # noqa: E402
-from server import TIME_SCALE, bearer, binary_and_argv  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "tools"))
+import server_process as server  # noqa: E402
+from server_process import TIME_SCALE, bearer, binary_and_argv  # noqa: E402
 
 BINARY = None
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -16,8 +16,20 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "tests", "hostile"))
-from harness import Server, bearer  # noqa: E402
+                                "tools"))
+import server_process  # noqa: E402
+from server_process import bearer  # noqa: E402
+
+
+class Server(server_process.Server):
+    """The server as the soak runs it: no access log (thousands of lines a
+    minute), generous deadlines on a loaded machine."""
+
+    start_timeout = 30
+    request_timeout = 15
+
+    def __init__(self, binary, *args):
+        super().__init__(binary, "--access-log", "off", *args)
 
 TEXTS = ["my husband cheated on me", "I found messages on her phone", "yes", "no", "ok",
          "I feel so hurt and angry", "how do I rebuild trust", "he keeps lying to me",

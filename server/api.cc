@@ -682,11 +682,7 @@ void Api::CreateConversation(const Request& request, Response& response) {
   const std::string client = ClientOf(request);
   int64_t retry_after = 0;
   if (!TakeClientPlace(client, &retry_after)) {
-    metrics_.RecordRateLimited("client_conversations");
-    SendProblem(response, 429,
-                "too many open conversations from this address; delete one "
-                "or wait for one to expire");
-    response.set_header("Retry-After", std::to_string(retry_after));
+    SendTooManyConversations(response, retry_after);
     return;
   }
   const std::shared_ptr<const Engine> engine = this->engine();
@@ -706,6 +702,13 @@ void Api::CreateConversation(const Request& request, Response& response) {
   } while (status.code() == Status::Code::kAlreadyExists);
   SettleClientPlace(client, status.ok() ? conversation.id : std::string());
   NoteStoreWrite(status);
+  if (status.ok() &&
+      !TakeSharedClientPlace(client, conversation.id, &retry_after)) {
+    // Another instance took the client's last place meanwhile.
+    (void)store_->Delete(conversation.id);
+    SendTooManyConversations(response, retry_after);
+    return;
+  }
   if (!status.ok()) {
     SendStatus(response, status);
     if (status.IsUnavailable()) {
@@ -931,8 +934,36 @@ void Api::NoteStoreWrite(const Status& status) {
                      {"not_logged_since", unlogged}});
 }
 
+void Api::SendTooManyConversations(Response& response, int64_t retry_after) {
+  metrics_.RecordRateLimited("client_conversations");
+  SendProblem(response, 429,
+              "too many open conversations from this address; delete one "
+              "or wait for one to expire");
+  response.set_header("Retry-After", std::to_string(retry_after));
+}
+
+bool Api::TakeSharedClientPlace(const std::string& client,
+                                const std::string& id, int64_t* retry_after) {
+  if (options_.max_conversations_per_client <= 0 || !store_->CountsClients()) {
+    return true;
+  }
+  int64_t expires = 0;
+  const Status status = store_->TakeClientPlace(
+      client, id, static_cast<size_t>(options_.max_conversations_per_client),
+      &expires);
+  // A store that cannot count now fails the create or turn itself; the
+  // cap is not what should refuse it.
+  if (!status.ok() || expires == 0) return true;
+  *retry_after =
+      std::max<int64_t>(1, (expires - clock_->NowMillis() + 999) / 1000);
+  return false;
+}
+
 bool Api::TakeClientPlace(const std::string& client, int64_t* retry_after) {
   if (options_.max_conversations_per_client <= 0) return true;
+  if (store_->CountsClients()) {
+    return TakeSharedClientPlace(client, std::string(), retry_after);
+  }
   const size_t cap = static_cast<size_t>(options_.max_conversations_per_client);
   std::lock_guard lock(clients_mu_);
   std::vector<std::string>& ids = clients_[client];
@@ -968,7 +999,9 @@ bool Api::TakeClientPlace(const std::string& client, int64_t* retry_after) {
 }
 
 void Api::SettleClientPlace(const std::string& client, const std::string& id) {
-  if (options_.max_conversations_per_client <= 0) return;
+  if (options_.max_conversations_per_client <= 0 || store_->CountsClients()) {
+    return;
+  }
   std::lock_guard lock(clients_mu_);
   auto it = clients_.find(client);
   if (it == clients_.end()) return;

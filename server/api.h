@@ -106,6 +106,13 @@ class Api {
   // SettleClientPlace(): the id created, or "" when the create failed.
   bool TakeClientPlace(const std::string& client, int64_t* retry_after);
   void SettleClientPlace(const std::string& client, const std::string& id);
+  // With a store that counts each client's conversations across instances
+  // (SessionStore::CountsClients): asks for room (`id` empty) or adds the
+  // conversation `id` just created; false when the client is at the cap
+  // (`*retry_after` as above). True, doing nothing, with other stores.
+  bool TakeSharedClientPlace(const std::string& client, const std::string& id,
+                             int64_t* retry_after);
+  void SendTooManyConversations(Response& response, int64_t retry_after);
   HandlerResponse OnError(const Request& request, Response& response);
   void OnException(const Request& request, Response& response);
   void OnLog(const Request& request, const Response& response);

@@ -130,6 +130,12 @@ const std::vector<Key>& Keys() {
                      "memory store transcript bytes, all conversations "
                      "(268435456)",
                      &O::memory_max_bytes, 1, size_t{1} << 40),
+      IntKey<size_t>("sqlite-max-conversations",
+                     "SQLite store capacity, 0 = no cap (100000)",
+                     &O::sqlite_max_conversations, 0, size_t{1} << 40),
+      IntKey<size_t>("sqlite-max-bytes",
+                     "SQLite database bytes in use, 0 = no cap (1073741824)",
+                     &O::sqlite_max_bytes, 0, size_t{1} << 50),
       IntKey("max-turns", "messages per conversation, 0 = no cap (200)",
              &O::max_turns, 0, 1 << 30),
       IntKey<size_t>("max-conversation-bytes",

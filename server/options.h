@@ -42,13 +42,17 @@ struct ServerOptions {
   // How often expired conversations are swept.
   int64_t sweep_interval_seconds = 60;
   // A conversation without any message from the person (only the coach's
-  // greeting) is deleted after this many idle seconds instead (memory store;
+  // greeting) is deleted after this many idle seconds instead (every store;
   // see docs/reliability.md).
   int64_t unanswered_expiry_seconds = 10 * 60;
   // Memory store only: the most conversations held at once, and the most
   // transcript bytes held for all of them together.
   size_t memory_max_conversations = 10000;
   size_t memory_max_bytes = size_t{256} << 20;
+  // SQLite store only: the most conversations stored, and the most bytes of
+  // database pages in use; 0 disables either.
+  size_t sqlite_max_conversations = 100000;
+  size_t sqlite_max_bytes = size_t{1} << 30;
 
   // One conversation's bounds: the most messages a person can send in it,
   // and the most transcript bytes it keeps (their text and the coach's
@@ -57,7 +61,8 @@ struct ServerOptions {
   int max_turns = 200;
   size_t max_conversation_bytes = 512 * 1024;
   // The most live conversations created from one client address (in this
-  // process); one more gets 429. 0 disables.
+  // process; with Redis, across every instance sharing it); one more gets
+  // 429. 0 disables.
   int max_conversations_per_client = 20;
 
   // When non-empty, every /v1/conversations call needs `X-API-Key` with one

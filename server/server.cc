@@ -59,7 +59,10 @@ Status OpenStore(const ServerOptions& options, const Clock* clock,
       redis.pool_size = static_cast<size_t>(options.threads) + 1;
     }
     status = OpenRedisStore(
-        redis, clock, RedisStoreOptions{.idle_expiry_millis = idle_millis},
+        redis, clock,
+        RedisStoreOptions{.idle_expiry_millis = idle_millis,
+                          .unanswered_expiry_millis =
+                              options.unanswered_expiry_seconds * 1000},
         out);
     if (!status.ok()) return status;
     *description = DescribeRedis(redis);
@@ -119,10 +122,14 @@ Status OpenStore(const ServerOptions& options, const Clock* clock,
   }
   Status status = OpenSqliteStore(
       path, clock,
-      SqliteStoreOptions{.idle_expiry_millis = idle_millis,
-                         .sync = options.sqlite_synchronous == "normal"
-                                     ? SqliteStoreOptions::Sync::kNormal
-                                     : SqliteStoreOptions::Sync::kFull},
+      SqliteStoreOptions{
+          .idle_expiry_millis = idle_millis,
+          .unanswered_expiry_millis = options.unanswered_expiry_seconds * 1000,
+          .max_conversations = options.sqlite_max_conversations,
+          .max_bytes = options.sqlite_max_bytes,
+          .sync = options.sqlite_synchronous == "normal"
+                      ? SqliteStoreOptions::Sync::kNormal
+                      : SqliteStoreOptions::Sync::kFull},
       out);
   if (!status.ok()) return status;
   std::error_code error;

@@ -117,6 +117,24 @@ class SessionStore {
   // Retry-After. 0 when the store does not know.
   virtual int64_t SecondsUntilRoom() { return 0; }
 
+  // Whether this store counts each client's live conversations itself
+  // (TakeClientPlace), so that a cap per client holds across every server
+  // instance sharing the store. When false the caller counts in its own
+  // process.
+  virtual bool CountsClients() const { return false; }
+
+  // For stores that CountsClients(): with `id` empty, asks whether `client`
+  // has room for one more live conversation under `cap`; with `id` (one
+  // just created), adds it when there is room. `*expires_millis` is 0 when
+  // there is room (and `id` was added), else when the first of the client's
+  // other live conversations expires. Atomic across instances.
+  virtual Status TakeClientPlace(std::string_view /*client*/,
+                                 std::string_view /*id*/, size_t /*cap*/,
+                                 int64_t* expires_millis) {
+    *expires_millis = 0;
+    return Status::OK();
+  }
+
   // A rate limiter (see RateLimiter) whose buckets this store's backend
   // shares with other instances, or null when the store is private to this
   // process. `name` tells the limiters of one store apart.

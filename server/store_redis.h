@@ -12,6 +12,10 @@ namespace trustcoach::server {
 
 struct RedisStoreOptions {
   int64_t idle_expiry_millis = 2 * 60 * 60 * 1000;
+  // A conversation never saved after Create() (no message from the person)
+  // expires after this instead, when it is shorter: its keys get this TTL,
+  // renewed to the idle window by the first Save().
+  int64_t unanswered_expiry_millis = 10 * 60 * 1000;
 };
 
 // The format of the keys and values below, part of every key name

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <string>
@@ -120,6 +122,7 @@ class Statement {
                      static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
   }
   int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  sqlite3_stmt* raw() const { return stmt_; }
   Status Error() const {
     return Status::Unavailable(std::string("sqlite: ") + sqlite3_errmsg(db_));
   }
@@ -186,6 +189,14 @@ class Connection {
 // Connections for reads, each used by one thread at a time.
 constexpr size_t kReaders = 4;
 
+// The conditions on a conversations row for "live" and "expired", with
+// parameter A the idle cutoff (now - idle window) and B the unanswered one
+// (now - the shorter window for conversations at version 1).
+#define LIVE(A, B) \
+  "(updated_at >= ?" #A " AND (version > 1 OR updated_at >= ?" #B "))"
+#define EXPIRED(A, B) \
+  "(updated_at < ?" #B " AND (updated_at < ?" #A " OR version <= 1))"
+
 class SqliteStore : public SessionStore {
  public:
   SqliteStore(sqlite3* writer, const std::array<sqlite3*, kReaders>& readers,
@@ -194,6 +205,9 @@ class SqliteStore : public SessionStore {
     for (size_t i = 0; i < kReaders; ++i) {
       readers_[i].connection = std::make_unique<Connection>(readers[i]);
     }
+    Statement count = writer_.Prepare("SELECT COUNT(*) FROM conversations");
+    if (count.ok() && count.Step() == SQLITE_ROW) stored_.store(count.Int(0));
+    RefreshBytes();
   }
   ~SqliteStore() override {
     // A final checkpoint folds the WAL into the database file; closing the
@@ -203,10 +217,19 @@ class SqliteStore : public SessionStore {
 
   Status Create(Conversation* conversation,
                 const std::vector<std::string>& transcript) override {
+    if (Full()) {
+      // Make room from the expired ones first, as the memory store does.
+      size_t removed = 0;
+      Status status = ExpireIdle(&removed);
+      if (!status.ok()) return status;
+    }
     const int64_t now = clock_->NowMillis();
     const std::string state = SerializeSession(conversation->session);
     const std::string row = JoinEntries(transcript);
     Status status = Write([&]() -> Status {
+      if (TooMany() || !BytesFit()) {
+        return Status::Unavailable("sqlite store is full");
+      }
       Statement insert = writer_.Prepare(
           "INSERT INTO conversations (id, token_hash, state, region, version, "
           "created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)");
@@ -226,6 +249,7 @@ class SqliteStore : public SessionStore {
                                 : Append(conversation->id, 1, row);
     });
     if (!status.ok()) return status;
+    stored_.fetch_add(1);
     conversation->version = 1;
     conversation->created_millis = now;
     conversation->updated_millis = now;
@@ -238,10 +262,10 @@ class SqliteStore : public SessionStore {
         "SELECT token_hash, state, region, version, created_at, updated_at, "
         "(SELECT TOTAL(LENGTH(CAST(entry AS BLOB))) FROM transcript "
         "WHERE conversation_id = conversations.id) "
-        "FROM conversations WHERE id = ? AND updated_at >= ?");
+        "FROM conversations WHERE id = ? AND " LIVE(2, 3));
     if (!select.ok()) return select.Error();
     select.Bind(1, id);
-    select.Bind(2, Cutoff());
+    BindCutoffs(select, 2);
     const int rc = select.Step();
     if (rc == SQLITE_DONE) return Status::NotFound("no such conversation");
     if (rc != SQLITE_ROW) return select.Error();
@@ -266,14 +290,15 @@ class SqliteStore : public SessionStore {
       Statement update = writer_.Prepare(
           "UPDATE conversations SET state = ?, region = ?, "
           "version = version + 1, updated_at = ? WHERE id = ? "
-          "AND version = ? AND updated_at >= ?");
+          "AND version = ? AND " LIVE(6, 7));
       if (!update.ok()) return update.Error();
       update.Bind(1, state);
       update.Bind(2, conversation->region);
       update.Bind(3, now);
       update.Bind(4, conversation->id);
       update.Bind(5, static_cast<int64_t>(conversation->version));
-      update.Bind(6, Cutoff());
+      BindCutoffs(update, 6);
+      if (!BytesFit()) return Status::Unavailable("sqlite store is full");
       if (update.Step() != SQLITE_DONE) return update.Error();
       if (sqlite3_changes(writer_.db()) == 0) {
         bool live = false;
@@ -322,56 +347,111 @@ class SqliteStore : public SessionStore {
     // too, and answers NotFound, as in the other stores. The WAL still
     // holds the deleted rows until the checkpoint.
     bool live = false;
+    bool deleted = false;
     Status status = Write(
         [&]() -> Status {
           Status checked = IsLive(writer_, id, &live);
-          return checked.ok() ? DeleteRows(id) : checked;
+          return checked.ok() ? DeleteRows(id, &deleted) : checked;
         },
         /*checkpoint=*/true);
     if (!status.ok()) return status;
+    if (deleted) stored_.fetch_sub(1);
     return live ? Status::OK() : Status::NotFound("no such conversation");
   }
 
   Status ExpireIdle(size_t* removed) override {
-    const int64_t cutoff = Cutoff();
+    const int64_t idle_cutoff = IdleCutoff();
+    const int64_t unanswered_cutoff = UnansweredCutoff();
     *removed = 0;
-    return Write(
+    int64_t left = -1;
+    Status status = Write(
         [&]() -> Status {
-          Statement transcript = writer_.Prepare(
-              "DELETE FROM transcript WHERE conversation_id IN "
-              "(SELECT id FROM conversations WHERE updated_at < ?)");
-          if (!transcript.ok()) return transcript.Error();
-          transcript.Bind(1, cutoff);
-          if (transcript.Step() != SQLITE_DONE) return transcript.Error();
-          Statement conversations =
-              writer_.Prepare("DELETE FROM conversations WHERE updated_at < ?");
-          if (!conversations.ok()) return conversations.Error();
-          conversations.Bind(1, cutoff);
-          if (conversations.Step() != SQLITE_DONE) {
-            return conversations.Error();
+          // The unanswered cutoff is the later one: every expired row has
+          // updated_at below it, which the index finds.
+          for (const char* sql :
+               {"DELETE FROM transcript WHERE conversation_id IN "
+                "(SELECT id FROM conversations WHERE " EXPIRED(1, 2) ")",
+                "DELETE FROM conversations WHERE " EXPIRED(1, 2)}) {
+            Statement remove = writer_.Prepare(sql);
+            if (!remove.ok()) return remove.Error();
+            remove.Bind(1, idle_cutoff);
+            remove.Bind(2, unanswered_cutoff);
+            if (remove.Step() != SQLITE_DONE) return remove.Error();
           }
           *removed = static_cast<size_t>(sqlite3_changes(writer_.db()));
+          // Recounted here, so that rows another process wrote to the same
+          // file count too.
+          Statement count =
+              writer_.Prepare("SELECT COUNT(*) FROM conversations");
+          if (!count.ok() || count.Step() != SQLITE_ROW) return count.Error();
+          left = count.Int(0);
+          RefreshBytes();
           return Status::OK();
         },
         /*checkpoint=*/true);
+    if (status.ok() && left >= 0) stored_.store(left);
+    return status;
   }
 
   Status CountActive(size_t* count) override {
     ReaderLock reader(this);
-    Statement select = reader->Prepare(
-        "SELECT COUNT(*) FROM conversations WHERE updated_at >= ?");
+    Statement select =
+        reader->Prepare("SELECT COUNT(*) FROM conversations WHERE " LIVE(1, 2));
     if (!select.ok()) return select.Error();
-    select.Bind(1, Cutoff());
+    BindCutoffs(select, 1);
     if (select.Step() != SQLITE_ROW) return select.Error();
     *count = static_cast<size_t>(select.Int(0));
     return Status::OK();
   }
 
+  // Full when the conversation cap or the byte budget is reached, even
+  // after dropping the expired ones.
   Status Check() override {
+    if (Full()) {
+      size_t removed = 0;
+      Status status = ExpireIdle(&removed);
+      if (!status.ok()) return status;
+      if (Full()) return Status::Unavailable("sqlite store is full");
+    }
     ReaderLock reader(this);
     Statement select = reader->Prepare("SELECT 1");
     if (!select.ok() || select.Step() != SQLITE_ROW) return select.Error();
     return Status::OK();
+  }
+
+  int64_t ExpiresAtMillis(const Conversation& conversation) override {
+    return conversation.updated_millis + (conversation.version <= 1
+                                              ? UnansweredWindow()
+                                              : options_.idle_expiry_millis);
+  }
+
+  // The soonest any stored conversation expires: the oldest unanswered one
+  // or the oldest other one, each found through the updated_at index. At
+  // most once a second; other calls get the last answer.
+  int64_t SecondsUntilRoom() override {
+    const int64_t now = clock_->NowMillis();
+    std::lock_guard lock(room_mu_);
+    if (room_checked_millis_ == 0 || now - room_checked_millis_ >= 1000) {
+      int64_t soonest = now;
+      ReaderLock reader(this);
+      Statement select = reader->Prepare(
+          "SELECT (SELECT MIN(updated_at) FROM conversations WHERE version "
+          "<= 1), (SELECT MIN(updated_at) FROM conversations WHERE version > "
+          "1)");
+      if (select.ok() && select.Step() == SQLITE_ROW) {
+        int64_t found = std::numeric_limits<int64_t>::max();
+        if (sqlite3_column_type(select.raw(), 0) != SQLITE_NULL) {
+          found = std::min(found, select.Int(0) + UnansweredWindow());
+        }
+        if (sqlite3_column_type(select.raw(), 1) != SQLITE_NULL) {
+          found = std::min(found, select.Int(1) + options_.idle_expiry_millis);
+        }
+        if (found != std::numeric_limits<int64_t>::max()) soonest = found;
+      }
+      room_checked_millis_ = now;
+      room_at_millis_ = soonest;
+    }
+    return std::max<int64_t>(1, (room_at_millis_ - now + 999) / 1000);
   }
 
  private:
@@ -519,16 +599,69 @@ class SqliteStore : public SessionStore {
                               nullptr, nullptr);
   }
 
-  int64_t Cutoff() const {
+  // A conversation saved only by Create() (the greeting, no message from
+  // the person) has the shorter window, so that opening conversations
+  // without using them cannot fill the store for hours.
+  int64_t UnansweredWindow() const {
+    return std::min(options_.idle_expiry_millis,
+                    options_.unanswered_expiry_millis);
+  }
+  int64_t IdleCutoff() const {
     return clock_->NowMillis() - options_.idle_expiry_millis;
+  }
+  int64_t UnansweredCutoff() const {
+    return clock_->NowMillis() - UnansweredWindow();
+  }
+  // Binds the two cutoffs of LIVE(first, first + 1).
+  void BindCutoffs(Statement& statement, int first) const {
+    const int64_t now = clock_->NowMillis();
+    statement.Bind(first, now - options_.idle_expiry_millis);
+    statement.Bind(first + 1, now - UnansweredWindow());
+  }
+
+  bool TooMany() const {
+    return options_.max_conversations > 0 &&
+           static_cast<size_t>(std::max<int64_t>(stored_.load(), 0)) >=
+               options_.max_conversations;
+  }
+  bool Full() const {
+    return TooMany() ||
+           (options_.max_bytes > 0 && used_bytes_.load() >= options_.max_bytes);
+  }
+
+  // Whether the database's pages in use are below the byte budget, read
+  // again when the last reading is a second old. Writer only.
+  bool BytesFit() {
+    if (options_.max_bytes == 0) return true;
+    const int64_t now = clock_->NowMillis();
+    if (bytes_read_millis_ == 0 || now - bytes_read_millis_ >= 1000) {
+      RefreshBytes();
+      bytes_read_millis_ = now == 0 ? 1 : now;
+    }
+    return used_bytes_.load() < options_.max_bytes;
+  }
+
+  // (page_count - freelist_count) * page_size, from the writer connection.
+  void RefreshBytes() {
+    int64_t values[3] = {0, 0, 0};
+    const char* pragmas[3] = {"PRAGMA page_count", "PRAGMA freelist_count",
+                              "PRAGMA page_size"};
+    for (int i = 0; i < 3; ++i) {
+      Statement pragma = writer_.Prepare(pragmas[i]);
+      if (!pragma.ok() || pragma.Step() != SQLITE_ROW) return;
+      values[i] = pragma.Int(0);
+    }
+    used_bytes_.store(
+        static_cast<size_t>(std::max<int64_t>(values[0] - values[1], 0)) *
+        static_cast<size_t>(values[2]));
   }
 
   Status IsLive(Connection& connection, std::string_view id, bool* live) {
     Statement select = connection.Prepare(
-        "SELECT 1 FROM conversations WHERE id = ? AND updated_at >= ?");
+        "SELECT 1 FROM conversations WHERE id = ? AND " LIVE(2, 3));
     if (!select.ok()) return select.Error();
     select.Bind(1, id);
-    select.Bind(2, Cutoff());
+    BindCutoffs(select, 2);
     const int rc = select.Step();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return select.Error();
     *live = rc == SQLITE_ROW;
@@ -578,7 +711,8 @@ class SqliteStore : public SessionStore {
     return insert.Step();
   }
 
-  Status DeleteRows(std::string_view id) {
+  // `*deleted`: whether a conversation row was there.
+  Status DeleteRows(std::string_view id, bool* deleted) {
     for (const char* sql : {"DELETE FROM transcript WHERE conversation_id = ?",
                             "DELETE FROM conversations WHERE id = ?"}) {
       Statement remove = writer_.Prepare(sql);
@@ -586,6 +720,7 @@ class SqliteStore : public SessionStore {
       remove.Bind(1, id);
       if (remove.Step() != SQLITE_DONE) return remove.Error();
     }
+    *deleted = sqlite3_changes(writer_.db()) > 0;
     return Status::OK();
   }
 
@@ -614,6 +749,17 @@ class SqliteStore : public SessionStore {
   std::array<Reader, kReaders> readers_;
   const Clock* const clock_;
   const SqliteStoreOptions options_;
+
+  // Conversation rows stored, expired or not: counted at open, by Create
+  // and Delete, and recounted by every sweep. Several processes on one file
+  // each count only their own writes between sweeps.
+  std::atomic<int64_t> stored_ = 0;
+  std::atomic<size_t> used_bytes_ = 0;  // see RefreshBytes()
+  int64_t bytes_read_millis_ = 0;       // writer only
+
+  std::mutex room_mu_;  // guards the two below, SecondsUntilRoom()'s cache
+  int64_t room_checked_millis_ = 0;
+  int64_t room_at_millis_ = 0;
 
   std::mutex queue_mu_;
   std::vector<PendingWrite*> queue_;  // writes waiting for the next batch

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -12,6 +13,16 @@ namespace trustcoach::server {
 
 struct SqliteStoreOptions {
   int64_t idle_expiry_millis = 2 * 60 * 60 * 1000;
+  // A conversation never saved after Create() (no message from the person)
+  // expires after this instead, when it is shorter.
+  int64_t unanswered_expiry_millis = 10 * 60 * 1000;
+  // Create() fails with Unavailable when this many conversations are stored
+  // (after dropping the expired ones); 0: no cap.
+  size_t max_conversations = 100000;
+  // Create() and Save() fail with Unavailable when the database's pages in
+  // use ((page_count - freelist_count) * page_size, read at most once a
+  // second) reach this many bytes; 0: no cap.
+  size_t max_bytes = size_t{1} << 30;
   // PRAGMA synchronous. kFull syncs the WAL on every commit, so a turn the
   // API acknowledged survives a power cut; kNormal syncs only at
   // checkpoints, which still survives a process crash (kill -9), because a

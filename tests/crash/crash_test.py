@@ -19,9 +19,9 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "testing"))
-from server import Server  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "tools"))
+from server_process import Server  # noqa: E402
 
 CLIENTS = 4
 OPEN = ["--client-rate", "0", "--conversation-rate", "0", "--access-log", "off"]

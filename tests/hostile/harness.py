@@ -1,6 +1,6 @@
-"""Helpers of the hostile test and scripts/soak.py on top of
-tests/testing/server.py: the server as they run it, and raw sockets
-(standard library only). Every wait is bounded."""
+"""Helpers of the hostile test on top of tools/server_process.py: the
+server as it runs it, and raw sockets (standard library only). Every wait is
+bounded."""
 
 import os
 import re
@@ -8,16 +8,16 @@ import socket
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "testing"))
-import server  # noqa: E402
-from server import HOST, bearer, binary_and_argv  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "tools"))
+import server_process as server  # noqa: E402
+from server_process import HOST, bearer, binary_and_argv  # noqa: E402
 
 __all__ = ["HOST", "Server", "bearer", "binary_and_argv", "read_all", "status_of"]
 
 
 class Server(server.Server):
-    """tests/testing/server.py's Server without an access log, with the
+    """tools/server_process.py's Server without an access log, with the
     deadlines these tests were written for, and raw sockets."""
 
     start_timeout = 30

@@ -16,6 +16,7 @@ import re
 import select
 import socket
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -624,6 +625,38 @@ class OneAbusiveClient(unittest.TestCase):
             time.sleep(0.2)
         self.assertEqual(server.get(unanswered)[0], 404)
         self.assertEqual(server.get(answered)[0], 200)
+
+    def sqlite(self):
+        """A --store argument for a SQLite file removed after the test."""
+        folder = tempfile.TemporaryDirectory(prefix="trustcoach-hostile-")
+        self.addCleanup(folder.cleanup)  # runs after the server stops
+        return "sqlite:" + os.path.join(folder.name, "store.db")
+
+    def test_unanswered_conversations_expire_within_minutes_on_sqlite(self):
+        # Before: only the memory store had the short window; SQLite kept an
+        # unanswered conversation for the full two hours.
+        server = self.start("--store", self.sqlite(), "--unanswered-expiry", "1",
+                            "--sweep-interval", "1")
+        unanswered = server.create()
+        answered = server.create()
+        self.assertEqual(self.post(server, answered, "hello")[0], 200)
+        deadline = time.time() + 10
+        while server.get(unanswered)[0] == 200 and time.time() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(server.get(unanswered)[0], 404)
+        self.assertEqual(server.get(answered)[0], 200)
+
+    def test_a_full_sqlite_store_says_so_on_readyz_with_a_realistic_retry(self):
+        # Before: SQLite had no cap, /readyz stayed 200 and Retry-After was 1.
+        server = self.start("--store", self.sqlite(), "--sqlite-max-conversations", "3")
+        self.assertEqual(server.request("GET", "/readyz")[0], 200)
+        for _ in range(3):
+            server.create()
+        status, headers, _ = server.request("GET", "/readyz")
+        self.assertEqual(status, 503)
+        status, headers, problem = server.request("POST", "/v1/conversations", {})
+        self.assertEqual(status, 503, problem)
+        self.assertTrue(500 <= int(headers["retry-after"]) <= 600, headers["retry-after"])
 
     def test_metrics_need_the_api_key_carry_no_cors_and_bound_methods(self):
         server = self.start("--api-key", "k3y", "--allowed-origin", "https://good.example")

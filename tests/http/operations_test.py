@@ -18,9 +18,9 @@ import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "testing"))
-from server import HOST, TIME_SCALE, Server, binary_and_argv  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "tools"))
+from server_process import HOST, TIME_SCALE, Server, binary_and_argv  # noqa: E402
 
 BINARY = None
 

@@ -27,9 +27,9 @@ import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "testing"))
-from server import Server  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "tools"))
+from server_process import Server  # noqa: E402
 
 ARGS = None
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTCOACH_")}

@@ -18,10 +18,10 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "testing"))
-import server  # noqa: E402
-from server import TIME_SCALE, bearer, binary_and_argv  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "tools"))
+import server_process as server  # noqa: E402
+from server_process import TIME_SCALE, bearer, binary_and_argv  # noqa: E402
 
 BINARY = None
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -31,7 +31,12 @@ NGINX_SAMPLE = os.path.join(SOURCE_DIR, "docs", "nginx.conf.sample")
 # nginx connects from 127.0.0.1, the tests from other 127.0.0.0/8 addresses.
 CONVERSATION_BURST = 12
 CLIENT_BURST, CLIENT_RATE = 40, 10
-INSTANCE_ARGS = ["--trusted-proxy", "127.0.0.1", "--conversation-rate", "0.01",
+# Live conversations per address, counted in Redis for every instance: above
+# the client burst, so that the rate limit test meets the rate limit first.
+CLIENT_CAP = 50
+INSTANCE_ARGS = ["--trusted-proxy", "127.0.0.1",
+                 "--max-conversations-per-client", str(CLIENT_CAP),
+                 "--conversation-rate", "0.01",
                  "--conversation-burst", str(CONVERSATION_BURST), "--threads", "4",
                  "--access-log", "off"]
 
@@ -308,6 +313,34 @@ class ScaleOutScenarios:
         self.assertEqual(set(statuses), {201, 429})
         refused = self.assertProblem(responses[statuses.index(429)], 429)
         self.assertEqual(refused["detail"], "too many requests from this address")
+
+    def test_conversation_cap_per_address_holds_across_instances(self):
+        # Before: each instance counted its own, so three allowed 3 x CLIENT_CAP.
+        created = []
+        deadline = time.time() + 30 * TIME_SCALE
+        i = 0
+        while time.time() < deadline:
+            response = request(self.port_for(i), "POST", "/v1/conversations", {})
+            i += 1
+            if response[0] == 201:
+                created.append(response[2])
+                continue
+            body = self.assertProblem(response, 429)
+            if body["detail"] == "too many requests from this address":
+                time.sleep(0.1)  # the client rate limit: wait for a token
+                continue
+            self.assertIn("too many open conversations", body["detail"])
+            # Unanswered ones expire after 10 minutes.
+            self.assertTrue(500 <= int(response[1]["retry-after"]) <= 600, response[1])
+            break
+        self.assertEqual(len(created), CLIENT_CAP)
+        # Deleting one through any instance frees a place on every instance
+        # (both retried while the client rate limit refuses them).
+        wait_until(lambda: request(self.port_for(i), "DELETE",
+                                   "/v1/conversations/" + created[0]["id"],
+                                   headers=bearer(created[0]))[0] == 204, 5, "the delete")
+        wait_until(lambda: request(self.port_for(i + 1), "POST", "/v1/conversations",
+                                   {})[0] == 201, 5, "a place to come free")
 
     def restart_redis(self, conversation):
         """Kills Redis: 503s everywhere; starts it again: ready by itself."""

@@ -24,6 +24,7 @@ namespace trustcoach::server {
 namespace {
 
 constexpr int64_t kIdleMillis = 60'000;
+constexpr int64_t kUnansweredMillis = 20'000;
 
 RedisOptions Options(const testing::RedisServer& server,
                      const std::string& query = "") {
@@ -38,7 +39,9 @@ std::unique_ptr<SessionStore> Open(const RedisOptions& options,
                                    const Clock* clock) {
   std::unique_ptr<SessionStore> store;
   Status status = OpenRedisStore(
-      options, clock, RedisStoreOptions{.idle_expiry_millis = kIdleMillis},
+      options, clock,
+      RedisStoreOptions{.idle_expiry_millis = kIdleMillis,
+                        .unanswered_expiry_millis = kUnansweredMillis},
       &store);
   INFO(status.ToString());
   REQUIRE(status.ok());
@@ -145,14 +148,26 @@ TEST_CASE("The Redis store keeps a conversation in keys with TTLs",
   const std::string versioned = options.key_prefix + "v1:";
   const std::string key = versioned + "{" + conversation.id + "}:";
   CHECK(Keys(raw.get(), options.key_prefix) ==
-        std::vector<std::string>{versioned + "active", key + "conversation",
-                                 key + "transcript"});
+        std::vector<std::string>{versioned + "active", versioned + "unanswered",
+                                 key + "conversation", key + "transcript"});
+  // A conversation nobody wrote in yet has the short TTL; the first save
+  // gives it the retention window.
+  for (const char* name : {"conversation", "transcript"}) {
+    RedisReply ttl;
+    REQUIRE(raw->Command({"PTTL", key + name}, &ttl).ok());
+    CHECK(ttl.integer > kUnansweredMillis - 5'000);
+    CHECK(ttl.integer <= kUnansweredMillis);
+  }
+  REQUIRE(store->Save(&conversation, {"hello"}).ok());
   for (const char* name : {"conversation", "transcript"}) {
     RedisReply ttl;
     REQUIRE(raw->Command({"PTTL", key + name}, &ttl).ok());
     CHECK(ttl.integer > kIdleMillis - 5'000);
     CHECK(ttl.integer <= kIdleMillis);
   }
+  CHECK(Keys(raw.get(), options.key_prefix) ==
+        std::vector<std::string>{versioned + "active", key + "conversation",
+                                 key + "transcript"});
 
   SECTION("Delete removes every key") {
     REQUIRE(store->Delete(conversation.id).ok());
@@ -173,6 +188,48 @@ TEST_CASE("The Redis store keeps a conversation in keys with TTLs",
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     Conversation loaded;
     CHECK(store->Load(conversation.id, &loaded).IsNotFound());
+  }
+}
+
+TEST_CASE("A client's live conversations are counted across instances",
+          "[server][redis]") {
+  testing::RedisServer server;
+  const RedisOptions options = Options(server);
+  FakeClock clock;
+  std::unique_ptr<SessionStore> one = Open(options, &clock);
+  std::unique_ptr<SessionStore> two = Open(options, &clock);
+  REQUIRE(one->CountsClients());
+  const std::string client = "192.0.2.7";
+  int64_t expires = -1;
+  REQUIRE(one->TakeClientPlace(client, "", 2, &expires).ok());
+  CHECK(expires == 0);
+  Conversation a = NewConversation();
+  REQUIRE(one->Create(&a, {}).ok());
+  REQUIRE(one->TakeClientPlace(client, a.id, 2, &expires).ok());
+  CHECK(expires == 0);
+  clock.Advance(1'000);
+  Conversation b = NewConversation();
+  REQUIRE(two->Create(&b, {}).ok());
+  REQUIRE(two->TakeClientPlace(client, b.id, 2, &expires).ok());
+  CHECK(expires == 0);
+  // Full on both instances: the first to expire is `a`, still unanswered.
+  REQUIRE(one->TakeClientPlace(client, "", 2, &expires).ok());
+  CHECK(expires == a.updated_millis + kUnansweredMillis);
+  Conversation c = NewConversation();
+  REQUIRE(two->Create(&c, {}).ok());
+  REQUIRE(two->TakeClientPlace(client, c.id, 2, &expires).ok());
+  CHECK(expires == a.updated_millis + kUnansweredMillis);
+  // Another address is not affected.
+  REQUIRE(two->TakeClientPlace("192.0.2.8", "", 2, &expires).ok());
+  CHECK(expires == 0);
+  // A deleted conversation frees its place, whichever instance deletes it.
+  REQUIRE(two->Delete(a.id).ok());
+  REQUIRE(one->TakeClientPlace(client, "", 2, &expires).ok());
+  CHECK(expires == 0);
+  // The address itself is not stored.
+  std::unique_ptr<RedisClient> raw = Raw(options);
+  for (const std::string& key : Keys(raw.get(), options.key_prefix)) {
+    CHECK(key.find(client) == std::string::npos);
   }
 }
 

@@ -258,6 +258,157 @@ TEST_CASE("Every store keeps, versions, expires and deletes conversations",
   CHECK(store->Check().ok());
 }
 
+// A store of `kind` whose unanswered conversations (never saved after
+// Create) expire after `unanswered_millis`, the others after kIdleMillis.
+std::unique_ptr<SessionStore> OpenStoreWithUnansweredExpiry(
+    const std::string& kind, const Clock* clock, const TempDir& dir,
+    int64_t unanswered_millis) {
+  std::unique_ptr<SessionStore> store;
+  Status status;
+  if (kind == "memory") {
+    return NewMemoryStore(
+        clock,
+        MemoryStoreOptions{.idle_expiry_millis = kIdleMillis,
+                           .unanswered_expiry_millis = unanswered_millis});
+  }
+#if TRUSTCOACH_WITH_REDIS
+  if (kind == "redis") {
+    RedisOptions redis;
+    REQUIRE(ParseRedisUrl(testing::SharedRedisServer().url(), &redis).ok());
+    redis.key_prefix = "test-" + NewConversationId() + ":";
+    status = OpenRedisStore(
+        redis, clock,
+        RedisStoreOptions{.idle_expiry_millis = kIdleMillis,
+                          .unanswered_expiry_millis = unanswered_millis},
+        &store);
+    REQUIRE(status.ok());
+    return store;
+  }
+#endif
+  status = OpenSqliteStore(
+      dir.File("store.db"), clock,
+      SqliteStoreOptions{.idle_expiry_millis = kIdleMillis,
+                         .unanswered_expiry_millis = unanswered_millis},
+      &store);
+  REQUIRE(status.ok());
+  return store;
+}
+
+TEST_CASE("Every store expires unanswered conversations within minutes",
+          "[server][store]") {
+  const std::string kind = GENERATE(from_range(StoreKinds()));
+  CAPTURE(kind);
+  constexpr int64_t kUnansweredMillis = 10'000;
+  TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<SessionStore> store =
+      OpenStoreWithUnansweredExpiry(kind, &clock, dir, kUnansweredMillis);
+  Conversation unanswered = NewConversation();
+  REQUIRE(store->Create(&unanswered, {"greeting"}).ok());
+  Conversation answered = NewConversation();
+  REQUIRE(store->Create(&answered, {"greeting"}).ok());
+  CHECK(store->ExpiresAtMillis(answered) ==
+        answered.updated_millis + kUnansweredMillis);
+  REQUIRE(store->Save(&answered, {"hello"}).ok());
+  CHECK(store->ExpiresAtMillis(answered) ==
+        answered.updated_millis + kIdleMillis);
+
+  clock.Advance(kUnansweredMillis + 1);
+  Conversation loaded;
+  CHECK(store->Load(unanswered.id, &loaded).IsNotFound());
+  std::vector<std::string> transcript;
+  CHECK(store->LoadTranscript(unanswered.id, &transcript).IsNotFound());
+  Conversation stale = unanswered;
+  CHECK(store->Save(&stale, {"too late"}).IsNotFound());
+  REQUIRE(store->Load(answered.id, &loaded).ok());
+  size_t active = 0;
+  REQUIRE(store->CountActive(&active).ok());
+  CHECK(active == 1);
+  size_t removed = 0;
+  REQUIRE(store->ExpireIdle(&removed).ok());
+  CHECK(removed == 1);
+  CHECK(store->Delete(unanswered.id).IsNotFound());
+
+  // The answered one keeps the long window.
+  clock.Advance(kIdleMillis - kUnansweredMillis - 2);
+  REQUIRE(store->Load(answered.id, &loaded).ok());
+  clock.Advance(2);
+  CHECK(store->Load(answered.id, &loaded).IsNotFound());
+}
+
+TEST_CASE("The SQLite store has a conversation cap", "[server][store]") {
+  TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<SessionStore> store;
+  REQUIRE(OpenSqliteStore(dir.File("store.db"), &clock,
+                          SqliteStoreOptions{.idle_expiry_millis = kIdleMillis,
+                                             .unanswered_expiry_millis = 10'000,
+                                             .max_conversations = 2},
+                          &store)
+              .ok());
+  Conversation a = NewConversation(), b = NewConversation(),
+               c = NewConversation();
+  REQUIRE(store->Create(&a, {}).ok());
+  clock.Advance(3'000);
+  REQUIRE(store->Create(&b, {}).ok());
+  REQUIRE(store->Save(&b, {"hello"}).ok());
+  CHECK(store->Check().ok() == false);
+  CHECK(store->Create(&c, {}).IsUnavailable());
+  // Room comes when the unanswered `a` expires, 7 s from now.
+  CHECK(store->SecondsUntilRoom() == 7);
+  clock.Advance(7'001);
+  CHECK(store->Check().ok());
+  REQUIRE(store->Create(&c, {}).ok());
+  CHECK(store->Create(&a, {}).IsUnavailable());
+  // A deleted one makes room at once, and reopening counts what is stored.
+  REQUIRE(store->Delete(c.id).ok());
+  store.reset();
+  REQUIRE(OpenSqliteStore(dir.File("store.db"), &clock,
+                          SqliteStoreOptions{.idle_expiry_millis = kIdleMillis,
+                                             .max_conversations = 2},
+                          &store)
+              .ok());
+  Conversation d = NewConversation(), e = NewConversation();
+  REQUIRE(store->Create(&d, {}).ok());
+  CHECK(store->Create(&e, {}).IsUnavailable());
+}
+
+TEST_CASE("The SQLite store has a byte budget", "[server][store]") {
+  TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<SessionStore> store;
+  REQUIRE(OpenSqliteStore(
+              dir.File("store.db"), &clock,
+              SqliteStoreOptions{.idle_expiry_millis = kIdleMillis,
+                                 .unanswered_expiry_millis = kIdleMillis,
+                                 .max_bytes = 256 * 1024},
+              &store)
+              .ok());
+  const std::string entry(16 * 1024, 'x');
+  std::vector<std::string> ids;
+  Status status;
+  for (int i = 0; i < 40; ++i) {
+    Conversation conversation = NewConversation();
+    status = store->Create(&conversation, {entry});
+    if (!status.ok()) break;
+    ids.push_back(conversation.id);
+    clock.Advance(1'001);  // the pages in use are read once a second
+  }
+  CHECK(status.IsUnavailable());
+  CHECK(ids.size() >= 8);
+  CHECK(ids.size() < 16);
+  CHECK(store->Check().IsUnavailable());
+  // Turns stop too, until room is made.
+  Conversation first;
+  REQUIRE(store->Load(ids[0], &first).ok());
+  CHECK(store->Save(&first, {entry}).IsUnavailable());
+  for (const std::string& id : ids) REQUIRE(store->Delete(id).ok());
+  clock.Advance(1'001);
+  CHECK(store->Check().ok());
+  Conversation again = NewConversation();
+  CHECK(store->Create(&again, {entry}).ok());
+}
+
 TEST_CASE("The memory store is bounded", "[server][store]") {
   FakeClock clock;
   std::unique_ptr<SessionStore> store = NewMemoryStore(

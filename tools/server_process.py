@@ -1,15 +1,15 @@
 """The real `trustcoach serve` (or any other child process) for the Python
-suites: start with arguments and environment, wait for "listening on
+suites and scripts/soak.py: start with arguments and environment, wait for "listening on
 http://HOST:PORT" (on stdout or stderr) and take the port from it, keep stdout and stderr in log
 files, stop with SIGTERM, kill with SIGKILL, wait. Plus plain HTTP against it.
 Standard library only; every wait is bounded.
 
-A suite's script imports it by its own path, so that it works from a ctest
-run in any build folder and from a fresh clone without PYTHONPATH:
+A script imports it by its own path, so that it works from a ctest run in
+any build folder and from a fresh clone without PYTHONPATH (from tests/X/):
 
-  sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
-      os.path.abspath(__file__))), "testing"))
-  from server import Server  # noqa: E402
+  sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+      os.path.abspath(__file__)))), "tools"))
+  from server_process import Server  # noqa: E402
 """
 
 import argparse

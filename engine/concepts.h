@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -23,7 +24,8 @@ namespace trustcoach {
 // An entry is a word, a phrase or an RE2 fragment ("pills?", "over ?dose");
 // it may name other concepts ("~partner", "my ~partner"). `\~` is a literal
 // tilde. Built once at load; Expand() is for loading only, Present() is
-// const and safe from any thread.
+// const and safe from any thread (it compiles a concept's pattern on first
+// use, once).
 class Concepts {
  public:
   // One file's `concepts` list: [{"id": "self", "words": [...], "note"}].
@@ -57,11 +59,14 @@ class Concepts {
     std::string id;
     std::vector<std::string> entries;  // as written
     std::string expanded;              // "(?:a|b|...)" once resolved
-    std::unique_ptr<RE2> whole_word;   // \b(?:...)\b, for Present()
-    std::string where;                 // "FILE: /concepts/N"
-    bool used = false;                 // a pattern names it
-    std::vector<Concept*> refs;        // concepts its entries name
-    int state = 0;                     // 0 new, 1 resolving, 2 resolved
+    // \b(?:...)\b, for Present(): compiled on first use (only explain
+    // needs it; compiling all at load cost a sixth of the load time).
+    mutable std::once_flag compile_once;
+    mutable std::unique_ptr<RE2> whole_word;
+    std::string where;           // "FILE: /concepts/N"
+    bool used = false;           // a pattern names it
+    std::vector<Concept*> refs;  // concepts its entries name
+    int state = 0;               // 0 new, 1 resolving, 2 resolved
   };
 
   // Resolves `c` and the concepts it names; false on an unknown name or a

@@ -265,7 +265,8 @@ std::string DayString(int64_t day) {
   const int64_t d = doy - (153 * mp + 2) / 5 + 1;
   const int64_t m = mp < 10 ? mp + 3 : mp - 9;
   const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  char out[48];
+  // Sized for any int64 fields so -Wformat-truncation can prove it fits.
+  char out[64];
   std::snprintf(out, sizeof(out), "%04lld-%02lld-%02lld",
                 static_cast<long long>(y), static_cast<long long>(m),
                 static_cast<long long>(d));

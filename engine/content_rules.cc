@@ -88,6 +88,7 @@ std::vector<Line> CoachLines(const DialogSet& dialogs) {
     for (const NodeSpec& node : flow.nodes) {
       const std::string at = NodePointer(flow, node);
       add(at + "/say", node.say);
+      add(at + "/again", node.again);
       add(at + "/reprompt", node.reprompt);
       add(at + "/quick_replies", node.quick_replies);
     }
@@ -95,6 +96,9 @@ std::vector<Line> CoachLines(const DialogSet& dialogs) {
   const EngineConfig& config = dialogs.config();
   add("engine.json: /truncated", config.truncated);
   add("engine.json: /returning", config.returning);
+  add("engine.json: /return_recap", config.return_recap);
+  add("engine.json: /resume", config.resume);
+  add("engine.json: /resume_none", config.resume_none);
   add("engine.json: /fallback", config.fallback);
   add("engine.json: /reminder", config.reminder);
   return lines;

@@ -256,11 +256,12 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
 void ReadNode(Reader* reader, const json& in, const std::string& pointer,
               NodeSpec* node) {
   if (!reader->IsObject(in, pointer)) return;
-  reader->CheckKeys(
-      in, pointer,
-      {"say", "quick_replies", "on", "else", "capture", "answer", "branch",
-       "next", "reprompt", "set", "couples", "therapy", "resources", "note"});
+  reader->CheckKeys(in, pointer,
+                    {"say", "again", "quick_replies", "on", "else", "capture",
+                     "answer", "branch", "next", "reprompt", "set", "couples",
+                     "therapy", "resources", "note"});
   reader->Strings(in, "say", pointer, &node->say);
+  reader->Strings(in, "again", pointer, &node->again);
   reader->Strings(in, "quick_replies", pointer, &node->quick_replies);
   reader->StringMap(in, "on", pointer, &node->on);
   reader->String(in, "else", pointer, &node->else_to);
@@ -350,12 +351,14 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
     if (messages == in.end()) reader->Error("/messages", "is missing");
     return;
   }
-  reader->CheckKeys(
-      *messages, "/messages",
-      {"truncated", "return", "fallback", "reminder", "resume", "resume_none"});
+  reader->CheckKeys(*messages, "/messages",
+                    {"truncated", "return", "return_recap", "fallback",
+                     "reminder", "resume", "resume_none"});
   reader->Strings(*messages, "truncated", "/messages", &config->truncated,
                   true);
   reader->Strings(*messages, "return", "/messages", &config->returning, true);
+  reader->Strings(*messages, "return_recap", "/messages",
+                  &config->return_recap);
   reader->Strings(*messages, "fallback", "/messages", &config->fallback, true);
   reader->Strings(*messages, "reminder", "/messages", &config->reminder, true);
   reader->Strings(*messages, "resume", "/messages", &config->resume);

@@ -56,6 +56,10 @@ struct Branch {
 struct NodeSpec {
   std::string id;                // local to its flow
   std::vector<std::string> say;  // variants, templates
+  // Said instead of `say` when the node is entered again in the same
+  // conversation (a return after a detour, a hub visited twice): shorter
+  // lines that do not replay the first visit word for word.
+  std::vector<std::string> again;
   std::vector<std::string> quick_replies;
   std::map<std::string, std::string> on;  // intent id -> target
   std::string else_to;  // any other input goes here (free text)
@@ -96,7 +100,10 @@ struct EngineConfig {
   int reminder_every = 20;     // turns between disclosure reminders; 0: never
   std::vector<std::string> truncated;  // said when the input was cut
   std::vector<std::string> returning;  // said when an interrupted flow resumes
-  std::vector<std::string> fallback;   // reprompt when a node has none
+  // Said instead of `returning` when the resumed flow has a `recap`;
+  // `{recap}` is that line.
+  std::vector<std::string> return_recap;
+  std::vector<std::string> fallback;  // reprompt when a node has none
   // Said before resuming a topic ("@resume"); `{recap}` is the flow's
   // `recap` line. `resume_none`: said when there is nothing to resume.
   std::vector<std::string> resume;

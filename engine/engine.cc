@@ -110,6 +110,7 @@ class TurnSteps {
     normalized_ = Normalize(text, dialogs_.substitutions(), &info_);
     reply_.truncated = info_.truncated;
     ++session_.turns;
+    flow_.ForgetOldLines();
     if (session_.stack.empty()) {
       FlowPosition start;
       if (dialogs_.Resolve("", dialogs_.config().start, &start)) {
@@ -214,7 +215,8 @@ class TurnSteps {
          // (thanks, goodbye, menu...) take over; safety came first above.
          .captures_text = node != nullptr && !node->capture.empty() &&
                           dialogs_.Answers(*node, normalized_),
-         .question = LooksLikeQuestion(normalized_)});
+         .question = LooksLikeQuestion(normalized_),
+         .brief = CountWords(normalized_, kBriefWords) <= kBriefWords});
     if (match_.intent < 0) return nullptr;
     const IntentSpec* intent = &dialogs_.spec().intents[match_.intent];
     for (const auto& [slot, value] : match_.captures) {

@@ -1,5 +1,7 @@
 #include "engine/flow.h"
 
+#include <map>
+
 #include "engine/dialog_loader.h"
 #include "engine/template.h"
 
@@ -57,13 +59,49 @@ void FlowRunner::Say(const std::vector<std::string>& variants,
        quick_replies});
 }
 
+namespace {
+
+// The key of `line` in Session::said: 32 bits of its hash, in hex.
+std::string SaidKey(std::string_view line) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const uint64_t h = Hash(line);
+  std::string out(8, '0');
+  for (int i = 0; i < 8; ++i) out[i] = kHex[(h >> (4 * i)) & 0xf];
+  return out;
+}
+
+}  // namespace
+
+bool FlowRunner::SaidLately(std::string_view line) const {
+  auto it = session_.said.find(SaidKey(line));
+  return it != session_.said.end() &&
+         session_.turns - it->second < Session::kRecentTurns;
+}
+
+// The variants rotate per key from a seeded start, so that a node never says
+// the variant of its previous visit; a variant said lately by any node (the
+// same offer from two places, a hub visited four times) is skipped while
+// another is left.
 const std::string& FlowRunner::Choose(const std::vector<std::string>& variants,
                                       const std::string& key) {
   uint32_t& count = session_.visits[key];
   const uint64_t first = Mix(session_.seed ^ Hash(key)) % variants.size();
-  const std::string& chosen = variants[(first + count) % variants.size()];
-  ++count;
+  size_t skip = 0;
+  while (skip + 1 < variants.size() &&
+         SaidLately(variants[(first + count + skip) % variants.size()])) {
+    ++skip;
+  }
+  const std::string& chosen =
+      variants[(first + count + skip) % variants.size()];
+  count += static_cast<uint32_t>(skip) + 1;
+  session_.said[SaidKey(chosen)] = session_.turns;
   return chosen;
+}
+
+void FlowRunner::ForgetOldLines() {
+  std::erase_if(session_.said, [&](const auto& entry) {
+    return session_.turns - entry.second >= Session::kRecentTurns;
+  });
 }
 
 void FlowRunner::Resume() {
@@ -161,7 +199,14 @@ void FlowRunner::Enter(const FlowPosition& position) {
   }
   for (const auto& [slot, value] : node->set) session_.slots[slot] = value;
   key_.assign(position.flow).append(1, '.').append(position.node);
-  Say(node->say, key_, node->quick_replies);
+  // A node entered again (after a detour, a hub reached twice) says its
+  // `again` lines, which do not replay the first visit.
+  const bool again = !node->again.empty() && session_.visits.count(key_) > 0;
+  if (again) {
+    ++session_.visits[key_];
+    key_.append("#again");
+  }
+  Say(again ? node->again : node->say, key_, node->quick_replies);
   if (node->resources) AttachResources();
   if (!node->next.empty()) return Go(node->next);
   if (IsTerminal(*node) && session_.stack.size() > 1) Return();
@@ -170,7 +215,20 @@ void FlowRunner::Enter(const FlowPosition& position) {
 void FlowRunner::Return() {
   if (session_.stack.size() <= 1) return EndFlow();
   session_.stack.pop_back();
-  Say(dialogs_.config().returning, "@return");
+  // "We were talking about how you feel." tells the person which thread is
+  // picked up again; flows without a recap get the plain line.
+  const FlowSpec* flow = dialogs_.FindFlow(session_.stack.back().flow);
+  if (flow != nullptr && !flow->recap.empty() &&
+      !dialogs_.config().return_recap.empty()) {
+    std::map<std::string, std::string> slots = session_.slots;
+    slots["recap"] = flow->recap;
+    reply_.messages.push_back(
+        {RenderTemplate(Choose(dialogs_.config().return_recap, "@return"),
+                        slots, dialogs_.reflections()),
+         {}});
+  } else {
+    Say(dialogs_.config().returning, "@return");
+  }
   Enter(session_.stack.back());
 }
 

@@ -58,6 +58,9 @@ class FlowRunner {
   // `resume` line with that recap; without one, `resume_none` and the menu.
   void Resume();
 
+  // Forgets the lines said kRecentTurns or more turns ago; once a turn.
+  void ForgetOldLines();
+
   // Attaches the safety resources for the session's risk to the reply.
   void AttachResources();
 
@@ -66,6 +69,8 @@ class FlowRunner {
 
  private:
   bool BranchHolds(const Branch& branch) const;
+  // Whether `line` (a template) was said in the last kRecentTurns turns.
+  bool SaidLately(std::string_view line) const;
   // The variant of `variants` to say for `key` this time (and counts it).
   const std::string& Choose(const std::vector<std::string>& variants,
                             const std::string& key);

@@ -64,6 +64,18 @@ bool LooksLikeQuestion(std::string_view text) {
   return false;
 }
 
+int CountWords(std::string_view text, int limit) {
+  int words = 0;
+  bool in_word = false;
+  for (char c : text) {
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                        static_cast<unsigned char>(c) >= 0x80;
+    if (letter && !in_word && ++words > limit) return words;
+    in_word = letter;
+  }
+  return words;
+}
+
 class IntentMatcher::PatternSet {
  public:
   PatternSet() : set_(PatternOptions(), RE2::UNANCHORED) {}
@@ -234,6 +246,12 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
       const IntentSpec& other = a.expected ? sb : sa;
       const IntentSpec& expected = a.expected ? sa : sb;
       if (other.kind == "closing" && other.priority > expected.priority) {
+        return !a.expected;
+      }
+      // A catch-all does not swallow a short message about the
+      // conversation itself: "thanks", "bye", "where were we".
+      if (expected.priority < 0 && context.brief &&
+          (other.interrupts || other.kind == "closing")) {
         return !a.expected;
       }
       return a.expected;

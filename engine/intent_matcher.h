@@ -30,7 +30,17 @@ struct MatchContext {
   // "question" breaks out of a free-text question only then ("would
   // therapy help?", not "i have been seeing a counsellor").
   bool question = false;
+  // The text is short (at most kBriefWords words): an `interrupts` intent or
+  // a closing then beats an expected catch-all (an expected intent of
+  // negative priority), so "thanks", "bye" or "where were we" are not taken
+  // as the promise or the "I" statement a node asked for.
+  bool brief = false;
 };
+
+inline constexpr int kBriefWords = 5;
+
+// The number of words (runs of letters or digits) in `text`, up to `limit`.
+int CountWords(std::string_view text, int limit);
 
 // Whether normalized `text` reads as a question: it has a '?' or its first
 // word is one that opens a question ("how", "would", "is", ...). No regex.

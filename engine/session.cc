@@ -25,6 +25,7 @@ json SessionToJson(const Session& session) {
   };
   if (!session.risk.empty()) out["risk"] = session.risk;
   if (session.risk_left > 0) out["risk_left"] = session.risk_left;
+  if (!session.said.empty()) out["said"] = session.said;
   if (session.abuse) out["abuse"] = true;
   if (session.minor) out["minor"] = true;
   return out;
@@ -48,6 +49,11 @@ std::string SerializeSession(const Session& session) {
   writer.Key("misses").Uint(session.misses);
   if (!session.risk.empty()) writer.Key("risk").String(session.risk);
   if (session.risk_left > 0) writer.Key("risk_left").Uint(session.risk_left);
+  if (!session.said.empty()) {
+    writer.Key("said").BeginObject();
+    for (const auto& [line, turn] : session.said) writer.Key(line).Uint(turn);
+    writer.EndObject();
+  }
   writer.Key("seed").Uint(session.seed);
   writer.Key("slots").BeginObject();
   for (const auto& [name, value] : session.slots) {
@@ -124,6 +130,19 @@ Status SessionFromJson(const json& in, Session* session) {
       }
       parsed.risk_left = static_cast<uint32_t>(left);
     }
+    // Absent in sessions written before lines said lately were kept.
+    if (in.contains("said")) {
+      if (!in.at("said").is_object()) {
+        return Status::InvalidArgument("session: said must be an object");
+      }
+      for (const auto& [line, turn] : in.at("said").items()) {
+        if (!unsigned_field(turn, UINT32_MAX, &number)) {
+          return Status::InvalidArgument(
+              "session: said must hold unsigned integers");
+        }
+        parsed.said[line] = static_cast<uint32_t>(number);
+      }
+    }
     parsed.abuse = in.value("abuse", false);
     parsed.minor = in.value("minor", false);
     *session = std::move(parsed);
@@ -155,6 +174,9 @@ class CanonicalReader {
     }
     if (Literal(",\"risk_left\":") &&
         (!Uint32(&s.risk_left) || s.risk_left == 0)) {
+      return false;
+    }
+    if (Literal(",\"said\":") && (!Object(&s.said) || s.said.empty())) {
       return false;
     }
     if (!Literal(",\"seed\":") || !Number(&s.seed)) return false;

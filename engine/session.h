@@ -31,11 +31,16 @@ struct TurnRecord {
 struct Session {
   static constexpr int kVersion = 1;
   static constexpr size_t kMaxHistory = 4;
+  static constexpr uint32_t kRecentTurns = 6;
 
   uint64_t seed = 0;                // chooses reply variants
   std::vector<FlowPosition> stack;  // back() is the current position
   std::map<std::string, std::string> slots;
   std::map<std::string, uint32_t> visits;  // "flow.node" -> times entered
+  // Lines said lately, by a hash of their template (8 hex digits) -> the
+  // turn they were last said on, so that no line is said again within
+  // kRecentTurns turns while another variant is left. Pruned every turn.
+  std::map<std::string, uint32_t> said;
   uint32_t turns = 0;
   uint32_t misses = 0;  // consecutive fallbacks
   std::string risk;     // safety kind seen in this conversation, "" if none

@@ -1,5 +1,8 @@
 #include "engine/engine.h"
 
+#include <fstream>
+#include <iterator>
+
 #include <catch2/catch.hpp>
 
 #include "engine/normalizer.h"
@@ -406,6 +409,86 @@ TEST_CASE("A node's `answer` says what answers its question",
     CHECK(other.intent.empty());
     CHECK(session.slots.at("goal") == "purple elephants");
   }
+}
+
+// The test dialogs with a return line that recaps, `again` lines on the
+// hurt flow's question, and the anger line also a variant of the family one.
+std::string RevisitFlows() {
+  std::ifstream in(testing::TestDialogsDir() + "/flows/test.json");
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  const auto replace = [&](std::string_view from, std::string_view to) {
+    const size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), to);
+  };
+  replace(
+      R"("quick_replies": ["Yes", "No"],)",
+      R"("again": ["Shall we try the exercise now?", "Would the exercise help now?"],
+             "quick_replies": ["Yes", "No"],)");
+  replace(
+      R"(["Family can be one of the hardest places to feel understood."])",
+      R"(["Anger makes sense when trust is broken.", "Family is hard too."])");
+  return text;
+}
+
+TEST_CASE("A return recaps the topic and says the node's `again` lines",
+          "[engine][flow][again]") {
+  testing::ScratchDialogs dialogs;
+  dialogs.Write("flows/test.json", RevisitFlows());
+  std::ifstream in(testing::TestDialogsDir() + "/engine.json");
+  std::string config((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+  const std::string from =
+      R"("return": ["Back to what we were talking about."],)";
+  config.replace(config.find(from), from.size(),
+                 from + R"("return_recap": ["{recap} Back to that now."],)");
+  dialogs.Write("engine.json", config);
+  std::unique_ptr<Engine> engine;
+  REQUIRE(Engine::Load(dialogs.dir(), &engine).ok());
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    Session session;
+    engine->Start(seed, &session);
+    const std::string first = Joined(engine->Respond("my wife lied", &session));
+    CHECK_THAT(first, Catch::Contains("exercise"));
+    Reply angry = engine->Respond("I am so angry", &session);
+    REQUIRE(angry.messages.size() == 4);
+    CHECK(angry.messages[2].text ==
+          "We were talking about the cheating. Back to that now.");
+    CHECK_THAT(angry.messages[3].text,
+               Catch::Matches("(Shall we try|Would) the exercise.*now\\?"));
+    CHECK(Position(angry) == "hurt.open");
+  }
+}
+
+TEST_CASE("A line said in the last six turns is not said again",
+          "[engine][flow][again]") {
+  testing::ScratchDialogs dialogs;
+  dialogs.Write("flows/test.json", RevisitFlows());
+  std::unique_ptr<Engine> engine;
+  REQUIRE(Engine::Load(dialogs.dir(), &engine).ok());
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    Session session;
+    engine->Start(seed, &session);
+    engine->Respond("I am so angry", &session);
+    // The family node's variants: the anger line, said a turn ago, and its
+    // own; whatever the seed, its own.
+    CHECK_THAT(Joined(engine->Respond("my sister", &session)),
+               Catch::StartsWith("Family is hard too."));
+    // Lines said six or more turns ago are forgotten.
+    for (int i = 0; i < 6; ++i) engine->Respond("ok", &session);
+    for (const auto& [line, turn] : session.said) {
+      CHECK(session.turns - turn < Session::kRecentTurns);
+    }
+  }
+  // Sessions keep the lines said lately across a store round trip.
+  Session session;
+  engine->Start(3, &session);
+  engine->Respond("I am so angry", &session);
+  Session parsed;
+  REQUIRE(ParseSession(SerializeSession(session), &parsed).ok());
+  CHECK(parsed == session);
+  CHECK_FALSE(parsed.said.empty());
 }
 
 TEST_CASE("\"Where were we\" resumes the last topic with a recap",

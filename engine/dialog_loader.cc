@@ -206,10 +206,10 @@ void ReadExamples(Reader* reader, const json& in, std::string_view key,
 void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
                 IntentSpec* intent) {
   if (!reader->IsObject(in, pointer)) return;
-  reader->CheckKeys(
-      in, pointer,
-      {"id", "topic", "patterns", "priority", "scope", "start", "interrupts",
-       "kind", "about", "set", "description", "examples", "not_examples"});
+  reader->CheckKeys(in, pointer,
+                    {"id", "topic", "patterns", "priority", "scope", "start",
+                     "interrupts", "kind", "about", "set", "description",
+                     "examples", "not_examples", "backoff"});
   intent->file = reader->file();
   intent->pointer = pointer;
   reader->String(in, "id", pointer, &intent->id, /*required=*/true);
@@ -218,6 +218,7 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
   reader->Int(in, "priority", pointer, &intent->priority);
   reader->String(in, "start", pointer, &intent->start);
   reader->Bool(in, "interrupts", pointer, &intent->interrupts);
+  reader->Bool(in, "backoff", pointer, &intent->backoff);
   reader->String(in, "kind", pointer, &intent->kind);
   reader->String(in, "about", pointer, &intent->about);
   reader->StringMap(in, "set", pointer, &intent->set);
@@ -339,7 +340,7 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
   reader->CheckKeys(
       in, "",
       {"version", "start", "menu", "safety_flow", "abuse_redirect",
-       "reminder_every", "messages", "description"});
+       "reminder_every", "messages", "guesses", "description"});
   reader->String(in, "version", "", &config->version);
   reader->String(in, "start", "", &config->start, true);
   reader->String(in, "menu", "", &config->menu, true);
@@ -351,9 +352,10 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
     if (messages == in.end()) reader->Error("/messages", "is missing");
     return;
   }
-  reader->CheckKeys(*messages, "/messages",
-                    {"truncated", "return", "return_recap", "fallback",
-                     "reminder", "resume", "resume_none"});
+  reader->CheckKeys(
+      *messages, "/messages",
+      {"truncated", "return", "return_recap", "fallback", "reminder", "resume",
+       "resume_none", "guess", "choices", "echo"});
   reader->Strings(*messages, "truncated", "/messages", &config->truncated,
                   true);
   reader->Strings(*messages, "return", "/messages", &config->returning, true);
@@ -363,6 +365,24 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
   reader->Strings(*messages, "reminder", "/messages", &config->reminder, true);
   reader->Strings(*messages, "resume", "/messages", &config->resume);
   reader->Strings(*messages, "resume_none", "/messages", &config->resume_none);
+  reader->Strings(*messages, "guess", "/messages", &config->guess);
+  reader->Strings(*messages, "choices", "/messages", &config->choices);
+  reader->Strings(*messages, "echo", "/messages", &config->echo);
+  auto guesses = in.find("guesses");
+  if (guesses == in.end()) return;
+  if (!guesses->is_array()) return reader->Error("/guesses", "expected a list");
+  for (size_t i = 0; i < guesses->size(); ++i) {
+    const std::string at = Child("/guesses", i);
+    if (!reader->IsObject((*guesses)[i], at)) continue;
+    reader->CheckKeys((*guesses)[i], at,
+                      {"label", "about", "intent", "concepts"});
+    GuessSpec guess;
+    reader->String((*guesses)[i], "label", at, &guess.label, true);
+    reader->String((*guesses)[i], "about", at, &guess.about, true);
+    reader->String((*guesses)[i], "intent", at, &guess.intent, true);
+    reader->Strings((*guesses)[i], "concepts", at, &guess.concepts, true);
+    config->guesses.push_back(std::move(guess));
+  }
 }
 
 // The `words` of substitutions.json or reflections.json.
@@ -524,6 +544,16 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
     }
   }
   set->concepts_->Finish(&errors);
+  // The concepts a guess counts, checked (and marked used) as a pattern's.
+  for (size_t g = 0; g < set->config_.guesses.size(); ++g) {
+    for (const std::string& id : set->config_.guesses[g].concepts) {
+      std::string expanded, error;
+      if (!set->concepts_->Expand("~" + id, &expanded, &error)) {
+        errors.push_back(name_of(root / "engine.json") + ": " +
+                         Child("/guesses", g) + "/concepts: " + error);
+      }
+    }
+  }
 
   const bool have_safety =
       ReadJsonFile(root / "safety.json", name_of(root / "safety.json"),
@@ -777,6 +807,19 @@ bool DialogSet::Answers(const NodeSpec& node, std::string_view text) const {
 
 // Quick replies must be understood where they are offered.
 void DialogSet::CheckQuickReplies(std::vector<std::string>* errors) const {
+  // A guess's label, offered as a quick reply, reaches its intent.
+  for (size_t g = 0; g < config_.guesses.size(); ++g) {
+    const GuessSpec& guess = config_.guesses[g];
+    const IntentSpec* intent = FindIntent(guess.intent);
+    IntentMatch match =
+        matcher_->Match(Normalize(guess.label, substitutions_), {});
+    if (intent == nullptr || intent->start.empty() || match.intent < 0 ||
+        spec_.intents[match.intent].id != guess.intent) {
+      AddError(errors, "engine.json", Child("/guesses", g),
+               "label '" + guess.label + "' does not reach intent '" +
+                   guess.intent + "' (an intent with a `start`)");
+    }
+  }
   for (const FlowSpec& flow : spec_.flows) {
     for (const NodeSpec& node : flow.nodes) {
       if (!node.else_to.empty()) continue;

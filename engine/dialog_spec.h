@@ -38,6 +38,10 @@ struct IntentSpec {
   // "question", "closing" or "social"; "" when not said. A "question" or
   // "closing" breaks out of a free-text question as `interrupts` does.
   std::string kind;
+  // A backoff for text nothing more specific understands ("he said...",
+  // "we ..."): where a guess (engine.json `guesses`) leads on the concepts
+  // in the text, the guess is taken instead.
+  bool backoff = false;
   // Whom the signal is about: "self" (the person), "partner", or "".
   std::string about;
   std::map<std::string, std::string> set;   // slots set when it matches
@@ -90,6 +94,15 @@ struct FlowSpec {
   std::string pointer;  // JSON pointer in `file`
 };
 
+// A best guess for a message nothing understood (engine.json `guesses`):
+// the topic whose concepts occur most in the text.
+struct GuessSpec {
+  std::string label;   // quick reply offering it; must reach `intent`
+  std::string about;   // "{about}" in the `guess` line: "money kept hidden"
+  std::string intent;  // started when the guess is taken
+  std::vector<std::string> concepts;  // concept ids, each counts one
+};
+
 // dialogs/engine.json.
 struct EngineConfig {
   std::string version;            // the dialog set's own version, for operators
@@ -109,6 +122,14 @@ struct EngineConfig {
   std::vector<std::string> resume;
   std::vector<std::string> resume_none;
   std::vector<std::string> reminder;  // "I am an automated coach..."
+  // Fallbacks that help: one guess ahead of the others is taken with a
+  // `guess` line ({about}, {echo}); otherwise the likeliest are offered as
+  // quick replies after a `choices` line ({echo}). `echo`: the person's
+  // words said back ({said}), where they are safe to echo.
+  std::vector<GuessSpec> guesses;
+  std::vector<std::string> guess;
+  std::vector<std::string> choices;
+  std::vector<std::string> echo;
 };
 
 // Targets a node may name besides nodes and flows.

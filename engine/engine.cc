@@ -4,6 +4,7 @@
 
 #include "engine/dialog_loader.h"
 #include "engine/flow.h"
+#include "engine/guess.h"
 #include "engine/normalizer.h"
 #include "engine/risk.h"
 #include "engine/template.h"
@@ -14,6 +15,9 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxCaptureBytes = 300;
+// Concepts a guess needs to take over from a backoff intent: one word is
+// not enough to overrule "tell me more" ("he texted me the whole night").
+constexpr int kBackoffScore = 2;
 
 std::string Key(const FlowPosition& p) { return p.flow + "." + p.node; }
 
@@ -173,6 +177,12 @@ class TurnSteps {
       auto it = node->on.find(intent->id);
       if (it != node->on.end()) on = &it->second;
     }
+    // A backoff ("he said...") gives way to a guess that leads on the
+    // concepts in the text: "we barely talk now" is about talking.
+    if (intent != nullptr && intent->backoff && on == nullptr &&
+        Guess(kBackoffScore)) {
+      return;
+    }
     if (on != nullptr) {
       action_ = "on";
       session_.misses = 0;
@@ -228,8 +238,11 @@ class TurnSteps {
     return intent;
   }
 
-  // Nothing understood: the node's reprompt, the menu after two misses.
+  // Nothing understood: a best guess from the concepts in the text, else
+  // the likeliest topics offered, else the node's reprompt; the menu after
+  // two misses.
   void Fallback(const NodeSpec* node) {
+    if (Guess()) return;
     reply_.fallback = true;
     if (++session_.misses >= 2) {
       action_ = "menu";
@@ -238,6 +251,14 @@ class TurnSteps {
       return;
     }
     action_ = "fallback";
+    if (ranked_.size() >= 2 && !dialogs_.config().choices.empty()) {
+      std::vector<std::string> labels;
+      for (size_t i = 0; i < ranked_.size() && i < 3; ++i) {
+        labels.push_back(ranked_[i].guess->label);
+      }
+      flow_.Say(dialogs_.config().choices, "@choices", labels);
+      return;
+    }
     const bool own = node != nullptr && !node->reprompt.empty();
     const std::string key = session_.stack.empty()
                                 ? "@fallback"
@@ -247,9 +268,48 @@ class TurnSteps {
         node != nullptr ? node->quick_replies : std::vector<std::string>{});
   }
 
+  // Takes the guess whose concepts lead the others, with a line that names
+  // it and, where safe, says the person's words back. Fills `ranked_` and
+  // the `echo` slot for the fallback otherwise.
+  bool Guess(int min_score = 1) {
+    const EngineConfig& config = dialogs_.config();
+    ranked_ = RankGuesses(config.guesses, dialogs_.concepts(), normalized_);
+    const std::string said = Echo(normalized_, dialogs_.reflections());
+    std::string& echo = session_.slots["echo"];
+    echo.clear();
+    if (!said.empty() && !config.echo.empty()) {
+      std::map<std::string, std::string> slots{{"said", said}};
+      echo = RenderTemplate(config.echo[session_.turns % config.echo.size()],
+                            slots, dialogs_.reflections()) +
+             " ";
+    }
+    const bool lead =
+        !ranked_.empty() && ranked_[0].score >= min_score &&
+        (ranked_.size() == 1 || ranked_[0].score > ranked_[1].score);
+    if (!lead || config.guess.empty()) return false;
+    const GuessSpec& guess = *ranked_[0].guess;
+    const IntentSpec* intent = dialogs_.FindIntent(guess.intent);
+    FlowPosition position;
+    if (intent == nullptr || !dialogs_.Resolve("", intent->start, &position)) {
+      return false;
+    }
+    action_ = "guess";
+    session_.misses = 0;
+    session_.slots["about"] = guess.about;
+    flow_.Say(config.guess, "@guess");
+    session_.slots.erase("about");
+    session_.slots.erase("echo");
+    reply_.intent = intent->id;
+    reply_.topic = intent->topic;
+    flow_.Interrupt(position);
+    return true;
+  }
+
   // Safety info, the disclosure reminder, where the conversation is, and
   // the turn's record in the history.
   void Finish() {
+    // The echo lives for this reply only.
+    session_.slots.erase("echo");
     // While the risk state lasts, every reply carries the helplines.
     if (keep_resources_ && reply_.resources.empty()) flow_.AttachResources();
     reply_.safety.kind = verdict_.kind;
@@ -327,6 +387,7 @@ class TurnSteps {
   SafetyVerdict verdict_;
   bool keep_resources_ = false;  // the risk state: helplines on the reply
   IntentMatch match_;
+  std::vector<ScoredGuess> ranked_;  // filled on a fallback
   std::string action_;
 };
 

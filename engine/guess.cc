@@ -1,0 +1,107 @@
+#include "engine/guess.h"
+
+#include <algorithm>
+
+#include "engine/concepts.h"
+#include "engine/intent_matcher.h"
+
+namespace trustcoach {
+namespace {
+
+constexpr int kMaxEchoWords = 8;
+
+// Words never said back: insults, self-blame, harm, and words that read
+// as the coach agreeing with an accusation.
+constexpr std::string_view kNoEcho[] = {
+    "stupid",   "idiot",   "dumb",       "pathetic", "worthless", "useless",
+    "ugly",     "fat",     "hate",       "fault",    "blame",     "deserve",
+    "deserved", "crazy",   "psycho",     "insane",   "liar",      "cheater",
+    "loser",    "failure", "disgusting", "terrible", "awful",     "evil",
+    "kill",     "die",     "dead",       "suicide",  "hurt",      "hit",
+    "fuck",     "fucking", "shit",       "bitch",    "slut",      "whore",
+    "bastard",  "cunt",    "weak",       "selfish",  "monster",   "abuse",
+    "rape",     "sex",     "nudes",      "you",      "your",      "bot"};
+
+// Said back, a sentence must start with its subject: "we barely talk now",
+// not a fragment such as "toll on my health".
+constexpr std::string_view kSubjects[] = {
+    "i",         "we",         "my",     "our",    "he",    "she",
+    "they",      "it",         "his",    "her",    "their", "everyone",
+    "everybody", "everything", "nobody", "things", "part",  "money"};
+
+bool Sayable(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || c == ' ' || c == '\'';
+  });
+}
+
+// The normalizer expands contractions; said back, they read better joined.
+std::string Contract(std::string text) {
+  static constexpr std::pair<std::string_view, std::string_view> kJoin[] = {
+      {"do not ", "don't "},   {"does not ", "doesn't "},
+      {"did not ", "didn't "}, {"can not ", "can't "},
+      {"cannot ", "can't "},   {"is not ", "isn't "},
+      {"are not ", "aren't "}, {"will not ", "won't "},
+      {"was not ", "wasn't "}, {"have not ", "haven't "}};
+  for (const auto& [from, to] : kJoin) {
+    for (size_t at = text.find(from); at != std::string::npos;
+         at = text.find(from, at + to.size())) {
+      if (at > 0 && text[at - 1] != ' ') continue;
+      text.replace(at, from.size(), to);
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+std::vector<ScoredGuess> RankGuesses(const std::vector<GuessSpec>& guesses,
+                                     const Concepts& concepts,
+                                     std::string_view normalized) {
+  std::vector<ScoredGuess> ranked;
+  for (const GuessSpec& guess : guesses) {
+    const int score =
+        static_cast<int>(concepts.Present(normalized, guess.concepts).size());
+    if (score > 0) ranked.push_back({&guess, score});
+  }
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const ScoredGuess& a, const ScoredGuess& b) {
+                     return a.score > b.score;
+                   });
+  return ranked;
+}
+
+std::string Echo(std::string_view normalized, const Reflections& reflections) {
+  std::string_view text = normalized;
+  while (!text.empty() &&
+         (text.back() == '.' || text.back() == '!' || text.back() == ' ')) {
+    text.remove_suffix(1);
+  }
+  if (text.empty() || !Sayable(text) || LooksLikeQuestion(text) ||
+      CountWords(text, kMaxEchoWords) > kMaxEchoWords ||
+      CountWords(text, kMaxEchoWords) < 3) {
+    return "";
+  }
+  const std::string_view first = text.substr(0, text.find(' '));
+  if (std::find(std::begin(kSubjects), std::end(kSubjects), first) ==
+      std::end(kSubjects)) {
+    return "";
+  }
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(' ', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view word = text.substr(start, end - start);
+    if (std::find(std::begin(kNoEcho), std::end(kNoEcho), word) !=
+        std::end(kNoEcho)) {
+      return "";
+    }
+    start = end + 1;
+  }
+  // A space at the end lets the last words contract too.
+  std::string said = Contract(Reflect(text, reflections) + " ");
+  said.pop_back();
+  return said;
+}
+
+}  // namespace trustcoach

@@ -1,0 +1,125 @@
+#include "engine/guess.h"
+
+#include <fstream>
+#include <iterator>
+
+#include <catch2/catch.hpp>
+
+#include "engine/engine.h"
+#include "tests/testing/dialogs.h"
+
+namespace trustcoach {
+namespace {
+
+using testing::Joined;
+
+TEST_CASE("Echo says plain statements back, never insults or questions",
+          "[engine][guess]") {
+  const Reflections reflections{{"i", "you"},  {"my", "your"}, {"me", "you"},
+                                {"am", "are"}, {"we", "you"},  {"our", "your"}};
+  auto [text, echo] = GENERATE(table<std::string, std::string>({
+      {"i want to believe him", "you want to believe him"},
+      {"we barely talk now.", "you barely talk now"},
+      {"i do not want to lose her", "you don't want to lose her"},
+      {"everything reminds me of it", "everything reminds you of it"},
+      {"i feel so stupid", ""},            // self-blame is not echoed
+      {"it is all my fault", ""},          // nor blame
+      {"he is a liar and a cheater", ""},  // nor a label for the partner
+      {"can we start fresh", ""},          // a question
+      {"why was i not enough?", ""},
+      {"toll on my health", ""},  // a fragment, no subject
+      {"ok", ""},                 // too short to echo
+      {"i found out last week that he has been seeing her for months", ""},
+  }));
+  CAPTURE(text);
+  CHECK(Echo(text, reflections) == echo);
+}
+
+// The test dialogs with two guesses over two concepts.
+void AddGuesses(const testing::ScratchDialogs& dialogs) {
+  std::filesystem::create_directories(dialogs.dir() + "/concepts");
+  dialogs.Write("concepts/guesses.json", R"({"concepts": [
+    {"id": "g_anger", "words": ["fuming", "seething", "livid"]},
+    {"id": "g_help", "words": ["counsell?ing", "help"]},
+    {"id": "g_money", "words": ["money", "bank"]}]})");
+  std::ifstream in(testing::TestDialogsDir() + "/engine.json");
+  std::string config((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+  const std::string from = R"("messages": {)";
+  config.replace(config.find(from), from.size(), R"(
+  "guesses": [
+    {"label": "I am angry", "about": "anger", "intent": "anger",
+     "concepts": ["g_anger"]},
+    {"label": "Therapy", "about": "therapy", "intent": "therapy",
+     "concepts": ["g_help"]}],
+  "messages": {
+    "guess": ["{echo}This may be about {about}."],
+    "choices": ["{echo}Which is nearest?"],
+    "echo": ["So {said}."],)");
+  dialogs.Write("engine.json", config);
+}
+
+TEST_CASE("A message nothing understands gets a best guess from concepts",
+          "[engine][guess]") {
+  testing::ScratchDialogs dialogs;
+  AddGuesses(dialogs);
+  std::unique_ptr<Engine> engine;
+  Status s = Engine::Load(dialogs.dir(), &engine);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  Session session;
+  engine->Start(1, &session);
+
+  SECTION("one guess leads: taken, with the person's words said back") {
+    Reply reply = engine->Respond("i am absolutely seething", &session);
+    CHECK_FALSE(reply.fallback);
+    CHECK(reply.intent == "anger");
+    CHECK(reply.messages.front().text ==
+          "So you are absolutely seething. This may be about anger.");
+    CHECK(reply.messages.at(1).text ==
+          "Anger makes sense when trust is broken.");
+    CHECK(session.slots.count("echo") == 0);
+  }
+  SECTION("two guesses tie: both offered as quick replies") {
+    Reply reply = engine->Respond("seething, need help", &session);
+    CHECK(reply.fallback);
+    CHECK(reply.messages.back().text == "Which is nearest?");
+    CHECK(reply.messages.back().quick_replies ==
+          std::vector<std::string>{"I am angry", "Therapy"});
+  }
+  SECTION("no concept: the plain fallback") {
+    Reply reply = engine->Respond("purple elephants", &session);
+    CHECK(reply.fallback);
+    CHECK_THAT(Joined(reply), Catch::Contains("another way") ||
+                                  Catch::Contains("differently"));
+  }
+}
+
+TEST_CASE("A guess must name known concepts and a label that reaches it",
+          "[engine][guess]") {
+  testing::ScratchDialogs dialogs;
+  AddGuesses(dialogs);
+  std::ifstream in(dialogs.dir() + "/engine.json");
+  std::string config((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+  std::unique_ptr<Engine> engine;
+  SECTION("an unknown concept") {
+    config.replace(config.find("\"g_help\""), 8, "\"g_nope\"");
+    dialogs.Write("engine.json", config);
+    Status s = Engine::Load(dialogs.dir(), &engine);
+    REQUIRE_FALSE(s.ok());
+    CHECK_THAT(s.message(), Catch::Contains("/guesses/1/concepts") &&
+                                Catch::Contains("g_nope"));
+  }
+  SECTION("a label that does not reach the intent") {
+    config.replace(config.find("\"Therapy\""), 9, "\"Purple\"");
+    dialogs.Write("engine.json", config);
+    Status s = Engine::Load(dialogs.dir(), &engine);
+    REQUIRE_FALSE(s.ok());
+    CHECK_THAT(s.message(), Catch::Contains("/guesses/1") &&
+                                Catch::Contains("label 'Purple'"));
+  }
+}
+
+}  // namespace
+}  // namespace trustcoach

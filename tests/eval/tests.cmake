@@ -30,3 +30,14 @@ if(Python3_Interpreter_FOUND)
             --keys safety,kind_any,resources --min 1.0
             ${CMAKE_CURRENT_SOURCE_DIR}/data/conversations_dev.jsonl)
 endif()
+
+# Every expectation of the multi-turn development conversations (issue 15):
+# replies vary with the conversation's random seed, so runs differ by a few
+# turns (92-94% in December 2026); the floor sits below that spread.
+if(Python3_Interpreter_FOUND)
+  add_test(NAME eval_conversations_dev
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
+            --binary $<TARGET_FILE:trustcoach> --show failures
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.89
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/conversations_dev.jsonl)
+endif()

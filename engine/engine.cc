@@ -18,6 +18,9 @@ constexpr size_t kMaxCaptureBytes = 300;
 // Concepts a guess needs to take over from a backoff intent: one word is
 // not enough to overrule "tell me more" ("he texted me the whole night").
 constexpr int kBackoffScore = 2;
+// Past this many words one concept is too little to act on: in "they were
+// at a concert. phone died. i felt so stupid", "phone" is not the topic.
+constexpr int kShortWords = 8;
 
 std::string Key(const FlowPosition& p) { return p.flow + "." + p.node; }
 
@@ -282,6 +285,9 @@ class TurnSteps {
       echo = RenderTemplate(config.echo[session_.turns % config.echo.size()],
                             slots, dialogs_.reflections()) +
              " ";
+    }
+    if (CountWords(normalized_, kShortWords) > kShortWords) {
+      min_score = std::max(min_score, 2);
     }
     const bool lead =
         !ranked_.empty() && ranked_[0].score >= min_score &&

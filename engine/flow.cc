@@ -206,7 +206,16 @@ void FlowRunner::Enter(const FlowPosition& position) {
     ++session_.visits[key_];
     key_.append("#again");
   }
+  // Back after a detour at a node without `again`: only the last paragraph
+  // (the question) of a variant, not the whole first visit again.
+  const bool question_only = returning_ && !again;
+  returning_ = false;
   Say(again ? node->again : node->say, key_, node->quick_replies);
+  if (question_only && !reply_.messages.empty()) {
+    std::string& text = reply_.messages.back().text;
+    const size_t cut = text.rfind("\n\n");
+    if (cut != std::string::npos) text.erase(0, cut + 2);
+  }
   if (node->resources) AttachResources();
   if (!node->next.empty()) return Go(node->next);
   if (IsTerminal(*node) && session_.stack.size() > 1) Return();
@@ -229,6 +238,7 @@ void FlowRunner::Return() {
   } else {
     Say(dialogs_.config().returning, "@return");
   }
+  returning_ = true;
   Enter(session_.stack.back());
 }
 

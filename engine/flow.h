@@ -80,6 +80,7 @@ class FlowRunner {
   const TurnOptions& options_;
   Reply& reply_;
   int hops_ = 0;
+  bool returning_ = false;  // Return() is entering the interrupted node
   std::string key_;  // "flow.node" for Say(), its capacity kept for the turn
 };
 

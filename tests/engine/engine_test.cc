@@ -461,6 +461,36 @@ TEST_CASE("A return recaps the topic and says the node's `again` lines",
   }
 }
 
+TEST_CASE("A return without `again` says only the node's question",
+          "[engine][flow][again]") {
+  testing::ScratchDialogs dialogs;
+  std::ifstream in(testing::TestDialogsDir() + "/flows/test.json");
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  const std::string from =
+      "I am sorry {partner|your partner} hurt you. Would you like";
+  text.replace(
+      text.find(from), from.size(),
+      "I am sorry {partner|your partner} hurt you.\\n\\nWould you like");
+  const std::string other = "That sounds painful. Would";
+  text.replace(text.find(other), other.size(),
+               "That sounds painful.\\n\\nWould");
+  dialogs.Write("flows/test.json", text);
+  std::unique_ptr<Engine> engine;
+  REQUIRE(Engine::Load(dialogs.dir(), &engine).ok());
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    Session session;
+    engine->Start(seed, &session);
+    CHECK_THAT(Joined(engine->Respond("my wife lied", &session)),
+               Catch::Contains("\n\n"));
+    Reply angry = engine->Respond("I am so angry", &session);
+    REQUIRE(angry.messages.size() == 4);
+    CHECK_THAT(angry.messages[3].text, Catch::StartsWith("Would"));
+    CHECK(angry.messages[3].quick_replies ==
+          std::vector<std::string>{"Yes", "No"});
+  }
+}
+
 TEST_CASE("A line said in the last six turns is not said again",
           "[engine][flow][again]") {
   testing::ScratchDialogs dialogs;

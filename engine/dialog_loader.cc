@@ -551,8 +551,14 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
       if (!set->concepts_->Expand("~" + id, &expanded, &error)) {
         errors.push_back(name_of(root / "engine.json") + ": " +
                          Child("/guesses", g) + "/concepts: " + error);
+      } else {
+        set->guess_scorer_->Add(id, expanded);
       }
     }
+  }
+  if (!set->guess_scorer_->Compile()) {
+    errors.push_back(name_of(root / "engine.json") +
+                     ": /guesses: the concepts exceed RE2's memory");
   }
 
   const bool have_safety =

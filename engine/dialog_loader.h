@@ -9,6 +9,7 @@
 
 #include "engine/concepts.h"
 #include "engine/dialog_spec.h"
+#include "engine/guess.h"
 #include "engine/intent_matcher.h"
 #include "engine/normalizer.h"
 #include "engine/safety.h"
@@ -40,6 +41,7 @@ class DialogSet {
   const Substitutions& substitutions() const { return substitutions_; }
   const Reflections& reflections() const { return reflections_; }
   const Concepts& concepts() const { return *concepts_; }
+  const GuessScorer& guess_scorer() const { return *guess_scorer_; }
 
   const FlowSpec* FindFlow(std::string_view id) const;
   const NodeSpec* FindNode(std::string_view flow, std::string_view node) const;
@@ -77,6 +79,7 @@ class DialogSet {
   Substitutions substitutions_;
   Reflections reflections_;
   std::unique_ptr<Concepts> concepts_ = std::make_unique<Concepts>();
+  std::unique_ptr<GuessScorer> guess_scorer_ = std::make_unique<GuessScorer>();
   std::unique_ptr<IntentMatcher> matcher_;
   std::unique_ptr<SafetyScreen> safety_;
   std::unique_ptr<ResourceDirectory> resources_;

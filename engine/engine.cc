@@ -276,7 +276,7 @@ class TurnSteps {
   // the `echo` slot for the fallback otherwise.
   bool Guess(int min_score = 1) {
     const EngineConfig& config = dialogs_.config();
-    ranked_ = RankGuesses(config.guesses, dialogs_.concepts(), normalized_);
+    ranked_ = dialogs_.guess_scorer().Rank(config.guesses, normalized_);
     const std::string said = Echo(normalized_, dialogs_.reflections());
     std::string& echo = session_.slots["echo"];
     echo.clear();

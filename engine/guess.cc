@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "engine/concepts.h"
 #include "engine/intent_matcher.h"
 
 namespace trustcoach {
@@ -55,13 +54,32 @@ std::string Contract(std::string text) {
 
 }  // namespace
 
-std::vector<ScoredGuess> RankGuesses(const std::vector<GuessSpec>& guesses,
-                                     const Concepts& concepts,
-                                     std::string_view normalized) {
+GuessScorer::GuessScorer() {
+  RE2::Options options;
+  options.set_log_errors(false);
+  set_ = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+}
+
+GuessScorer::~GuessScorer() = default;
+
+void GuessScorer::Add(const std::string& id, const std::string& expanded) {
+  if (std::find(ids_.begin(), ids_.end(), id) != ids_.end()) return;
+  if (set_->Add("\\b" + expanded + "\\b", nullptr) >= 0) ids_.push_back(id);
+}
+
+bool GuessScorer::Compile() { return set_->Compile(); }
+
+std::vector<ScoredGuess> GuessScorer::Rank(
+    const std::vector<GuessSpec>& guesses, std::string_view normalized) const {
   std::vector<ScoredGuess> ranked;
+  std::vector<int> hits;
+  if (ids_.empty() || !set_->Match(normalized, &hits)) return ranked;
   for (const GuessSpec& guess : guesses) {
-    const int score =
-        static_cast<int>(concepts.Present(normalized, guess.concepts).size());
+    int score = 0;
+    for (int hit : hits) {
+      score += static_cast<int>(
+          std::count(guess.concepts.begin(), guess.concepts.end(), ids_[hit]));
+    }
     if (score > 0) ranked.push_back({&guess, score});
   }
   std::stable_sort(ranked.begin(), ranked.end(),

@@ -1,15 +1,16 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <re2/set.h>
 
 #include "engine/dialog_spec.h"
 #include "engine/template.h"
 
 namespace trustcoach {
-
-class Concepts;
 
 // A guess and how many of its concepts occur in the text.
 struct ScoredGuess {
@@ -17,11 +18,30 @@ struct ScoredGuess {
   int score = 0;
 };
 
-// The guesses with at least one concept in `normalized`, the highest score
-// first (file order between equals). Concepts compile on first use.
-std::vector<ScoredGuess> RankGuesses(const std::vector<GuessSpec>& guesses,
-                                     const Concepts& concepts,
-                                     std::string_view normalized);
+// The concepts the guesses count, as one RE2::Set of whole-word
+// alternations, so that ranking costs one Set match. Built at load;
+// Rank() is const and safe from any thread.
+class GuessScorer {
+ public:
+  GuessScorer();
+  ~GuessScorer();
+  GuessScorer(const GuessScorer&) = delete;
+  GuessScorer& operator=(const GuessScorer&) = delete;
+
+  // Adds concept `id` (once) with its expansion "(?:a|b|...)".
+  void Add(const std::string& id, const std::string& expanded);
+  // False if the set does not compile (RE2's memory).
+  bool Compile();
+
+  // The guesses with at least one concept in `normalized`, the highest score
+  // first (file order between equals).
+  std::vector<ScoredGuess> Rank(const std::vector<GuessSpec>& guesses,
+                                std::string_view normalized) const;
+
+ private:
+  std::unique_ptr<RE2::Set> set_;
+  std::vector<std::string> ids_;  // by Set index
+};
 
 // `normalized` said back in the second person ("i want to believe him" ->
 // "you want to believe him"), or "" where echoing is not safe or would not

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/commands.h"
@@ -19,7 +20,9 @@ int RunLint(int argc, char** argv) {
         "Loads and validates every dialog file in DIR (default: the shipped\n"
         "dialogs), then checks the content rules: wording, every path to\n"
         "professional help, two variants per prompt, requests for help at\n"
-        "free-text questions (docs/authoring.md). Prints each problem as\n"
+        "free-text questions, and that examples and quick replies are\n"
+        "understood where they are said (docs/authoring.md). Prints each\n"
+        "problem as "
         "FILE: /json/pointer: message and exits 1 if there is any;\n"
         "unreachable nodes and unused concepts are warnings.\n");
     return 0;
@@ -42,7 +45,10 @@ int RunLint(int argc, char** argv) {
     std::fprintf(stderr, "lint: %s has errors\n", dir.c_str());
     return 1;
   }
-  const std::vector<std::string> problems = CheckContent(*engine);
+  std::vector<std::string> problems = CheckContent(*engine);
+  for (std::string& problem : CheckUnderstanding(*engine)) {
+    problems.push_back(std::move(problem));
+  }
   for (const std::string& problem : problems) {
     std::fprintf(stderr, "%s\n", problem.c_str());
   }

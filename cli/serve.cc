@@ -15,6 +15,7 @@
 #include "server/config.h"
 #include "server/log.h"
 #include "server/server.h"
+#include "store/open.h"
 
 namespace trustcoach::cli {
 namespace {
@@ -147,13 +148,14 @@ int RunServe(int argc, char** argv) {
                  status.message().c_str());
     return 2;
   }
-  std::unique_ptr<server::SessionStore> store;
-  std::string store_description;
-  status = server::OpenStore(options, server::SystemClock(), &store,
-                             &store_description);
+  // One store connection per connection thread, and one for the sweeper.
+  options.store_connections = static_cast<size_t>(options.threads) + 1;
+  server::Storage storage;
+  status = server::OpenStore(options, server::SystemClock(), &storage);
+  const std::string store_description = storage.description;
   std::unique_ptr<Server> server;
   if (status.ok()) {
-    status = Server::Create(options, std::move(store), server::SystemClock(),
+    status = Server::Create(options, std::move(storage), server::SystemClock(),
                             events.get(), &server);
   }
   int port = 0;

@@ -306,6 +306,52 @@ void CheckExamples(const Engine& engine, std::vector<std::string>* out) {
   }
 }
 
+// Quick replies must be understood where they are offered: tapping one
+// reaches an intent the node expects, or one that starts a flow. A quick
+// reply the safety screen answers ("I'm not safe") is understood by it. A
+// node with `else` takes any reply.
+void CheckQuickReplies(const DialogSet& dialogs,
+                       std::vector<std::string>* out) {
+  const std::vector<IntentSpec>& intents = dialogs.spec().intents;
+  // A guess's label, offered as a quick reply, reaches its intent.
+  const std::vector<GuessSpec>& guesses = dialogs.config().guesses;
+  for (size_t g = 0; g < guesses.size(); ++g) {
+    const IntentSpec* intent = dialogs.FindIntent(guesses[g].intent);
+    const IntentMatch match = dialogs.matcher().Match(
+        Normalize(guesses[g].label, dialogs.substitutions()), {});
+    if (intent == nullptr || intent->start.empty() || match.intent < 0 ||
+        intents[match.intent].id != guesses[g].intent) {
+      out->push_back("engine.json: /guesses/" + std::to_string(g) +
+                     ": label '" + guesses[g].label +
+                     "' does not reach intent '" + guesses[g].intent +
+                     "' (an intent with a `start`)");
+    }
+  }
+  for (const FlowSpec& flow : dialogs.spec().flows) {
+    for (const NodeSpec& node : flow.nodes) {
+      if (!node.else_to.empty()) continue;
+      for (size_t q = 0; q < node.quick_replies.size(); ++q) {
+        const std::string text =
+            Normalize(node.quick_replies[q], dialogs.substitutions());
+        if (dialogs.safety().Check(text).level != SafetyLevel::kNone) {
+          continue;
+        }
+        const IntentMatch match = dialogs.matcher().Match(
+            text, {.flow = flow.id, .node = node.id, .expected = &node.on});
+        const bool understood =
+            match.intent >= 0 && (node.on.count(intents[match.intent].id) > 0 ||
+                                  !intents[match.intent].start.empty());
+        if (!understood) {
+          out->push_back(NodePointer(flow, node) + "/quick_replies/" +
+                         std::to_string(q) + ": quick reply '" +
+                         node.quick_replies[q] +
+                         "' is not understood at this node");
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& WordingBlocklist() {
@@ -361,6 +407,12 @@ std::vector<std::string> CheckContent(const Engine& engine) {
   CheckHelp(dialogs, &problems);
   CheckVariety(dialogs, &problems);
   CheckRequests(dialogs, &problems);
+  return problems;
+}
+
+std::vector<std::string> CheckUnderstanding(const Engine& engine) {
+  std::vector<std::string> problems;
+  CheckQuickReplies(engine.dialogs(), &problems);
   CheckExamples(engine, &problems);
   return problems;
 }

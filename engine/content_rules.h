@@ -22,12 +22,22 @@ namespace trustcoach {
 //    least two variants (the safety flow keeps its fixed wording);
 //  - requests: a free-text question (`capture`) lets a request for therapy
 //    through (names "ask_therapy" and "ask_find_therapist" in `on`, when the
-//    dialogs define them);
+//    dialogs define them).
+// These read the dialogs only and take a few milliseconds. Unknown and
+// unused concepts are checked by DialogSet::Load() itself.
+std::vector<std::string> CheckContent(const Engine& engine);
+
+// Whether the patterns understand what the dialogs say they do, checked by
+// `trustcoach lint` and tests/dialogs/content_test.cc (not by the server: it
+// runs the engine over every example and quick reply, about half a second
+// for the shipped dialogs, and a miss makes a worse match, not unsafe text).
+// Same format as CheckContent().
+//  - quick replies: each is understood at the node that offers it (reaches
+//    an intent the node expects or one that starts a flow, or the safety
+//    screen), unless the node takes any reply (`else`);
 //  - examples: each of an intent's `examples`, said at its node ("at") or
 //    as the first message, reaches the intent; no `not_examples` does.
-// Unknown and unused concepts and quick replies a node would not understand
-// are checked by DialogSet::Load() itself.
-std::vector<std::string> CheckContent(const Engine& engine);
+std::vector<std::string> CheckUnderstanding(const Engine& engine);
 
 // Whole words or phrases the coach must never say, folded to lower case.
 const std::vector<std::string>& WordingBlocklist();

@@ -660,7 +660,6 @@ Status DialogSet::Compile(std::vector<std::string>* warnings) {
   Status s = CompileMatcher();
   if (!s.ok()) return s;
   CompileAnswers(&errors);
-  CheckQuickReplies(&errors);
   if (warnings != nullptr) WarnUnreachable(warnings);
   return JoinErrors(errors);
 }
@@ -774,15 +773,19 @@ void DialogSet::CompileAnswers(std::vector<std::string>* errors) {
   RE2::Options options;
   options.set_log_errors(false);
   options.set_encoding(RE2::Options::EncodingUTF8);
+  RE2::Options parse_only = options;
+  parse_only.set_max_mem(1);
   for (const FlowSpec& flow : spec_.flows) {
     for (const NodeSpec& node : flow.nodes) {
       if (node.answer.empty()) continue;
       std::string alternation;
       bool ok = true;
       for (size_t a = 0; a < node.answer.size(); ++a) {
-        // Each on its own first, so that an error names its pattern.
-        const RE2 alone(node.answer[a], options);
-        if (!alone.ok()) {
+        // Each on its own first, so that an error names its pattern; only
+        // parsed: with no memory to compile into, RE2 stops at "pattern too
+        // large" once the pattern has parsed (as Concepts::Finish()).
+        const RE2 alone(node.answer[a], parse_only);
+        if (!alone.ok() && alone.error_code() != RE2::ErrorPatternTooLarge) {
           AddError(
               errors, flow.file,
               Child(Child(flow.pointer + "/nodes", node.id) + "/answer", a),
@@ -809,47 +812,6 @@ bool DialogSet::Answers(const NodeSpec& node, std::string_view text) const {
   if (node.answer.empty()) return true;
   auto it = answers_.find(&node);
   return it == answers_.end() || RE2::PartialMatch(text, *it->second);
-}
-
-// Quick replies must be understood where they are offered.
-void DialogSet::CheckQuickReplies(std::vector<std::string>* errors) const {
-  // A guess's label, offered as a quick reply, reaches its intent.
-  for (size_t g = 0; g < config_.guesses.size(); ++g) {
-    const GuessSpec& guess = config_.guesses[g];
-    const IntentSpec* intent = FindIntent(guess.intent);
-    IntentMatch match =
-        matcher_->Match(Normalize(guess.label, substitutions_), {});
-    if (intent == nullptr || intent->start.empty() || match.intent < 0 ||
-        spec_.intents[match.intent].id != guess.intent) {
-      AddError(errors, "engine.json", Child("/guesses", g),
-               "label '" + guess.label + "' does not reach intent '" +
-                   guess.intent + "' (an intent with a `start`)");
-    }
-  }
-  for (const FlowSpec& flow : spec_.flows) {
-    for (const NodeSpec& node : flow.nodes) {
-      if (!node.else_to.empty()) continue;
-      for (size_t q = 0; q < node.quick_replies.size(); ++q) {
-        const std::string text =
-            Normalize(node.quick_replies[q], substitutions_);
-        if (safety_->Check(text).level != SafetyLevel::kNone) continue;
-        IntentMatch match = matcher_->Match(
-            text, {.flow = flow.id, .node = node.id, .expected = &node.on});
-        const bool understood =
-            match.intent >= 0 &&
-            (node.on.count(spec_.intents[match.intent].id) > 0 ||
-             !spec_.intents[match.intent].start.empty());
-        if (!understood) {
-          AddError(
-              errors, flow.file,
-              Child(Child(flow.pointer + "/nodes", node.id) + "/quick_replies",
-                    q),
-              "quick reply '" + node.quick_replies[q] +
-                  "' is not understood at this node");
-        }
-      }
-    }
-  }
 }
 
 // Reachability: from every flow start, intent start and config target.

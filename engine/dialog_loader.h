@@ -69,8 +69,6 @@ class DialogSet {
   Status CompileMatcher();
   // One RE2 per node that declares `answer`.
   void CompileAnswers(std::vector<std::string>* errors);
-  // Every quick reply is understood where it is offered.
-  void CheckQuickReplies(std::vector<std::string>* errors) const;
   // Nodes no start, target or safety kind reaches.
   void WarnUnreachable(std::vector<std::string>* warnings) const;
 

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -111,9 +112,15 @@ class IntentMatcher {
                                     : pattern < other.pattern;
     }
   };
+  // A pattern's own RE2, for its named captures, compiled on first use.
+  struct LazyRegex {
+    std::once_flag once;
+    std::unique_ptr<RE2> re;  // null if it has no named group after all
+  };
   struct Entry {
     const IntentSpec* spec;
-    std::vector<std::unique_ptr<RE2>> captures;  // null where no named group
+    // Null where the pattern has no "(?P<".
+    std::vector<std::unique_ptr<LazyRegex>> captures;
   };
   // One RE2::Set and the pattern behind each of its indices.
   class PatternSet;
@@ -121,6 +128,9 @@ class IntentMatcher {
   class LazySet;
 
   IntentMatcher();
+  // The RE2 of pattern `pattern` of intent `intent`, for its named
+  // captures: null where it has none. Compiled on first use, once.
+  const RE2* Captures(int intent, int pattern) const;
   bool InScope(const IntentSpec& spec, const MatchContext& context,
                bool expected) const;
   // The patterns that match `normalized` among those Match() needs for
@@ -130,7 +140,7 @@ class IntentMatcher {
 
   std::vector<Entry> intents_;
   std::unique_ptr<PatternSet> anywhere_;  // intents that are not local
-  std::unique_ptr<PatternSet> local_;     // every local intent
+  std::unique_ptr<PatternSet> local_;     // every local intent, compiled lazily
   // Sets of the local intents of Prepare()'s maps, by their intents.
   std::map<std::vector<int>, std::unique_ptr<LazySet>> prepared_;
   // By the `expected` map given to Prepare(); null if it has no local

@@ -26,9 +26,12 @@ inline constexpr uint32_t kRiskTurns = 10;
 SafetyContext RiskContext(const Session& session);
 
 // Updates the session after the screen's `verdict`: the person's age,
-// the kind a minor's abuse becomes, and the risk state. Returns true when
-// the reply must carry the helplines (a crisis, or the risk state lasted
-// into this message).
+// the kind a minor's abuse becomes, and the risk state. A check-in that was
+// asked and answered in the last turns the session remembers
+// (Session::kMaxHistory) is not asked again: the verdict becomes kNone and
+// the reply carries the helplines. Returns true when the reply must carry
+// the helplines (a crisis, the risk state lasted into this message, or a
+// check-in was not asked again).
 bool UpdateRisk(const SafetyContext& context, SafetyVerdict* verdict,
                 Session* session);
 

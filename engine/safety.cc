@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstddef>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <utility>
@@ -290,10 +291,17 @@ class Screen : public SafetyScreen {
   RuleSet check_in_;
   RuleSet idioms_;
   RuleSet minor_;
+  // Blanks out what the idiom and negation patterns match (see Mask()).
+  bool Mask(std::string* text) const;
+
   // Idiom and negation patterns as one alternation: what they match is
   // blanked out before the crisis patterns run, so "this week is killing me
-  // and i want to kill myself" still counts.
-  std::unique_ptr<RE2> mask_;
+  // and i want to kill myself" still counts. Compiled the first time a
+  // message needs it: the set has parsed every pattern, and compiling them
+  // a second time at load cost a tenth of it.
+  std::string mask_pattern_;
+  mutable std::once_flag mask_once_;
+  mutable std::unique_ptr<RE2> mask_;
   std::set<SafetyKind> minor_upgrades_;
 };
 
@@ -347,20 +355,22 @@ Status Screen::Init(const json& spec, std::string_view file) {
     minor_upgrades_.insert(*kind);
   }
 
-  if (!mask_patterns.empty()) {
-    std::string alternation;
-    for (const std::string& pattern : mask_patterns) {
-      if (!alternation.empty()) alternation += "|";
-      alternation += "(?:" + pattern + ")";
-    }
-    mask_ = std::make_unique<RE2>(alternation, PatternOptions());
-    if (!mask_->ok()) {
-      return Status::InvalidArgument(
-          where +
-          ": negation and idiom patterns do not combine: " + mask_->error());
-    }
+  for (const std::string& pattern : mask_patterns) {
+    if (!mask_pattern_.empty()) mask_pattern_ += "|";
+    mask_pattern_ += "(?:" + pattern + ")";
   }
   return Status::OK();
+}
+
+bool Screen::Mask(std::string* text) const {
+  std::call_once(mask_once_, [this] {
+    mask_ = std::make_unique<RE2>(mask_pattern_, PatternOptions());
+  });
+  // Each pattern parsed on its own; their alternation fails only for want
+  // of memory, which Check() answers with caution.
+  if (!mask_->ok()) return false;
+  RE2::GlobalReplace(text, *mask_, " ~ ");
+  return true;
 }
 
 std::vector<std::string> Screen::ConceptsOf(std::string_view rule) const {
@@ -397,9 +407,9 @@ SafetyVerdict Screen::Check(std::string_view normalized,
   // and negations; where there are none, that is the text just matched.
   const Hits* screened = &hits;  // what crisis and check-in read
   Hits masked_hits;
-  if (mask_ != nullptr && (!idioms.empty() || !negations.empty())) {
+  if (!mask_pattern_.empty() && (!idioms.empty() || !negations.empty())) {
     std::string masked(normalized);
-    RE2::GlobalReplace(&masked, *mask_, " ~ ");
+    complete &= Mask(&masked);
     complete &= patterns_.Match(masked, &masked_hits);
     screened = &masked_hits;
   }

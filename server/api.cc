@@ -13,11 +13,11 @@
 #include "engine/json_writer.h"
 #include "engine/session.h"
 #include "server/build_info.h"
-#include "server/crypto.h"
 #include "server/http_front.h"
 #include "server/openapi.h"
 #include "server/problem.h"
 #include "server/request.h"
+#include "store/crypto.h"
 
 namespace trustcoach::server {
 namespace {
@@ -235,19 +235,6 @@ bool Matches(std::string_view route, std::string_view path) {
   return route.empty() && path.empty();
 }
 
-// The store's shared limiter when it has one, so that limits hold across
-// instances; else one in this process.
-std::unique_ptr<RateLimiter> NewLimiter(SessionStore* store, const Clock* clock,
-                                        std::string_view name, double rate,
-                                        double burst) {
-  std::unique_ptr<RateLimiter> limiter =
-      store->NewSharedRateLimiter(name, rate, burst);
-  if (limiter == nullptr) {
-    limiter = std::make_unique<RateLimiter>(clock, rate, burst);
-  }
-  return limiter;
-}
-
 }  // namespace
 
 std::string_view RouteTemplate(std::string_view path) {
@@ -268,17 +255,18 @@ std::string AllowedMethods(std::string_view route) {
   return allowed.empty() ? "" : allowed + "OPTIONS";
 }
 
-Api::Api(const ServerOptions& options, SessionStore* store, const Clock* clock,
+Api::Api(const ServerOptions& options, SessionStore* store,
+         const RateLimiterFactory& rate_limiters, const Clock* clock,
          JsonLog* access_log, std::shared_ptr<const Engine> engine)
     : options_(options),
       store_(store),
       clock_(clock),
       access_log_(access_log),
-      client_limiter_(NewLimiter(store, clock, "client", options.client_rate,
-                                 options.client_burst)),
-      conversation_limiter_(NewLimiter(store, clock, "conversation",
-                                       options.conversation_rate,
-                                       options.conversation_burst)),
+      client_limiter_(
+          rate_limiters("client", options.client_rate, options.client_burst)),
+      conversation_limiter_(rate_limiters("conversation",
+                                          options.conversation_rate,
+                                          options.conversation_burst)),
       engine_(std::move(engine)),
       dialogs_hash_(DialogsHash(options.dialogs_dir)) {}
 

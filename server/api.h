@@ -17,15 +17,15 @@
 
 #include "engine/engine.h"
 #include "engine/status.h"
-#include "server/clock.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/options.h"
 #include "server/problem.h"
-#include "server/rate_limiter.h"
 #include "server/request.h"
 #include "server/review_queue.h"
-#include "server/session_store.h"
+#include "store/clock.h"
+#include "store/rate_limiter.h"
+#include "store/session_store.h"
 
 namespace trustcoach::server {
 
@@ -46,7 +46,10 @@ std::string AllowedMethods(std::string_view route);
 // outlive the Api; the engine can be replaced while requests run.
 class Api {
  public:
-  Api(const ServerOptions& options, SessionStore* store, const Clock* clock,
+  // The per-address and per-conversation limiters come from
+  // `rate_limiters` (named "client" and "conversation").
+  Api(const ServerOptions& options, SessionStore* store,
+      const RateLimiterFactory& rate_limiters, const Clock* clock,
       JsonLog* access_log, std::shared_ptr<const Engine> engine);
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;
@@ -162,7 +165,8 @@ class Api {
   int64_t write_logged_millis_ = 0;     // guarded by write_log_mu_
   uint64_t write_errors_unlogged_ = 0;  // guarded by write_log_mu_
   Metrics metrics_;
-  // Shared through the store's backend when it offers that (Redis).
+  // Shared through the store's backend when it offers that (Redis: see
+  // OpenStore()).
   std::unique_ptr<RateLimiter> client_limiter_;
   std::unique_ptr<RateLimiter> conversation_limiter_;
 

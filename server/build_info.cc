@@ -6,7 +6,7 @@
 #include <iterator>
 #include <vector>
 
-#include "server/crypto.h"
+#include "store/crypto.h"
 
 namespace trustcoach::server {
 namespace {
@@ -28,8 +28,6 @@ std::string LabelValue(std::string_view text) {
 }
 
 }  // namespace
-
-std::string_view Version() { return TRUSTCOACH_VERSION; }
 
 std::string DialogsHash(const std::string& dir) {
   namespace fs = std::filesystem;

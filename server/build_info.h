@@ -3,12 +3,13 @@
 #include <string>
 #include <string_view>
 
+#include "engine/version.h"
+
 namespace trustcoach::server {
 
 // What is running, for /healthz, trustcoach_build_info and the logs.
 
-// This build's version: the one set in CMakeLists.txt.
-std::string_view Version();
+// This build's version is Version() (engine/version.h).
 
 // A content hash of the dialog set in `dir`: SHA-256 over every *.json file
 // below it, each as its path relative to `dir`, a NUL, its size, a NUL and

@@ -5,13 +5,16 @@
 #include <string>
 #include <vector>
 
+#include "store/open.h"
+
 namespace trustcoach::server {
 
 // Everything `trustcoach serve` can be told, each field with its default.
 // Filled by LoadServerOptions() (server/config.h) from flags, TRUSTCOACH_*
 // environment variables and an optional config file, in that order of
-// precedence.
-struct ServerOptions {
+// precedence. The store's own options (which store, its bounds and retention)
+// are the embedded StoreOptions (store/open.h).
+struct ServerOptions : StoreOptions {
   // Listening address and port; port 0 picks a free port.
   std::string host = "127.0.0.1";
   int port = 8080;
@@ -26,17 +29,6 @@ struct ServerOptions {
   // server/web.
   std::string web_dir;
 
-  // "memory", "sqlite:PATH", "redis://HOST[:PORT][/DB][?OPTIONS]" (see
-  // ParseRedisUrl in server/redis_client.h) or empty for SQLite in
-  // `data_dir`.
-  std::string store;
-  // Folder for the default SQLite file (trustcoach.db); empty means
-  // $XDG_DATA_HOME/trustcoach when XDG_DATA_HOME is set, else ./data.
-  std::string data_dir;
-  // SQLite `synchronous`: "full" (default, survives power loss) or "normal"
-  // (survives a process crash such as kill -9, not a power cut).
-  std::string sqlite_synchronous = "full";
-
   // The opt-in review queue (docs/privacy.md): "sqlite:PATH" keeps the
   // messages that fell back or got a safety check-in, apart from
   // conversations and without ids; empty (the default) keeps nothing.
@@ -44,22 +36,8 @@ struct ServerOptions {
   // Review items are deleted once this many days old.
   int review_retention_days = 30;
 
-  // Conversations untouched this long are deleted (the retention window).
-  int64_t idle_expiry_seconds = 2 * 60 * 60;
   // How often expired conversations are swept.
   int64_t sweep_interval_seconds = 60;
-  // A conversation without any message from the person (only the coach's
-  // greeting) is deleted after this many idle seconds instead (every store;
-  // see docs/reliability.md).
-  int64_t unanswered_expiry_seconds = 10 * 60;
-  // Memory store only: the most conversations held at once, and the most
-  // transcript bytes held for all of them together.
-  size_t memory_max_conversations = 10000;
-  size_t memory_max_bytes = size_t{256} << 20;
-  // SQLite store only: the most conversations stored, and the most bytes of
-  // database pages in use; 0 disables either.
-  size_t sqlite_max_conversations = 100000;
-  size_t sqlite_max_bytes = size_t{1} << 30;
 
   // One conversation's bounds: the most messages a person can send in it,
   // and the most transcript bytes it keeps (their text and the coach's

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "engine/status.h"
-#include "server/clock.h"
+#include "store/clock.h"
 
 namespace trustcoach::server {
 

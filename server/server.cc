@@ -12,12 +12,7 @@
 #include <vector>
 
 #include "engine/content_rules.h"
-#include "server/store_memory.h"
-#include "server/store_sqlite.h"
 #include "server/thread_pool.h"
-#if TRUSTCOACH_WITH_REDIS
-#include "server/store_redis.h"
-#endif
 
 namespace trustcoach::server {
 namespace {
@@ -26,120 +21,6 @@ namespace {
 constexpr size_t kMaxConnectionThreads = 512;
 
 }  // namespace
-
-std::string DataDir(const ServerOptions& options, const EnvLookup& getenv) {
-  if (!options.data_dir.empty()) return options.data_dir;
-  if (const char* xdg = getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg) {
-    return std::string(xdg) + "/trustcoach";
-  }
-  return "data";
-}
-
-Status OpenStore(const ServerOptions& options, const Clock* clock,
-                 std::unique_ptr<SessionStore>* out, std::string* description) {
-  const int64_t idle_millis = options.idle_expiry_seconds * 1000;
-  if (options.store == "memory") {
-    *out = NewMemoryStore(
-        clock, MemoryStoreOptions{
-                   .idle_expiry_millis = idle_millis,
-                   .unanswered_expiry_millis =
-                       options.unanswered_expiry_seconds * 1000,
-                   .max_conversations = options.memory_max_conversations,
-                   .max_bytes = options.memory_max_bytes});
-    *description = "memory";
-    return Status::OK();
-  }
-  if (options.store.starts_with("redis")) {  // redis:// and rediss://
-#if TRUSTCOACH_WITH_REDIS
-    RedisOptions redis;
-    Status status = ParseRedisUrl(options.store, &redis);
-    if (!status.ok()) return status;
-    // One connection per worker thread, and one for the sweeper.
-    if (redis.pool_size == 0) {
-      redis.pool_size = static_cast<size_t>(options.threads) + 1;
-    }
-    status = OpenRedisStore(
-        redis, clock,
-        RedisStoreOptions{.idle_expiry_millis = idle_millis,
-                          .unanswered_expiry_millis =
-                              options.unanswered_expiry_seconds * 1000},
-        out);
-    if (!status.ok()) return status;
-    *description = DescribeRedis(redis);
-    return Status::OK();
-#else
-    return Status::InvalidArgument(
-        "store: this trustcoach was built without Redis "
-        "(TRUSTCOACH_WITH_REDIS=OFF)");
-#endif
-  }
-  std::string path;
-  if (options.store.rfind("sqlite:", 0) == 0) {
-    path = options.store.substr(7);
-  } else if (options.store.empty()) {
-    namespace fs = std::filesystem;
-    const fs::path dir =
-        DataDir(options, [](const char* name) { return std::getenv(name); });
-    std::error_code error;
-    fs::create_directories(dir, error);
-    if (error) {
-      return Status::Unavailable("cannot create data folder " + dir.string() +
-                                 ": " + error.message());
-    }
-    // Conversations are sensitive: only the server's user may read them.
-    fs::permissions(dir, fs::perms::owner_all, error);
-    path = (dir / "trustcoach.db").string();
-  } else {
-    return Status::InvalidArgument(
-        "store: expected memory, sqlite:PATH or redis://HOST[:PORT][/DB], "
-        "got '" +
-        options.store + "'");
-  }
-  if (path.empty())
-    return Status::InvalidArgument("store: sqlite: needs a path");
-  // Created owner-only before SQLite opens it: SQLite gives the -wal and -shm
-  // files it creates the database file's permissions. A database this
-  // process cannot write is refused here, before SQLite opens it read-only
-  // and leaves a -shm file with the database's modes that keeps failing
-  // after the permissions are fixed.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return Status::Unavailable("cannot write the database " + path + ": " +
-                               std::strerror(errno) +
-                               " (the server's user needs to read and write "
-                               "it, and to write its folder)");
-  }
-  ::close(fd);
-  const std::string folder =
-      std::filesystem::path(path).parent_path().empty()
-          ? std::string(".")
-          : std::filesystem::path(path).parent_path().string();
-  if (::access(folder.c_str(), W_OK) != 0) {
-    return Status::Unavailable(
-        "cannot write the folder " + folder + " of the database " + path +
-        ": " + std::strerror(errno) +
-        " (SQLite creates its -wal and -shm files there)");
-  }
-  Status status = OpenSqliteStore(
-      path, clock,
-      SqliteStoreOptions{
-          .idle_expiry_millis = idle_millis,
-          .unanswered_expiry_millis = options.unanswered_expiry_seconds * 1000,
-          .max_conversations = options.sqlite_max_conversations,
-          .max_bytes = options.sqlite_max_bytes,
-          .sync = options.sqlite_synchronous == "normal"
-                      ? SqliteStoreOptions::Sync::kNormal
-                      : SqliteStoreOptions::Sync::kFull},
-      out);
-  if (!status.ok()) return status;
-  std::error_code error;
-  std::filesystem::permissions(
-      path,
-      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-      error);
-  *description = "sqlite:" + path;
-  return Status::OK();
-}
 
 namespace {
 
@@ -166,6 +47,15 @@ Status LoadDialogs(const std::string& dir, std::unique_ptr<Engine>* engine,
 Status Server::Create(const ServerOptions& options,
                       std::unique_ptr<SessionStore> store, const Clock* clock,
                       JsonLog* event_log, std::unique_ptr<Server>* out) {
+  return Create(options,
+                Storage{.store = std::move(store),
+                        .rate_limiters = LocalRateLimiters(clock)},
+                clock, event_log, out);
+}
+
+Status Server::Create(const ServerOptions& options, Storage storage,
+                      const Clock* clock, JsonLog* event_log,
+                      std::unique_ptr<Server>* out) {
   std::unique_ptr<Engine> engine;
   Status status = LoadDialogs(options.dialogs_dir, &engine, nullptr);
   if (!status.ok()) return status;
@@ -179,7 +69,7 @@ Status Server::Create(const ServerOptions& options,
   }
   ServerOptions resolved = options;
   if (resolved.web_dir.empty()) resolved.web_dir = TRUSTCOACH_WEB_DIR;
-  out->reset(new Server(resolved, std::move(store), clock, event_log,
+  out->reset(new Server(resolved, std::move(storage), clock, event_log,
                         std::move(engine), std::move(review_queue)));
   return (*out)->access_log_ == nullptr
              ? Status::InvalidArgument("access-log: cannot open " +
@@ -187,12 +77,12 @@ Status Server::Create(const ServerOptions& options,
              : Status::OK();
 }
 
-Server::Server(const ServerOptions& options,
-               std::unique_ptr<SessionStore> store, const Clock* clock,
-               JsonLog* event_log, std::shared_ptr<const Engine> engine,
+Server::Server(const ServerOptions& options, Storage storage,
+               const Clock* clock, JsonLog* event_log,
+               std::shared_ptr<const Engine> engine,
                std::unique_ptr<ReviewQueue> review_queue)
     : options_(options),
-      store_(std::move(store)),
+      store_(std::move(storage.store)),
       review_queue_(std::move(review_queue)),
       event_log_(event_log),
       http_(
@@ -211,8 +101,8 @@ Server::Server(const ServerOptions& options,
   if (!JsonLog::Open(options.access_log, &access_log_).ok()) {
     access_log_.reset();
   }
-  api_ = std::make_unique<Api>(options_, store_.get(), clock, access_log_.get(),
-                               std::move(engine));
+  api_ = std::make_unique<Api>(options_, store_.get(), storage.rate_limiters,
+                               clock, access_log_.get(), std::move(engine));
   api_->set_event_log(event_log_);
   api_->set_review_queue(review_queue_.get());
   serves_web_ = api_->Install(&http_);

@@ -11,24 +11,16 @@
 
 #include "engine/status.h"
 #include "server/api.h"
-#include "server/clock.h"
 #include "server/config.h"
 #include "server/http_front.h"
 #include "server/log.h"
 #include "server/options.h"
 #include "server/review_queue.h"
-#include "server/session_store.h"
+#include "store/clock.h"
+#include "store/open.h"
+#include "store/session_store.h"
 
 namespace trustcoach::server {
-
-// Opens the store `options.store` names: "memory", "sqlite:PATH", or, when
-// empty, SQLite in `options.data_dir`/trustcoach.db (created, mode 0700).
-// Sets `*description` to what was opened, for the startup message.
-Status OpenStore(const ServerOptions& options, const Clock* clock,
-                 std::unique_ptr<SessionStore>* out, std::string* description);
-
-// `data_dir` when set, else $XDG_DATA_HOME/trustcoach, else ./data.
-std::string DataDir(const ServerOptions& options, const EnvLookup& getenv);
 
 // One running API server: the HTTP listener, its connection threads, the store
 // and the expiry sweeper. Call order: Create(), Bind(), Run() on one thread;
@@ -40,6 +32,12 @@ class Server {
   // are logged as JSON lines to `event_log`, which must outlive the server.
   // With `options.review_queue` set, opens the review queue (and deletes
   // its expired items) too.
+  // Its rate limiters share the backend of `storage` (OpenStore(),
+  // store/open.h).
+  static Status Create(const ServerOptions& options, Storage storage,
+                       const Clock* clock, JsonLog* event_log,
+                       std::unique_ptr<Server>* out);
+  // As above, from a store alone, with rate limits kept in this process.
   static Status Create(const ServerOptions& options,
                        std::unique_ptr<SessionStore> store, const Clock* clock,
                        JsonLog* event_log, std::unique_ptr<Server>* out);
@@ -79,9 +77,8 @@ class Server {
   ReviewQueue* review_queue() { return review_queue_.get(); }
 
  private:
-  Server(const ServerOptions& options, std::unique_ptr<SessionStore> store,
-         const Clock* clock, JsonLog* event_log,
-         std::shared_ptr<const Engine> engine,
+  Server(const ServerOptions& options, Storage storage, const Clock* clock,
+         JsonLog* event_log, std::shared_ptr<const Engine> engine,
          std::unique_ptr<ReviewQueue> review_queue);
   void Sweep();
 

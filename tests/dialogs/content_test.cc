@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -45,7 +46,11 @@ std::vector<std::string> ContentProblems(const std::string& dir) {
   Status s = Engine::Load(dir, &engine);
   INFO(s.ToString());
   REQUIRE(s.ok());
-  return CheckContent(*engine);
+  std::vector<std::string> problems = CheckContent(*engine);
+  for (std::string& problem : CheckUnderstanding(*engine)) {
+    problems.push_back(std::move(problem));
+  }
+  return problems;
 }
 
 bool AnyContains(const std::vector<std::string>& problems,
@@ -156,6 +161,12 @@ TEST_CASE("content: each rule catches what it is for", "[content]") {
                       "reaches 'ask_therapy', which it must not"));
     CHECK(AnyContains(broken("\"at\": \"ask.what\"", "\"at\": \"ask.nowhere\""),
                       "at ask.nowhere: unknown node"));
+  }
+  SECTION("a quick reply not understood where it is offered") {
+    CHECK(AnyContains(broken("\"quick_replies\": [\"Yes\"]",
+                             "\"quick_replies\": [\"Banana\"]"),
+                      "flows/all.json: /flows/0/nodes/open/quick_replies/0: "
+                      "quick reply 'Banana' is not understood at this node"));
   }
   SECTION("a free-text question that holds back a request for help") {
     CHECK(

@@ -554,10 +554,40 @@ TEST_CASE("Negations, jokes, fiction and the distant past, both ways",
        "im planning to overdose this weekend"},
       {"id rather die than sit through another work party haha",
        "i want to die, no joke"},
+      // Fear denied is not fear; fear said after the denial still is.
+      {"no, i am not afraid of him",
+       "i am not afraid of him, i am terrified of him"},
+      {"she does not scare me, she just annoys me",
+       "i am scared of my husband"},
+      {"im not really scared of my ex anymore",
+       "im scared of what he will do to me"},
+      // Images: someone else's, or the person's own.
+      {"my gf has been sending nudes to her ex",
+       "he sent my nudes to his friends"},
+      {"he leaked nudes of some celebrity", "he posted nudes of me online"},
   }));
   CAPTURE(benign, crisis);
   CHECK(shipped.Check(benign).level == SafetyLevel::kNone);
   CHECK(shipped.Check(crisis).level == SafetyLevel::kCrisis);
+}
+
+TEST_CASE("What is the point of a thing is a question, not despair",
+          "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  auto [text, level] = GENERATE(table<std::string, SafetyLevel>({
+      {"whats the point of therapy for this", SafetyLevel::kNone},
+      {"what is the point of couples counselling if he wont go",
+       SafetyLevel::kNone},
+      {"whats the point of this exercise", SafetyLevel::kNone},
+      {"what is the point in talking to him", SafetyLevel::kNone},
+      {"whats the point", SafetyLevel::kCheckIn},
+      {"what is the point anymore", SafetyLevel::kCheckIn},
+      {"what is the point of anything", SafetyLevel::kCheckIn},
+      {"whats the point of therapy, whats the point of anything",
+       SafetyLevel::kCheckIn},
+  }));
+  CAPTURE(text);
+  CHECK(shipped.Check(text).level == level);
 }
 
 TEST_CASE("The minors' lens applies to later messages", "[engine][safety]") {

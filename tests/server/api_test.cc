@@ -19,11 +19,11 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "server/clock.h"
 #include "server/log.h"
 #include "server/openapi.h"
 #include "server/server.h"
-#include "server/store_memory.h"
+#include "store/clock.h"
+#include "store/store_memory.h"
 #include "tests/testing/test_server.h"
 
 namespace trustcoach::server {

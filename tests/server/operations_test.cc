@@ -14,12 +14,12 @@
 #include <nlohmann/json.hpp>
 
 #include "server/build_info.h"
-#include "server/clock.h"
 #include "server/config.h"
-#include "server/crypto.h"
 #include "server/log.h"
 #include "server/server.h"
-#include "server/store_memory.h"
+#include "store/clock.h"
+#include "store/crypto.h"
+#include "store/store_memory.h"
 #include "tests/testing/test_server.h"
 
 namespace trustcoach::server {

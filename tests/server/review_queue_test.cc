@@ -12,8 +12,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "server/crypto.h"
 #include "server/options.h"
+#include "store/crypto.h"
 #include "tests/testing/test_server.h"
 
 namespace trustcoach::server {

@@ -10,12 +10,12 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "server/clock.h"
 #include "server/log.h"
 #include "server/options.h"
 #include "server/server.h"
-#include "server/session_store.h"
-#include "server/store_memory.h"
+#include "store/clock.h"
+#include "store/session_store.h"
+#include "store/store_memory.h"
 
 namespace trustcoach::testing {
 

@@ -1,4 +1,4 @@
-#include "server/rate_limiter_redis.h"
+#include "store/rate_limiter_redis.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -43,18 +43,15 @@ RedisRateLimiter::RedisRateLimiter(std::shared_ptr<RedisClient> client,
                                    double rate, double burst)
     : RateLimiter(clock, rate, burst),
       client_(std::move(client)),
-      key_prefix_(std::move(key_prefix)),
-      clock_(clock),
-      rate_(rate),
-      burst_(std::max(burst, 1.0)) {}
+      key_prefix_(std::move(key_prefix)) {}
 
 bool RedisRateLimiter::Allow(std::string_view key,
                              int64_t* retry_after_seconds) {
-  if (rate_ <= 0) return true;
+  if (rate() <= 0) return true;
   RedisReply reply;
   Status status = client_->Eval(
       kTokenBucket, {key_prefix_ + std::string(key)},
-      {Number(rate_), Number(burst_), std::to_string(clock_->NowMillis())},
+      {Number(rate()), Number(burst()), std::to_string(clock()->NowMillis())},
       &reply);
   if (!status.ok() || reply.type != RedisReply::Type::kInteger) {
     return RateLimiter::Allow(key, retry_after_seconds);

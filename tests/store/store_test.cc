@@ -12,14 +12,14 @@
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 
-#include "server/build_info.h"
-#include "server/clock.h"
-#include "server/crypto.h"
-#include "server/session_store.h"
-#include "server/store_memory.h"
-#include "server/store_sqlite.h"
+#include "engine/version.h"
+#include "store/clock.h"
+#include "store/crypto.h"
+#include "store/session_store.h"
+#include "store/store_memory.h"
+#include "store/store_sqlite.h"
 #if TRUSTCOACH_WITH_REDIS
-#include "server/store_redis.h"
+#include "store/store_redis.h"
 #include "tests/testing/redis_server.h"
 #endif
 
@@ -698,11 +698,11 @@ constexpr const char* kTranscriptRows =
 
 // A database written by trustcoach before schema versions (user_version 0):
 // three conversations of two or three turns each, made over HTTP by the
-// release of 2026-12-04 (tests/server/testdata/README.md).
+// release of 2026-12-04 (tests/store/testdata/README.md).
 std::string CopyOfUnversionedDatabase(const TempDir& dir) {
   const std::string path = dir.File("old.db");
   std::filesystem::copy_file(std::string(TRUSTCOACH_SOURCE_DIR) +
-                                 "/tests/server/testdata/store_unversioned.db",
+                                 "/tests/store/testdata/store_unversioned.db",
                              path);
   return path;
 }

@@ -4,9 +4,10 @@
 #include <memory>
 
 #include "engine/status.h"
-#include "server/clock.h"
-#include "server/redis_client.h"
-#include "server/session_store.h"
+#include "store/clock.h"
+#include "store/rate_limiter.h"
+#include "store/redis_client.h"
+#include "store/session_store.h"
 
 namespace trustcoach::server {
 
@@ -34,14 +35,18 @@ inline constexpr char kRedisFormat[] = "v1:";
 // are atomic across instances. Needs Redis 4 or later, standalone or a
 // primary (not Redis Cluster).
 //
-// Store outages are Unavailable; the store reconnects by itself. The
-// store's rate limiters (NewSharedRateLimiter) share buckets through the
-// same Redis. `clock` must outlive the store.
+// Store outages are Unavailable; the store reconnects by itself. `clock`
+// must outlive the store.
+//
+// With `rate_limiters` given, also sets it to a factory of RedisRateLimiters
+// that share the store's connections and keep their buckets in the same
+// Redis, so that limits hold across every instance; it may outlive the store.
 //
 // Opening fails with Unavailable, naming the address and the reason, when
 // Redis cannot be reached.
 Status OpenRedisStore(const RedisOptions& redis, const Clock* clock,
                       const RedisStoreOptions& options,
-                      std::unique_ptr<SessionStore>* out);
+                      std::unique_ptr<SessionStore>* out,
+                      RateLimiterFactory* rate_limiters = nullptr);
 
 }  // namespace trustcoach::server

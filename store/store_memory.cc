@@ -1,4 +1,4 @@
-#include "server/store_memory.h"
+#include "store/store_memory.h"
 
 #include <algorithm>
 #include <array>

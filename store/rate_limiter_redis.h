@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
-#include "server/clock.h"
-#include "server/rate_limiter.h"
-#include "server/redis_client.h"
+#include "store/clock.h"
+#include "store/rate_limiter.h"
+#include "store/redis_client.h"
 
 namespace trustcoach::server {
 
@@ -28,9 +28,6 @@ class RedisRateLimiter : public RateLimiter {
  private:
   const std::shared_ptr<RedisClient> client_;
   const std::string key_prefix_;
-  const Clock* const clock_;
-  const double rate_;
-  const double burst_;
 };
 
 }  // namespace trustcoach::server

@@ -3,7 +3,7 @@
 // shared rate limits. Each test case starts its own redis-server.
 #if TRUSTCOACH_WITH_REDIS
 
-#include "server/store_redis.h"
+#include "store/store_redis.h"
 
 #include <algorithm>
 #include <chrono>
@@ -14,10 +14,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "server/clock.h"
-#include "server/crypto.h"
-#include "server/rate_limiter.h"
-#include "server/redis_client.h"
+#include "store/clock.h"
+#include "store/crypto.h"
+#include "store/rate_limiter.h"
+#include "store/redis_client.h"
 #include "tests/testing/redis_server.h"
 
 namespace trustcoach::server {
@@ -313,12 +313,17 @@ TEST_CASE("Rate limits are shared by every instance on one Redis",
   testing::RedisServer server;
   const RedisOptions options = Options(server);
   FakeClock clock;
-  std::unique_ptr<SessionStore> first = Open(options, &clock);
-  std::unique_ptr<SessionStore> second = Open(options, &clock);
+  // Two instances: each opens the store with its limiters.
+  std::unique_ptr<SessionStore> first;
+  std::unique_ptr<SessionStore> second;
+  RateLimiterFactory first_limiters;
+  RateLimiterFactory second_limiters;
+  REQUIRE(OpenRedisStore(options, &clock, {}, &first, &first_limiters).ok());
+  REQUIRE(OpenRedisStore(options, &clock, {}, &second, &second_limiters).ok());
   std::unique_ptr<RateLimiter> one =
-      first->NewSharedRateLimiter("client", /*rate=*/1, /*burst=*/3);
+      first_limiters("client", /*rate=*/1, /*burst=*/3);
   std::unique_ptr<RateLimiter> two =
-      second->NewSharedRateLimiter("client", /*rate=*/1, /*burst=*/3);
+      second_limiters("client", /*rate=*/1, /*burst=*/3);
   REQUIRE(one != nullptr);
   int64_t retry_after = 0;
   CHECK(one->Allow("10.0.0.1", &retry_after));

@@ -1,4 +1,4 @@
-#include "server/store_redis.h"
+#include "store/store_redis.h"
 
 #include <algorithm>
 #include <charconv>
@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "server/crypto.h"
-#include "server/rate_limiter_redis.h"
+#include "store/crypto.h"
+#include "store/rate_limiter_redis.h"
 
 namespace trustcoach::server {
 namespace {
@@ -327,14 +327,6 @@ class RedisStore : public SessionStore {
     return Status::OK();
   }
 
-  std::unique_ptr<RateLimiter> NewSharedRateLimiter(std::string_view name,
-                                                    double rate,
-                                                    double burst) override {
-    return std::make_unique<RedisRateLimiter>(
-        client_, prefix_ + "ratelimit:" + std::string(name) + ":", clock_, rate,
-        burst);
-  }
-
  private:
   // Runs kWrite: creates `conversation`, or saves it over its `version`.
   // `reply` is then an integer (see kWrite).
@@ -396,10 +388,21 @@ class RedisStore : public SessionStore {
 
 Status OpenRedisStore(const RedisOptions& redis, const Clock* clock,
                       const RedisStoreOptions& options,
-                      std::unique_ptr<SessionStore>* out) {
-  std::unique_ptr<RedisClient> client;
-  Status status = RedisClient::Connect(redis, &client);
+                      std::unique_ptr<SessionStore>* out,
+                      RateLimiterFactory* rate_limiters) {
+  std::unique_ptr<RedisClient> connected;
+  Status status = RedisClient::Connect(redis, &connected);
   if (!status.ok()) return status;
+  std::shared_ptr<RedisClient> client = std::move(connected);
+  if (rate_limiters != nullptr) {
+    const std::string prefix =
+        client->options().key_prefix + kRedisFormat + "ratelimit:";
+    *rate_limiters = [client, prefix, clock](std::string_view name, double rate,
+                                             double burst) {
+      return std::make_unique<RedisRateLimiter>(
+          client, prefix + std::string(name) + ":", clock, rate, burst);
+    };
+  }
   *out = std::make_unique<RedisStore>(std::move(client), clock, options);
   return Status::OK();
 }

@@ -8,7 +8,6 @@
 
 #include "engine/session.h"
 #include "engine/status.h"
-#include "server/rate_limiter.h"
 
 namespace trustcoach::server {
 
@@ -133,14 +132,6 @@ class SessionStore {
                                  int64_t* expires_millis) {
     *expires_millis = 0;
     return Status::OK();
-  }
-
-  // A rate limiter (see RateLimiter) whose buckets this store's backend
-  // shares with other instances, or null when the store is private to this
-  // process. `name` tells the limiters of one store apart.
-  virtual std::unique_ptr<RateLimiter> NewSharedRateLimiter(
-      std::string_view /*name*/, double /*rate*/, double /*burst*/) {
-    return nullptr;
   }
 };
 

@@ -1,4 +1,4 @@
-#include "server/rate_limiter.h"
+#include "store/rate_limiter.h"
 
 #include <algorithm>
 #include <cmath>
@@ -41,6 +41,12 @@ void RateLimiter::Prune(int64_t now) {
         static_cast<double>(now - item.second.updated_millis);
     return item.second.tokens + elapsed / 1000.0 * rate_ >= burst_;
   });
+}
+
+RateLimiterFactory LocalRateLimiters(const Clock* clock) {
+  return [clock](std::string_view /*name*/, double rate, double burst) {
+    return std::make_unique<RateLimiter>(clock, rate, burst);
+  };
 }
 
 }  // namespace trustcoach::server

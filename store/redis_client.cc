@@ -1,4 +1,4 @@
-#include "server/redis_client.h"
+#include "store/redis_client.h"
 
 #include <poll.h>
 #include <sys/time.h>

@@ -1,4 +1,4 @@
-#include "server/clock.h"
+#include "store/clock.h"
 
 #include <chrono>
 

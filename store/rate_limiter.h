@@ -2,12 +2,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
-#include "server/clock.h"
+#include "store/clock.h"
 
 namespace trustcoach::server {
 
@@ -15,8 +17,8 @@ namespace trustcoach::server {
 // each key may spend `burst` requests at once and regains `rate` per second.
 // Safe to call from any thread. Buckets that have refilled completely are
 // forgotten, so memory follows the number of recently active keys.
-// RedisRateLimiter (server/rate_limiter_redis.h) keeps the buckets in Redis
-// instead, to share them between instances.
+// RedisRateLimiter (store/rate_limiter_redis.h) keeps the buckets in Redis
+// instead, to share them between instances, and falls back to these.
 class RateLimiter {
  public:
   // A `rate` of 0 disables the limiter: every request is allowed.
@@ -30,6 +32,11 @@ class RateLimiter {
   virtual bool Allow(std::string_view key, int64_t* retry_after_seconds);
 
   size_t tracked_keys() const;
+
+ protected:
+  const Clock* clock() const { return clock_; }
+  double rate() const { return rate_; }
+  double burst() const { return burst_; }
 
  private:
   struct Bucket {
@@ -45,5 +52,16 @@ class RateLimiter {
   std::unordered_map<std::string, Bucket> buckets_;
   int64_t last_prune_millis_ = 0;
 };
+
+// Makes the rate limiters of one backend: buckets named `name` (which keeps
+// one backend's limiters apart), refilled at `rate` per second up to `burst`.
+// OpenStore() (store/open.h) gives each store the factory that shares its
+// backend.
+using RateLimiterFactory = std::function<std::unique_ptr<RateLimiter>(
+    std::string_view name, double rate, double burst)>;
+
+// Limiters whose buckets live in this process only. `clock` must outlive
+// the factory and its limiters.
+RateLimiterFactory LocalRateLimiters(const Clock* clock);
 
 }  // namespace trustcoach::server

@@ -1,4 +1,4 @@
-#include "server/crypto.h"
+#include "store/crypto.h"
 
 #include <cstdlib>
 #include <cstring>

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <memory>
 
-#include "server/clock.h"
-#include "server/session_store.h"
+#include "store/clock.h"
+#include "store/session_store.h"
 
 namespace trustcoach::server {
 

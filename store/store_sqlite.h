@@ -6,8 +6,8 @@
 #include <string>
 
 #include "engine/status.h"
-#include "server/clock.h"
-#include "server/session_store.h"
+#include "store/clock.h"
+#include "store/session_store.h"
 
 namespace trustcoach::server {
 

@@ -1,8 +1,8 @@
-#include "server/rate_limiter.h"
+#include "store/rate_limiter.h"
 
 #include <catch2/catch.hpp>
 
-#include "server/clock.h"
+#include "store/clock.h"
 
 namespace trustcoach::server {
 namespace {

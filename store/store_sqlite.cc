@@ -1,4 +1,4 @@
-#include "server/store_sqlite.h"
+#include "store/store_sqlite.h"
 
 #include <algorithm>
 #include <array>
@@ -17,7 +17,7 @@
 
 #include <sqlite3.h>
 
-#include "server/build_info.h"
+#include "engine/version.h"
 
 namespace trustcoach::server {
 namespace {

@@ -1,6 +1,7 @@
 // trustcoach chat: a conversation in the terminal, or over piped input.
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -64,6 +65,20 @@ int RunChat(int argc, char** argv) {
                                        : flags.error().c_str());
     return 2;
   }
+  uint64_t seed = static_cast<uint64_t>(getpid()) * 2654435761u;
+  if (flags.Has("seed")) {
+    // The whole value must be a number: "abc" or "12x" is an error, not 0.
+    const std::string text = flags.Get("seed");
+    const char* end = text.data() + text.size();
+    const auto [stop, error] = std::from_chars(text.data(), end, seed);
+    if (text.empty() || error != std::errc() || stop != end) {
+      std::fprintf(stderr,
+                   "trustcoach chat: --seed: expected a whole number, got "
+                   "'%s'\n",
+                   text.c_str());
+      return 2;
+    }
+  }
   std::unique_ptr<Engine> engine =
       LoadEngineOrPrintErrors(flags.Get("dialogs", DefaultDialogsDir()));
   if (engine == nullptr) return 1;
@@ -72,9 +87,6 @@ int RunChat(int argc, char** argv) {
       .trace = explain ? Trace::kOn : Trace::kOff,
       .region = flags.Get("region"),
   };
-  const uint64_t seed =
-      flags.Has("seed") ? std::strtoull(flags.Get("seed").c_str(), nullptr, 10)
-                        : static_cast<uint64_t>(getpid()) * 2654435761u;
   Session session;
   PrintReply(engine->Start(seed, &session, options), explain);
   const bool interactive = isatty(STDIN_FILENO) != 0;

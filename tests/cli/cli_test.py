@@ -81,6 +81,13 @@ class CliTest(unittest.TestCase):
         mermaid = run("graph", "--dialogs", DIALOGS, "--mermaid")
         self.assertTrue(mermaid.stdout.decode().startswith("flowchart LR"))
 
+    def test_chat_refuses_a_seed_that_is_not_a_number(self):
+        for bad in ("abc", "12x", "-1", ""):
+            out = run("chat", "--dialogs", DIALOGS, "--seed", bad, stdin="hello\n")
+            self.assertEqual(out.returncode, 2, bad)
+            self.assertIn("--seed", out.stderr.decode(), bad)
+            self.assertEqual(out.stdout, b"", bad)  # nothing said before the error
+
     def test_every_command_has_help_and_bad_usage_fails(self):
         for command in ("chat", "lint", "test", "analyze", "graph"):
             out = run(command, "--help")

@@ -11,7 +11,6 @@
 
 #include "engine/status.h"
 #include "server/api.h"
-#include "server/config.h"
 #include "server/http_front.h"
 #include "server/log.h"
 #include "server/options.h"

@@ -4,7 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/settings.h"
-#include "server/review_queue.h"
+#include "store/review_queue.h"
 
 namespace trustcoach::cli {
 namespace {

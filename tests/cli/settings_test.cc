@@ -332,6 +332,24 @@ TEST_CASE("review export finds its file from --db or the review-queue key",
   CHECK(flagged.db == "/other.db");
 }
 
+TEST_CASE("A switch turns off with a value; a flag of a switch takes none",
+          "[cli][settings]") {
+  Env env;
+  env.values["TRUSTCOACH_EXPLAIN"] = "on";
+  ChatSettings off;
+  REQUIRE(Load({"--explain=false", "--region", "GB"}, env, &off).ok());
+  CHECK_FALSE(off.explain);
+  CHECK(off.region == "GB");
+  ChatSettings on;
+  REQUIRE(Load({}, env, &on).ok());
+  CHECK(on.explain);
+  // `--explain hello`: the switch takes no value, so "hello" is a stray
+  // argument.
+  ChatSettings stray;
+  CHECK(Load({"--explain", "hello"}, env, &stray).message() ==
+        "unexpected argument 'hello'");
+}
+
 TEST_CASE("Every command's help lists its keys", "[cli][settings]") {
   CHECK(OptionsHelp("chat").find("--seed VALUE") != std::string::npos);
   CHECK(OptionsHelp("chat").find("--explain ") != std::string::npos);

@@ -642,6 +642,9 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
     Status s = set->Compile(warnings);
     if (!s.ok()) errors.push_back(s.message());
   }
+  // A concept a pattern names was parsed with that pattern; the others are
+  // parsed here. When something failed, all are, to name a broken concept.
+  set->concepts_->CheckPatterns(/*unused_only=*/errors.empty(), &errors);
   if (!errors.empty()) return JoinErrors(errors);
   if (warnings != nullptr) {
     for (std::string& unused : set->concepts_->Unused()) {

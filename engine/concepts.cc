@@ -83,14 +83,19 @@ void Concepts::AddFile(const json& doc, const std::string& file,
 }
 
 void Concepts::Finish(std::vector<std::string>* errors) {
-  // A concept's own pattern is compiled on first use by Present(); here it
-  // is only parsed: with no memory to compile into, RE2 stops at "pattern
-  // too large" once the pattern has parsed (compiling every concept at load
-  // cost a sixth of the load time).
+  for (auto& c : concepts_) Resolve(c.get(), errors);
+}
+
+void Concepts::CheckPatterns(bool unused_only,
+                             std::vector<std::string>* errors) const {
+  // Only parsed: with no memory to compile into, RE2 stops at "pattern too
+  // large" once the pattern has parsed.
   RE2::Options parse_only = ConceptOptions();
   parse_only.set_max_mem(1);
-  for (auto& c : concepts_) {
-    if (!Resolve(c.get(), errors)) continue;
+  const std::set<const Concept*> used =
+      unused_only ? Reached() : std::set<const Concept*>();
+  for (const auto& c : concepts_) {
+    if (c->expanded.empty() || used.count(c.get()) > 0) continue;
     RE2 parsed("\\b" + c->expanded + "\\b", parse_only);
     if (!parsed.ok() && parsed.error_code() != RE2::ErrorPatternTooLarge) {
       errors->push_back(c->where + ": concept '~" + c->id +
@@ -195,7 +200,7 @@ std::vector<std::string> Concepts::Present(
   return out;
 }
 
-std::vector<std::string> Concepts::Unused() const {
+std::set<const Concepts::Concept*> Concepts::Reached() const {
   // Used: named by a pattern, or by a used concept.
   std::set<const Concept*> reached;
   std::vector<const Concept*> todo;
@@ -209,6 +214,11 @@ std::vector<std::string> Concepts::Unused() const {
       if (reached.insert(ref).second) todo.push_back(ref);
     }
   }
+  return reached;
+}
+
+std::vector<std::string> Concepts::Unused() const {
+  const std::set<const Concept*> reached = Reached();
   std::vector<std::string> out;
   for (const auto& c : concepts_) {
     if (reached.count(c.get()) == 0) {

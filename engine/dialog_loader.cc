@@ -260,7 +260,7 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
   reader->CheckKeys(in, pointer,
                     {"say", "again", "quick_replies", "on", "else", "capture",
                      "answer", "branch", "next", "reprompt", "set", "couples",
-                     "therapy", "resources", "note"});
+                     "not_for_minors", "therapy", "resources", "note"});
   reader->Strings(in, "say", pointer, &node->say);
   reader->Strings(in, "again", pointer, &node->again);
   reader->Strings(in, "quick_replies", pointer, &node->quick_replies);
@@ -272,6 +272,7 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
   reader->Strings(in, "reprompt", pointer, &node->reprompt);
   reader->StringMap(in, "set", pointer, &node->set);
   reader->Bool(in, "couples", pointer, &node->couples);
+  reader->Bool(in, "not_for_minors", pointer, &node->not_for_minors);
   reader->Bool(in, "therapy", pointer, &node->therapy);
   reader->Bool(in, "resources", pointer, &node->resources);
   auto branch = in.find("branch");
@@ -311,13 +312,15 @@ void ReadFlow(Reader* reader, const json& in, const std::string& pointer,
               FlowSpec* flow) {
   if (!reader->IsObject(in, pointer)) return;
   reader->CheckKeys(in, pointer,
-                    {"id", "topic", "recap", "start", "nodes", "description"});
+                    {"id", "topic", "recap", "start", "nodes", "not_for_minors",
+                     "description"});
   flow->file = reader->file();
   flow->pointer = pointer;
   reader->String(in, "id", pointer, &flow->id, true);
   reader->String(in, "topic", pointer, &flow->topic);
   reader->String(in, "recap", pointer, &flow->recap);
   reader->String(in, "start", pointer, &flow->start, true);
+  reader->Bool(in, "not_for_minors", pointer, &flow->not_for_minors);
   if (flow->id.find('.') != std::string::npos) {
     reader->Error(Child(pointer, "id"), "a flow id cannot contain '.'");
   }
@@ -337,15 +340,16 @@ void ReadFlow(Reader* reader, const json& in, const std::string& pointer,
 
 void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
   if (!reader->IsObject(in, "")) return;
-  reader->CheckKeys(
-      in, "",
-      {"version", "start", "menu", "safety_flow", "abuse_redirect",
-       "reminder_every", "messages", "guesses", "description"});
+  reader->CheckKeys(in, "",
+                    {"version", "start", "menu", "safety_flow",
+                     "abuse_redirect", "minor_redirect", "reminder_every",
+                     "messages", "guesses", "description"});
   reader->String(in, "version", "", &config->version);
   reader->String(in, "start", "", &config->start, true);
   reader->String(in, "menu", "", &config->menu, true);
   reader->String(in, "safety_flow", "", &config->safety_flow);
   reader->String(in, "abuse_redirect", "", &config->abuse_redirect, true);
+  reader->String(in, "minor_redirect", "", &config->minor_redirect);
   reader->Int(in, "reminder_every", "", &config->reminder_every);
   auto messages = in.find("messages");
   if (messages == in.end() || !reader->IsObject(*messages, "/messages")) {
@@ -642,6 +646,9 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
     Status s = set->Compile(warnings);
     if (!s.ok()) errors.push_back(s.message());
   }
+  // A concept a pattern names was parsed with that pattern; the others are
+  // parsed here. When something failed, all are, to name a broken concept.
+  set->concepts_->CheckPatterns(/*unused_only=*/errors.empty(), &errors);
   if (!errors.empty()) return JoinErrors(errors);
   if (warnings != nullptr) {
     for (std::string& unused : set->concepts_->Unused()) {
@@ -750,7 +757,11 @@ void DialogSet::CheckTargets(std::vector<std::string>* errors) const {
   for (const auto& [name, target] :
        {std::pair{"start", config_.start}, std::pair{"menu", config_.menu},
         std::pair{"safety_flow", config_.safety_flow},
-        std::pair{"abuse_redirect", config_.abuse_redirect}}) {
+        std::pair{"abuse_redirect", config_.abuse_redirect},
+        std::pair{"minor_redirect", config_.minor_redirect}}) {
+    if (target.empty() && std::string_view(name) == "minor_redirect") {
+      continue;  // optional
+    }
     FlowPosition position;
     if (!Resolve("", target, &position)) {
       errors->push_back("engine.json: /" + std::string(name) +
@@ -831,6 +842,9 @@ void DialogSet::WarnUnreachable(std::vector<std::string>* warnings) const {
     visit_target("", intent.start);
   }
   visit_target("", config_.abuse_redirect);
+  if (!config_.minor_redirect.empty()) {
+    visit_target("", config_.minor_redirect);
+  }
   // The engine enters safety.<kind> and safety.check_in by itself.
   for (SafetyKind kind :
        {SafetyKind::kSuicide, SafetyKind::kSelfHarm, SafetyKind::kAbuse,

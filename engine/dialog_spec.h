@@ -77,7 +77,11 @@ struct NodeSpec {
   std::string next;                   // after saying, continue to this node
   std::vector<std::string> reprompt;  // fallback variants
   std::map<std::string, std::string> set;  // slots set on entry
-  bool couples = false;    // couples/joint work: skipped after abuse
+  bool couples = false;  // couples/joint work: skipped after abuse
+  // Advice that assumes an adult relationship (anger, jealousy, repair):
+  // once the person said they are under 18, EngineConfig::minor_redirect
+  // is entered instead. A flow can say so for all its nodes.
+  bool not_for_minors = false;
   bool therapy = false;    // this node points to professional help
   bool resources = false;  // attach safety resources to the reply
 };
@@ -88,7 +92,8 @@ struct FlowSpec {
   // One line on what the flow was about, for "@resume" ("we were talking
   // about what happened with the money"); "" for flows not to resume.
   std::string recap;
-  std::string start;  // node id
+  std::string start;            // node id
+  bool not_for_minors = false;  // every node is (NodeSpec::not_for_minors)
   std::vector<NodeSpec> nodes;
   std::string file;
   std::string pointer;  // JSON pointer in `file`
@@ -110,7 +115,10 @@ struct EngineConfig {
   std::string menu = "menu";      // flow after two misses, and "@menu"
   std::string safety_flow = "safety";
   std::string abuse_redirect;  // "flow.node" for couples nodes after abuse
-  int reminder_every = 20;     // turns between disclosure reminders; 0: never
+  // "flow.node" for nodes not_for_minors once the person said they are
+  // under 18 (docs/safety.md, "The minors' lens"); "": no such gate.
+  std::string minor_redirect;
+  int reminder_every = 20;  // turns between disclosure reminders; 0: never
   std::vector<std::string> truncated;  // said when the input was cut
   std::vector<std::string> returning;  // said when an interrupted flow resumes
   // Said instead of `returning` when the resumed flow has a `recap`;

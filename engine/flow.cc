@@ -193,6 +193,12 @@ void FlowRunner::Enter(const FlowPosition& position) {
   if (node->couples && session_.abuse) {
     return Replace(Resolved(dialogs_.config().abuse_redirect));
   }
+  if (session_.minor && !dialogs_.config().minor_redirect.empty()) {
+    const FlowSpec* flow = dialogs_.FindFlow(position.flow);
+    if (node->not_for_minors || (flow != nullptr && flow->not_for_minors)) {
+      return Replace(Resolved(dialogs_.config().minor_redirect));
+    }
+  }
   if (&session_.stack.back() != &position) session_.stack.back() = position;
   for (const Branch& branch : node->branch) {
     if (BranchHolds(branch)) return Go(branch.to);

@@ -22,6 +22,22 @@ RE2::Options PatternOptions() {
   return options;
 }
 
+// For the sets, which only say which patterns match, text and patterns are
+// read byte by byte (Latin-1). In UTF-8 mode a sentence gap such as
+// "[^.?!]{0,40}" compiles into the byte sequences of every multi-byte
+// character, once per repetition: a fifth of the intents' program and of
+// their compile time. A character outside ASCII in the text is a few bytes
+// that a negated class passes over alike (a gap counts bytes); a literal
+// outside ASCII in a pattern still matches its own bytes (the shipped
+// patterns are ASCII: normalizing folds accents); \b and \w are ASCII-only
+// either way. Named captures, which are copied into replies, keep UTF-8
+// (PatternOptions()) so a capture never splits a character.
+RE2::Options SetOptions() {
+  RE2::Options options = PatternOptions();
+  options.set_encoding(RE2::Options::EncodingLatin1);
+  return options;
+}
+
 bool ScopeCovers(std::string_view scope, std::string_view flow,
                  std::string_view node) {
   if (scope == "global" || scope == "*") return true;
@@ -78,7 +94,7 @@ int CountWords(std::string_view text, int limit) {
 
 class IntentMatcher::PatternSet {
  public:
-  PatternSet() : set_(PatternOptions(), RE2::UNANCHORED) {}
+  PatternSet() : set_(SetOptions(), RE2::UNANCHORED) {}
 
   // Returns false, with RE2's message in `*error`, if `pattern` does not
   // parse.

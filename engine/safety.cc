@@ -92,6 +92,13 @@ RE2::Options PatternOptions() {
   // multi-byte branch (the Kelvin sign, the long s); it cost half the
   // screen's load time.
   options.set_case_sensitive(true);
+  // Every pattern is ASCII and the text is matched byte by byte: in UTF-8
+  // mode each negated class and \W in a bounded gap ("(\W+\w+){0,8}")
+  // compiles into the byte sequences of every multi-byte character, once per
+  // repetition. As Latin-1 a class is one instruction; a character outside
+  // ASCII is a few bytes that \W and [^...] pass over alike (a gap counts
+  // its bytes, not its characters). \b and \w are ASCII-only either way.
+  options.set_encoding(RE2::Options::EncodingLatin1);
   // Sets over a few hundred alternations need room for the DFA on 2 kB
   // inputs; running out would make Match() fail, which Check() treats as
   // a reason for caution, never as "no risk".

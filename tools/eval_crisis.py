@@ -4,7 +4,9 @@
     tools/eval_crisis.py --binary build/bin/trustcoach [--dialogs DIR]
                          [--min-crisis N] [--max-false N] [--show] FILE.jsonl
 
-Each line of FILE is {"text": ..., "kind": "suicide" | ... | "none"}. A crisis
+Each line of FILE is {"text": ..., "kind": "suicide" | ... | "none"}, or, as in
+the Suicide Risk Lexicon's file, "label" in place of "kind" (every lexicon
+line is a crisis line). A crisis
 line is met when `analyze` gives safety_level "crisis"; a "none" line is a
 false alarm when it gives "crisis". Check-ins on "none" lines are counted
 apart. Prints the figures (and, with --show, every miss); exits 1 when fewer
@@ -39,7 +41,10 @@ def main():
     benign = 0
     for line, r in zip(lines, results):
         level = r["safety_level"]
-        if line["kind"] == "none":
+        kind = line.get("kind", line.get("label"))
+        if kind is None:
+            sys.exit(f"eval_crisis: a line has neither 'kind' nor 'label': {line.get('id', line['text'])}")
+        if kind == "none":
             benign += 1
             if level == "crisis":
                 false += 1
@@ -53,9 +58,9 @@ def main():
             crisis += 1
             if level == "crisis":
                 met += 1
-                kind_met += r["safety"] == line["kind"]
+                kind_met += r["safety"] == kind
             elif args.show:
-                print(f"MISS ({line['kind']}, {level}): {line['text']}")
+                print(f"MISS ({kind}, {level}): {line['text']}")
     print(f"crisis {met}/{crisis} (same kind {kind_met}); false alarms {false}/{benign}; "
           f"check-ins on benign {check_ins}/{benign}")
     if args.min_crisis is not None and met < args.min_crisis:

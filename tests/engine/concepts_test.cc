@@ -17,6 +17,7 @@ Concepts Build(const char* text, std::vector<std::string>* errors) {
   Concepts concepts;
   concepts.AddFile(json::parse(text), "concepts/test.json", errors);
   concepts.Finish(errors);
+  concepts.CheckPatterns(/*unused_only=*/false, errors);
   return concepts;
 }
 
@@ -117,14 +118,13 @@ TEST_CASE("Intents and safety rules name concepts; explain shows them",
 
   Session session;
   engine->Start(1, &session);
-  Reply reply =
-      engine->Respond("I am LIVID", &session, {.trace = Trace::kOn});
+  Reply reply = engine->Respond("I am LIVID", &session, {.trace = Trace::kOn});
   CHECK(reply.intent == "angry");
   CHECK(reply.explain["chosen"]["concepts"] == json::array({"furious"}));
   CHECK(reply.explain["chosen"]["pattern"] == "\\bi am ~furious\\b");
 
-  reply = engine->Respond("i have pills saved", &session,
-                          {.trace = Trace::kOn});
+  reply =
+      engine->Respond("i have pills saved", &session, {.trace = Trace::kOn});
   CHECK(reply.safety.level == SafetyLevel::kCrisis);
   CHECK(reply.explain["safety"]["rule"] == "means");
   CHECK(reply.explain["safety"]["concepts"] == json::array({"means"}));

@@ -23,6 +23,14 @@ if(Python3_Interpreter_FOUND)
             --dialogs ${TRUSTCOACH_DIALOGS_DIR}
             --min-crisis 100 --max-false 2
             ${CMAKE_CURRENT_SOURCE_DIR}/data/crisis_dev_extra.jsonl)
+  # The dev half of the Suicide Risk Lexicon (its lines carry "label", every
+  # one a crisis line) through the same command: all 53 answered as crisis.
+  add_test(NAME eval_crisis_lexicon
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/eval_crisis.py
+            --binary $<TARGET_FILE:trustcoach>
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR}
+            --min-crisis 53 --max-false 0
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/crisis_lexicon_dev.jsonl)
   add_test(NAME eval_conversations_safety
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
             --binary $<TARGET_FILE:trustcoach> --show failures

@@ -767,7 +767,10 @@ void Api::PostMessage(const Request& request, Response& response) {
       SendProblem(response, 409, kConversationFull, kConversationFullType);
       return;
     }
-    status = store_->Save(&conversation, transcript);
+    const uint32_t turns = conversation.session.turns;
+    // The session and transcript move into the store (a memory store keeps
+    // them as they are); a failed save leaves them here.
+    status = store_->SaveTakingSession(&conversation, std::move(transcript));
     NoteStoreWrite(status);
     if (status.ok()) {
       metrics_.RecordTurn(SafetyKindName(reply.safety.kind),
@@ -791,7 +794,7 @@ void Api::PostMessage(const Request& request, Response& response) {
       if (trace == Trace::kOn)
         writer.Key("explain").Raw(DumpJson(reply.explain));
       WriteReplyFields(reply, writer);
-      writer.Key("turn").Uint(conversation.session.turns).EndObject();
+      writer.Key("turn").Uint(turns).EndObject();
       return SendJsonText(response, 200, std::move(out));
     }
     if (!status.IsAborted() || attempt == kSaveAttempts) break;

@@ -678,20 +678,23 @@ void Api::CreateConversation(const Request& request, Response& response) {
     return;
   }
   const std::shared_ptr<const Engine> engine = this->engine();
+  ConversationSecrets secrets = NewConversationSecrets();
   Session session;
   const Reply reply =
-      engine->Start(NewSeed(), &session, TurnOptions{.region = body.region});
-  const std::string token = NewToken();
+      engine->Start(secrets.seed, &session, TurnOptions{.region = body.region});
+  const std::string& token = secrets.token;
   Conversation conversation;
   conversation.token_hash = Sha256Hex(token);
   conversation.session = std::move(session);
   conversation.region = body.region;
   std::vector<std::string> transcript;
   AppendCoachEntries(reply, FormatTime(clock_->NowMillis()), &transcript);
-  do {
+  conversation.id = std::move(secrets.id);
+  status = store_->Create(&conversation, transcript);
+  while (status.code() == Status::Code::kAlreadyExists) {
     conversation.id = NewConversationId();
     status = store_->Create(&conversation, transcript);
-  } while (status.code() == Status::Code::kAlreadyExists);
+  }
   SettleClientPlace(client, status.ok() ? conversation.id : std::string());
   NoteStoreWrite(status);
   if (status.ok() &&

@@ -201,7 +201,7 @@ TEST_CASE("Random text escapes as the reference, and as nlohmann when valid",
 }
 
 TEST_CASE("Keys are escaped like strings", "[json]") {
-  for (const std::string key :
+  for (const std::string& key :
        {std::string("turn"), std::string("quick_replies"),
         std::string("a key longer than sixteen bytes"),
         std::string("say \"hi\""), std::string("tab\there"),

@@ -67,7 +67,7 @@ class SessionStore {
   // Save() for a caller done with the conversation's state: on success the
   // store may take `conversation->session` and `transcript` instead of
   // copying them, leaving them valid but unspecified (read what is still
-  // needed first); the other fields are set as Save() sets them. On error
+  // needed first); the other fields are kept or set as Save() sets them. On error
   // nothing is written and nothing is taken. What is stored is exactly what
   // Save() would store. This default calls Save(); the memory store, which
   // keeps the Session itself, moves it.

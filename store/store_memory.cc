@@ -82,10 +82,19 @@ class MemoryStore : public SessionStore {
 
   Status SaveTakingSession(Conversation* conversation,
                            std::vector<std::string>&& transcript) override {
-    auto stored = std::make_shared<Conversation>(std::move(*conversation));
+    // Everything but the session (the bulk of it) is copied.
+    auto stored = std::make_shared<Conversation>(
+        Conversation{.id = conversation->id,
+                     .token_hash = conversation->token_hash,
+                     .session = std::move(conversation->session),
+                     .region = conversation->region,
+                     .version = conversation->version,
+                     .created_millis = conversation->created_millis,
+                     .updated_millis = conversation->updated_millis,
+                     .transcript_bytes = conversation->transcript_bytes});
     Status status = Replace(conversation, stored, std::move(transcript));
-    // Nothing was stored: the caller keeps its conversation.
-    if (!status.ok()) *conversation = std::move(*stored);
+    // Nothing was stored: the caller keeps its session.
+    if (!status.ok()) conversation->session = std::move(stored->session);
     return status;
   }
 

@@ -104,7 +104,8 @@ if os.path.exists(path("http-summary.tsv")):
 if os.path.exists(path("instructions.tsv")):
     print("instructions per request (callgrind, user space):")
     for r in csv.DictReader(open(path("instructions.tsv")), delimiter="\t"):
-        print("  %-62s %s" % (r["what"], r["instructions_per_request"]))
+        print("  %-62s %s %s" % (r["what"], r["instructions_per_request"],
+                                 r.get("verdict") or ""))
 
 if os.path.exists(path("memory.tsv")):
     for r in csv.DictReader(open(path("memory.tsv")), delimiter="\t"):

@@ -678,20 +678,23 @@ void Api::CreateConversation(const Request& request, Response& response) {
     return;
   }
   const std::shared_ptr<const Engine> engine = this->engine();
+  ConversationSecrets secrets = NewConversationSecrets();
   Session session;
   const Reply reply =
-      engine->Start(NewSeed(), &session, TurnOptions{.region = body.region});
-  const std::string token = NewToken();
+      engine->Start(secrets.seed, &session, TurnOptions{.region = body.region});
+  const std::string& token = secrets.token;
   Conversation conversation;
   conversation.token_hash = Sha256Hex(token);
   conversation.session = std::move(session);
   conversation.region = body.region;
   std::vector<std::string> transcript;
   AppendCoachEntries(reply, FormatTime(clock_->NowMillis()), &transcript);
-  do {
+  conversation.id = std::move(secrets.id);
+  status = store_->Create(&conversation, transcript);
+  while (status.code() == Status::Code::kAlreadyExists) {
     conversation.id = NewConversationId();
     status = store_->Create(&conversation, transcript);
-  } while (status.code() == Status::Code::kAlreadyExists);
+  }
   SettleClientPlace(client, status.ok() ? conversation.id : std::string());
   NoteStoreWrite(status);
   if (status.ok() &&
@@ -767,7 +770,10 @@ void Api::PostMessage(const Request& request, Response& response) {
       SendProblem(response, 409, kConversationFull, kConversationFullType);
       return;
     }
-    status = store_->Save(&conversation, transcript);
+    const uint32_t turns = conversation.session.turns;
+    // The session and transcript move into the store (a memory store keeps
+    // them as they are); a failed save leaves them here.
+    status = store_->SaveTakingSession(&conversation, std::move(transcript));
     NoteStoreWrite(status);
     if (status.ok()) {
       metrics_.RecordTurn(SafetyKindName(reply.safety.kind),
@@ -791,7 +797,7 @@ void Api::PostMessage(const Request& request, Response& response) {
       if (trace == Trace::kOn)
         writer.Key("explain").Raw(DumpJson(reply.explain));
       WriteReplyFields(reply, writer);
-      writer.Key("turn").Uint(conversation.session.turns).EndObject();
+      writer.Key("turn").Uint(turns).EndObject();
       return SendJsonText(response, 200, std::move(out));
     }
     if (!status.IsAborted() || attempt == kSaveAttempts) break;

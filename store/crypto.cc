@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -10,6 +11,10 @@
 
 namespace trustcoach::server {
 namespace {
+
+constexpr size_t kIdBytes = 16;     // 128 bits
+constexpr size_t kTokenBytes = 32;  // 256 bits
+constexpr size_t kSeedBytes = 8;
 
 void RandomBytes(unsigned char* out, int size) {
   if (RAND_bytes(out, size) != 1) std::abort();
@@ -26,47 +31,75 @@ std::string Hex(const unsigned char* data, size_t size) {
 }
 
 void Sha256(std::string_view data, unsigned char* digest) {
-  // SHA256() looks the algorithm up on every call in OpenSSL 3 (most of its
-  // cost for short input, three times per authorised request); fetch once.
+  // SHA256() looks the algorithm up on every call in OpenSSL 3, and
+  // EVP_Digest() makes and frees a context per call: the algorithm is
+  // fetched once, and each thread keeps one context, reset per digest.
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  if (sha256 == nullptr || EVP_Digest(data.data(), data.size(), digest, nullptr,
-                                      sha256, nullptr) != 1) {
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>
+      context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (sha256 == nullptr || context == nullptr ||
+      EVP_DigestInit_ex2(context.get(), sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest, nullptr) != 1) {
     std::abort();
   }
+}
+
+std::string IdFrom(const unsigned char* bytes) { return Hex(bytes, kIdBytes); }
+
+// base64url without padding: the 256 bits and a zero byte are 44
+// characters, the last of which carries only the zero byte.
+std::string TokenFrom(const unsigned char* random) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  unsigned char bytes[kTokenBytes + 1];
+  std::memcpy(bytes, random, kTokenBytes);
+  bytes[kTokenBytes] = 0;
+  std::string out(44, '\0');
+  size_t at = 0;
+  for (size_t i = 0; i < sizeof(bytes); i += 3) {
+    const uint32_t group = (uint32_t{bytes[i]} << 16) |
+                           (uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
+    for (int shift = 18; shift >= 0; shift -= 6) {
+      out[at++] = kAlphabet[(group >> shift) & 0x3f];
+    }
+  }
+  out.resize(43);
+  return out;
+}
+
+uint64_t SeedFrom(const unsigned char* bytes) {
+  uint64_t seed = 0;
+  std::memcpy(&seed, bytes, kSeedBytes);
+  return seed;
 }
 
 }  // namespace
 
 std::string NewConversationId() {
-  unsigned char bytes[16];
+  unsigned char bytes[kIdBytes];
   RandomBytes(bytes, sizeof(bytes));
-  return Hex(bytes, sizeof(bytes));
+  return IdFrom(bytes);
 }
 
 std::string NewToken() {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  unsigned char bytes[33];  // 264 bits: a multiple of 6, no padding
-  RandomBytes(bytes, 32);
-  bytes[32] = 0;
-  std::string out;
-  for (size_t i = 0; i < 33; i += 3) {
-    const uint32_t group = (uint32_t{bytes[i]} << 16) |
-                           (uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
-    for (int shift = 18; shift >= 0; shift -= 6) {
-      out += kAlphabet[(group >> shift) & 0x3f];
-    }
-  }
-  out.resize(43);  // the last char only carried the zero padding byte
-  return out;
+  unsigned char bytes[kTokenBytes];
+  RandomBytes(bytes, sizeof(bytes));
+  return TokenFrom(bytes);
 }
 
 uint64_t NewSeed() {
-  unsigned char bytes[8];
+  unsigned char bytes[kSeedBytes];
   RandomBytes(bytes, sizeof(bytes));
-  uint64_t seed = 0;
-  std::memcpy(&seed, bytes, sizeof(seed));
-  return seed;
+  return SeedFrom(bytes);
+}
+
+ConversationSecrets NewConversationSecrets() {
+  unsigned char bytes[kIdBytes + kTokenBytes + kSeedBytes];
+  RandomBytes(bytes, sizeof(bytes));
+  return ConversationSecrets{.id = IdFrom(bytes),
+                             .token = TokenFrom(bytes + kIdBytes),
+                             .seed = SeedFrom(bytes + kIdBytes + kTokenBytes)};
 }
 
 std::string Sha256Hex(std::string_view data) {

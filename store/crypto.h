@@ -19,6 +19,16 @@ std::string NewToken();
 // A seed for the engine's reply variants.
 uint64_t NewSeed();
 
+// What a new conversation needs, from one RAND_bytes call (each call has a
+// fixed cost of several thousand instructions): an id as NewConversationId()
+// makes, a token as NewToken() makes, and a seed as NewSeed() makes.
+struct ConversationSecrets {
+  std::string id;
+  std::string token;
+  uint64_t seed = 0;
+};
+ConversationSecrets NewConversationSecrets();
+
 // Lowercase hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
 

@@ -64,6 +64,18 @@ class SessionStore {
   virtual Status Save(Conversation* conversation,
                       const std::vector<std::string>& transcript) = 0;
 
+  // Save() for a caller done with the conversation's state: on success the
+  // store may take `conversation->session` and `transcript` instead of
+  // copying them, leaving them valid but unspecified (read what is still
+  // needed first); the other fields are kept or set as Save() sets them. On error
+  // nothing is written and nothing is taken. What is stored is exactly what
+  // Save() would store. This default calls Save(); the memory store, which
+  // keeps the Session itself, moves it.
+  virtual Status SaveTakingSession(Conversation* conversation,
+                                   std::vector<std::string>&& transcript) {
+    return Save(conversation, transcript);
+  }
+
   // Every transcript entry of `id`, oldest first.
   virtual Status LoadTranscript(std::string_view id,
                                 std::vector<std::string>* transcript) = 0;

@@ -75,36 +75,27 @@ class MemoryStore : public SessionStore {
 
   Status Save(Conversation* conversation,
               const std::vector<std::string>& transcript) override {
-    Conversation stored = *conversation;
-    stored.version++;
-    stored.updated_millis = clock_->NowMillis();
-    const size_t added = BytesOf(transcript);
-    std::shared_ptr<const Conversation> previous;
-    {
-      Shard& shard = ShardOf(conversation->id);
-      std::lock_guard lock(shard.mu);
-      Entry* entry = Find(shard, conversation->id);
-      if (entry == nullptr) return Status::NotFound("no such conversation");
-      if (entry->conversation->version != conversation->version) {
-        return Status::Aborted("conversation changed concurrently");
-      }
-      if (!AddBytes(added)) {
-        return Status::Unavailable("memory store is full");
-      }
-      entry->bytes += added;
-      stored.created_millis = entry->conversation->created_millis;
-      stored.transcript_bytes = entry->bytes;
-      previous = std::exchange(
-          entry->conversation,
-          std::make_shared<const Conversation>(std::move(stored)));
-      entry->transcript.insert(entry->transcript.end(), transcript.begin(),
-                               transcript.end());
-      conversation->version = entry->conversation->version;
-      conversation->created_millis = entry->conversation->created_millis;
-      conversation->updated_millis = entry->conversation->updated_millis;
-      conversation->transcript_bytes = entry->bytes;
-    }
-    return Status::OK();  // `previous` is freed outside the lock
+    auto stored = std::make_shared<Conversation>(*conversation);
+    std::vector<std::string> entries = transcript;
+    return Replace(conversation, std::move(stored), std::move(entries));
+  }
+
+  Status SaveTakingSession(Conversation* conversation,
+                           std::vector<std::string>&& transcript) override {
+    // Everything but the session (the bulk of it) is copied.
+    auto stored = std::make_shared<Conversation>(
+        Conversation{.id = conversation->id,
+                     .token_hash = conversation->token_hash,
+                     .session = std::move(conversation->session),
+                     .region = conversation->region,
+                     .version = conversation->version,
+                     .created_millis = conversation->created_millis,
+                     .updated_millis = conversation->updated_millis,
+                     .transcript_bytes = conversation->transcript_bytes});
+    Status status = Replace(conversation, stored, std::move(transcript));
+    // Nothing was stored: the caller keeps its session.
+    if (!status.ok()) conversation->session = std::move(stored->session);
+    return status;
   }
 
   Status LoadTranscript(std::string_view id,
@@ -206,6 +197,51 @@ class MemoryStore : public SessionStore {
     std::vector<std::string> transcript;
     size_t bytes = 0;  // of `transcript`'s entries
   };
+
+  // Save()'s work: `stored` (the new state, made outside the lock) becomes
+  // the conversation's snapshot and `transcript` is appended, if
+  // `conversation->version` is still the stored one; `conversation`'s
+  // version and timestamps are then set. On error nothing changes.
+  Status Replace(Conversation* conversation,
+                 const std::shared_ptr<Conversation>& stored,
+                 std::vector<std::string>&& transcript) {
+    const std::string& id = stored->id;
+    const uint64_t version = stored->version;
+    stored->version++;
+    stored->updated_millis = clock_->NowMillis();
+    const size_t added = BytesOf(transcript);
+    std::shared_ptr<const Conversation> previous;
+    {
+      Shard& shard = ShardOf(id);
+      std::lock_guard lock(shard.mu);
+      Entry* entry = Find(shard, id);
+      Status refused;
+      if (entry == nullptr) {
+        refused = Status::NotFound("no such conversation");
+      } else if (entry->conversation->version != version) {
+        refused = Status::Aborted("conversation changed concurrently");
+      } else if (!AddBytes(added)) {
+        refused = Status::Unavailable("memory store is full");
+      }
+      if (!refused.ok()) {
+        stored->version = version;
+        stored->updated_millis = conversation->updated_millis;
+        return refused;
+      }
+      entry->bytes += added;
+      stored->created_millis = entry->conversation->created_millis;
+      stored->transcript_bytes = entry->bytes;
+      previous = std::exchange(entry->conversation, stored);
+      entry->transcript.insert(entry->transcript.end(),
+                               std::make_move_iterator(transcript.begin()),
+                               std::make_move_iterator(transcript.end()));
+    }
+    conversation->version = stored->version;
+    conversation->created_millis = stored->created_millis;
+    conversation->updated_millis = stored->updated_millis;
+    conversation->transcript_bytes = stored->transcript_bytes;
+    return Status::OK();  // `previous` is freed outside the lock
+  }
 
   // Turns of about this size must still fit for the store not to be full.
   static constexpr size_t kTurnReserve = 64 * 1024;

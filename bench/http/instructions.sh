@@ -4,16 +4,23 @@
 # server and `trustcoach serve --store memory` under valgrind, drives each
 # with bench/http/drive.py (WARMUP conversations, counters zeroed, then
 # MEASURED conversations of 11 requests each) and prints user-space
-# instructions per request, their ratio, and trustcoach's largest parts.
+# instructions per request, their ratio, trustcoach's largest parts, and its
+# work outside the engine against the target (docs/performance.md): what
+# trustcoach spends per request beyond the engine (Engine::Respond and
+# Engine::Start) and beyond what the minimal httplib server spends.
 #
 #   bench/http/instructions.sh BUILD_DIR OUT_DIR
-# Environment: WARMUP [300], MEASURED [100]. Writes OUT_DIR/instructions.tsv.
+# Environment: WARMUP [300], MEASURED [100], OUTSIDE_TARGET [15000].
+# Writes OUT_DIR/instructions.tsv, and the callgrind profiles to
+# OUT_DIR/callgrind.memory.out and callgrind.minimal.out (read them with
+# callgrind_annotate --inclusive=yes --tree=calling).
 set -euo pipefail
 build=$(cd "$1" && pwd)
 out=$(mkdir -p "$2" && cd "$2" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 warmup=${WARMUP:-300}
 measured=${MEASURED:-100}
+target=${OUTSIDE_TARGET:-15000}
 requests=$((measured * 11))
 
 tmp=$(mktemp -d)
@@ -53,13 +60,16 @@ memory=$(count memory "$port" "$build/bin/trustcoach" serve --host 127.0.0.1 \
   --conversation-rate 0 --max-conversations-per-client 0 --access-log off)
 
 # Inclusive instructions of trustcoach's main parts, per request.
+cp "$tmp/memory.out.1" "$out/callgrind.memory.out"
+cp "$tmp/minimal.out.1" "$out/callgrind.minimal.out"
 callgrind_annotate --inclusive=yes "$tmp/memory.out.1" 2>/dev/null >"$tmp/parts"
 part() {
   awk -v pattern="$1" -v n="$requests" 'index($0, pattern) {
-    gsub(",", "", $1); printf "%.0f", $1 / n; exit }' "$tmp/parts"
+    gsub(",", "", $1); printf "%.0f", $1 / n; found = 1; exit }
+    END { if (!found) printf "0" }' "$tmp/parts"
 }
 {
-  printf 'what\tinstructions_per_request\n'
+  printf 'what\tinstructions_per_request\tverdict\n'
   printf 'minimal server\t%s\n' $((minimal / requests))
   printf 'trustcoach, memory store\t%s\n' $((memory / requests))
   printf 'ratio minimal / trustcoach\t%s\n' \
@@ -70,4 +80,8 @@ part() {
     "$(part 'trustcoach::Engine::Respond(')"
   printf '  pre-routing hook (Api::PreRoute)\t%s\n' \
     "$(part 'trustcoach::server::Api::PreRoute(')"
+  engine=$(($(part 'trustcoach::Engine::Respond(') + $(part 'trustcoach::Engine::Start(')))
+  outside=$((memory / requests - engine - minimal / requests))
+  printf 'outside the engine (trustcoach - engine - minimal), target <= %s\t%s\t%s\n' \
+    "$target" "$outside" "$( ((outside <= target)) && echo met || echo MISSED)"
 } | tee "$out/instructions.tsv"

@@ -174,6 +174,50 @@ TEST_CASE("Every store keeps, versions, expires and deletes conversations",
     CHECK(transcript == std::vector<std::string>{"opening", "first"});
   }
 
+  SECTION("SaveTakingSession stores what Save stores") {
+    clock.Advance(5);
+    Conversation turn = created;
+    turn.session.turns = 1;
+    turn.session.slots["partner"] = "Sam";
+    turn.region = "US";
+    const Session expected = turn.session;
+    REQUIRE(store->SaveTakingSession(&turn, {"user", "coach"}).ok());
+    CHECK(turn.id == created.id);
+    CHECK(turn.version == 2);
+    CHECK(turn.created_millis == created.created_millis);
+    CHECK(turn.updated_millis == clock.NowMillis());
+    Conversation loaded;
+    REQUIRE(store->Load(created.id, &loaded).ok());
+    CHECK(loaded.session == expected);
+    CHECK(loaded.region == "US");
+    CHECK(loaded.token_hash == created.token_hash);
+    CHECK(loaded.version == 2);
+    std::vector<std::string> transcript;
+    REQUIRE(store->LoadTranscript(created.id, &transcript).ok());
+    CHECK(transcript == std::vector<std::string>{"opening", "user", "coach"});
+
+    // A stale save takes nothing and writes nothing.
+    Conversation stale = created;
+    stale.session.turns = 99;
+    const Conversation before = stale;
+    CHECK(store->SaveTakingSession(&stale, {"stale"}).IsAborted());
+    CHECK(stale.session == before.session);
+    CHECK(stale.id == before.id);
+    CHECK(stale.token_hash == before.token_hash);
+    CHECK(stale.region == before.region);
+    CHECK(stale.version == 1);
+    CHECK(stale.updated_millis == before.updated_millis);
+    REQUIRE(store->Load(created.id, &loaded).ok());
+    CHECK(loaded.session == expected);
+    REQUIRE(store->LoadTranscript(created.id, &transcript).ok());
+    CHECK(transcript == std::vector<std::string>{"opening", "user", "coach"});
+
+    Conversation unknown = NewConversation();
+    const Session unknown_session = unknown.session;
+    CHECK(store->SaveTakingSession(&unknown, {}).IsNotFound());
+    CHECK(unknown.session == unknown_session);
+  }
+
   SECTION("Delete removes the conversation and its transcript") {
     REQUIRE(store->Delete(created.id).ok());
     Conversation loaded;

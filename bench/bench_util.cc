@@ -15,6 +15,12 @@ namespace {
 thread_local size_t heap_bytes = 0;
 }  // namespace
 
+// GCC 12 sees std::free() of what this operator new returned, inlined into
+// nlohmann::json, as a mismatch (-Wmismatched-new-delete); both use malloc.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 void* operator new(size_t size) {
   void* p = std::malloc(size == 0 ? 1 : size);
   if (p == nullptr) throw std::bad_alloc();

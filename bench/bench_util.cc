@@ -1,37 +1,11 @@
 #include "bench/bench_util.h"
 
-#include <malloc.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <new>
 
 #include <nlohmann/json.hpp>
-
-// Counts the heap bytes this thread allocates, so the benchmarks can say how
-// much memory a Session holds: copy it and look at the difference.
-namespace {
-thread_local size_t heap_bytes = 0;
-}  // namespace
-
-// GCC 12 sees std::free() of what this operator new returned, inlined into
-// nlohmann::json, as a mismatch (-Wmismatched-new-delete); both use malloc.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(size_t size) {
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) throw std::bad_alloc();
-  heap_bytes += malloc_usable_size(p);
-  return p;
-}
-void operator delete(void* p) noexcept {
-  if (p != nullptr) heap_bytes -= malloc_usable_size(p);
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept { operator delete(p); }
 
 namespace trustcoach::bench {
 namespace {
@@ -142,7 +116,5 @@ std::string GrowthMessage(size_t bytes, size_t index) {
   text += tail;
   return text.substr(text.size() > bytes ? text.size() - bytes : 0);
 }
-
-size_t ThreadHeapBytes() { return heap_bytes; }
 
 }  // namespace trustcoach::bench

@@ -75,7 +75,7 @@ std::string NodePointer(const FlowSpec& flow, const NodeSpec& node) {
 }
 
 // Every line the coach can say: node `say`, `reprompt`, `quick_replies`,
-// and the engine's own messages.
+// intents' `aside` clauses, and the engine's own messages.
 std::vector<Line> CoachLines(const DialogSet& dialogs) {
   std::vector<Line> lines;
   const auto add = [&](const std::string& where,
@@ -92,6 +92,9 @@ std::vector<Line> CoachLines(const DialogSet& dialogs) {
       add(at + "/reprompt", node.reprompt);
       add(at + "/quick_replies", node.quick_replies);
     }
+  }
+  for (const IntentSpec& intent : dialogs.spec().intents) {
+    add(intent.file + ": " + intent.pointer + "/aside", intent.aside);
   }
   const EngineConfig& config = dialogs.config();
   add("engine.json: /truncated", config.truncated);

@@ -209,7 +209,7 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
   reader->CheckKeys(in, pointer,
                     {"id", "topic", "patterns", "priority", "scope", "start",
                      "interrupts", "kind", "about", "set", "description",
-                     "examples", "not_examples", "backoff"});
+                     "examples", "not_examples", "backoff", "facts", "aside"});
   intent->file = reader->file();
   intent->pointer = pointer;
   reader->String(in, "id", pointer, &intent->id, /*required=*/true);
@@ -222,6 +222,8 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
   reader->String(in, "kind", pointer, &intent->kind);
   reader->String(in, "about", pointer, &intent->about);
   reader->StringMap(in, "set", pointer, &intent->set);
+  reader->StringMap(in, "facts", pointer, &intent->facts);
+  reader->Strings(in, "aside", pointer, &intent->aside);
   static constexpr std::string_view kKinds[] = {
       "", "topic", "feeling", "event", "question", "closing", "social"};
   if (std::find(std::begin(kKinds), std::end(kKinds), intent->kind) ==
@@ -285,9 +287,15 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
         const json& item = (*branch)[i];
         const std::string at = Child(here, i);
         if (!reader->IsObject(item, at)) continue;
-        reader->CheckKeys(item, at, {"if", "equals", "to"});
+        reader->CheckKeys(item, at, {"if", "known", "equals", "to"});
         Branch b;
         reader->String(item, "if", at, &b.if_slot);
+        reader->String(item, "known", at, &b.known);
+        if (!b.if_slot.empty() && !b.known.empty()) {
+          reader->Error(at,
+                        "a branch tests `if` (a slot) or `known` (a "
+                        "fact), not both");
+        }
         reader->String(item, "equals", at, &b.equals);
         reader->String(item, "to", at, &b.to, true);
         node->branch.push_back(std::move(b));

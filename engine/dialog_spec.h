@@ -44,7 +44,14 @@ struct IntentSpec {
   bool backoff = false;
   // Whom the signal is about: "self" (the person), "partner", or "".
   std::string about;
-  std::map<std::string, std::string> set;   // slots set when it matches
+  std::map<std::string, std::string> set;  // slots set when it matches
+  // Facts this signal gives whenever it matches, winner or not, held or
+  // not ("event": "an affair", "feeling": "anger"): kept in Session::facts.
+  std::map<std::string, std::string> facts;
+  // One short clause said when this intent is a second signal of a message
+  // another intent answers ("And it makes sense that you feel angry."):
+  // variants, put before the reply's question.
+  std::vector<std::string> aside;
   std::vector<IntentExample> examples;      // must reach this intent
   std::vector<IntentExample> not_examples;  // must not
   std::string file;                         // source, for messages
@@ -53,7 +60,11 @@ struct IntentSpec {
 
 struct Branch {
   std::string if_slot;  // "" = always
-  std::string equals;   // "" = slot is set and non-empty
+  // A fact (Session::facts) instead of a slot: the branch holds when the
+  // person has told it ("skip when known"). "@returning": the person wrote
+  // before this message.
+  std::string known;
+  std::string equals;  // "" = slot is set and non-empty
   std::string to;
 };
 

@@ -105,6 +105,7 @@ class TurnSteps {
       CheckIn();
     } else {
       Route();
+      TakeUpSecondSignal();
     }
     Finish();
     if (options_.trace == Trace::kOn) Explain();
@@ -230,15 +231,97 @@ class TurnSteps {
                           dialogs_.Answers(*node, normalized_),
          .question = LooksLikeQuestion(normalized_),
          .brief = CountWords(normalized_, kBriefWords) <= kBriefWords});
+    KeepFacts();
     if (match_.intent < 0) return nullptr;
     const IntentSpec* intent = &dialogs_.spec().intents[match_.intent];
     for (const auto& [slot, value] : match_.captures) {
       session_.slots[slot] = value;
     }
     for (const auto& [slot, value] : intent->set) session_.slots[slot] = value;
+    // What the winner says about the person is a fact too: "side" from
+    // "I cheated", "partner" from "my wife ...".
+    for (const auto& [slot, value] : intent->set) SetFact(slot, value);
+    if (auto partner = match_.captures.find("partner");
+        partner != match_.captures.end()) {
+      SetFact("partner", partner->second);
+    }
     reply_.intent = intent->id;
     reply_.topic = intent->topic;
     return intent;
+  }
+
+  // A second signal of the message, answered in one short clause: "my wife
+  // cheated and i am furious" gets the affair's reply with "And it makes
+  // sense that you feel angry." before its question. The candidate must
+  // have `aside` lines, be about something else than the winner and not
+  // about the partner; the highest priority one is taken.
+  void TakeUpSecondSignal() {
+    if (match_.intent < 0 || reply_.fallback || reply_.intent.empty() ||
+        reply_.messages.empty()) {
+      return;
+    }
+    const std::vector<IntentSpec>& intents = dialogs_.spec().intents;
+    const IntentSpec& winner = intents[match_.intent];
+    if (reply_.intent != winner.id || winner.kind == "closing" ||
+        winner.kind == "social") {
+      return;
+    }
+    const IntentSpec* second = nullptr;
+    for (const IntentCandidate& c : match_.candidates) {
+      const IntentSpec& spec = intents[c.intent];
+      if (c.intent == match_.intent || spec.aside.empty() ||
+          spec.about == "partner" || spec.topic == winner.topic ||
+          spec.kind == winner.kind) {
+        continue;
+      }
+      if (second == nullptr || spec.priority > second->priority) {
+        second = &spec;
+      }
+    }
+    if (second != nullptr) flow_.Aside(second->aside, "@aside." + second->id);
+  }
+
+  // Every signal of the message, not only the winner, leaves its facts:
+  // "my wife cheated and i am furious, would therapy help" tells the event
+  // and the feeling although the question wins. Held candidates count too.
+  // The winner comes last, so its facts override.
+  void KeepFacts() {
+    const std::vector<IntentSpec>& intents = dialogs_.spec().intents;
+    for (const IntentCandidate& c : match_.candidates) {
+      if (c.intent == match_.intent) continue;
+      for (const auto& [name, value] : intents[c.intent].facts) {
+        SetFact(name, value);
+      }
+    }
+    if (match_.intent >= 0) {
+      for (const auto& [name, value] : intents[match_.intent].facts) {
+        SetFact(name, value);
+      }
+    }
+  }
+
+  // Sets fact `name`; a "feeling" is also added to "feelings", the (up to
+  // three) latest feelings named, "anger and hurt".
+  void SetFact(const std::string& name, const std::string& value) {
+    if (value.empty()) return;
+    session_.facts[name] = value;
+    if (name != "feeling") return;
+    std::string& feelings = session_.facts["feelings"];
+    std::vector<std::string> named;
+    for (size_t start = 0; start < feelings.size();) {
+      size_t end = feelings.find(" and ", start);
+      if (end == std::string::npos) end = feelings.size();
+      std::string one = feelings.substr(start, end - start);
+      if (one != value) named.push_back(std::move(one));
+      start = end + 5;
+    }
+    named.push_back(value);
+    if (named.size() > 3) named.erase(named.begin());
+    feelings.clear();
+    for (const std::string& one : named) {
+      if (!feelings.empty()) feelings += " and ";
+      feelings += one;
+    }
   }
 
   // Nothing understood: a best guess from the concepts in the text, else

@@ -1,5 +1,6 @@
 #include "engine/flow.h"
 
+#include <algorithm>
 #include <map>
 
 #include "engine/dialog_loader.h"
@@ -55,8 +56,24 @@ void FlowRunner::Say(const std::vector<std::string>& variants,
   if (variants.empty()) return;
   reply_.messages.push_back(
       {RenderTemplate(Choose(variants, key), session_.slots,
-                      dialogs_.reflections()),
+                      dialogs_.reflections(), &session_.facts),
        quick_replies});
+}
+
+void FlowRunner::Aside(const std::vector<std::string>& variants,
+                       const std::string& key) {
+  if (variants.empty() || reply_.messages.empty()) return;
+  if (std::all_of(variants.begin(), variants.end(),
+                  [&](const std::string& v) { return SaidLately(v); })) {
+    return;
+  }
+  const std::string line =
+      RenderTemplate(Choose(variants, key), session_.slots,
+                     dialogs_.reflections(), &session_.facts);
+  std::string& text = reply_.messages.back().text;
+  const size_t cut = text.rfind("\n\n");
+  const size_t at = cut == std::string::npos ? 0 : cut + 2;
+  text.insert(at, line + " ");
 }
 
 namespace {
@@ -253,8 +270,17 @@ void FlowRunner::EndFlow() {
 }
 
 bool FlowRunner::BranchHolds(const Branch& branch) const {
-  if (branch.if_slot.empty()) return true;
   std::string_view value;
+  if (!branch.known.empty()) {
+    if (branch.known == "@returning") {
+      value = session_.turns > 1 ? "true" : "";
+    } else if (auto it = session_.facts.find(branch.known);
+               it != session_.facts.end()) {
+      value = it->second;
+    }
+    return branch.equals.empty() ? !value.empty() : value == branch.equals;
+  }
+  if (branch.if_slot.empty()) return true;
   if (branch.if_slot == "@abuse") {
     value = session_.abuse ? "true" : "";
   } else if (branch.if_slot == "@minor") {

@@ -31,6 +31,11 @@ class FlowRunner {
   void Say(const std::vector<std::string>& variants, const std::string& key,
            const std::vector<std::string>& quick_replies = {});
 
+  // Takes up a second signal: one of `variants` (rotating per `key`, not a
+  // line said lately) goes before the question (the last paragraph) of the
+  // reply's last message. Nothing when every variant was said lately.
+  void Aside(const std::vector<std::string>& variants, const std::string& key);
+
   // Moves to `target` as named from the current flow ("node", "flow",
   // "flow.node", "@return", "@end", "@menu").
   void Go(const std::string& target);

@@ -27,6 +27,7 @@ json SessionToJson(const Session& session) {
   if (session.risk_left > 0) out["risk_left"] = session.risk_left;
   if (!session.said.empty()) out["said"] = session.said;
   if (session.abuse) out["abuse"] = true;
+  if (!session.facts.empty()) out["facts"] = session.facts;
   if (session.minor) out["minor"] = true;
   return out;
 }
@@ -40,6 +41,13 @@ std::string SerializeSession(const Session& session) {
   JsonWriter writer(&out);
   writer.BeginObject();
   if (session.abuse) writer.Key("abuse").Bool(true);
+  if (!session.facts.empty()) {
+    writer.Key("facts").BeginObject();
+    for (const auto& [name, value] : session.facts) {
+      writer.Key(name).String(value);
+    }
+    writer.EndObject();
+  }
   writer.Key("history").BeginArray();
   for (const TurnRecord& turn : session.history) {
     writer.BeginArray().String(turn.intent).String(turn.node).EndArray();
@@ -143,6 +151,10 @@ Status SessionFromJson(const json& in, Session* session) {
         parsed.said[line] = static_cast<uint32_t>(number);
       }
     }
+    // Absent in sessions written before facts were kept.
+    if (in.contains("facts")) {
+      parsed.facts = in.at("facts").get<std::map<std::string, std::string>>();
+    }
     parsed.abuse = in.value("abuse", false);
     parsed.minor = in.value("minor", false);
     *session = std::move(parsed);
@@ -166,6 +178,10 @@ class CanonicalReader {
     Session s;
     if (!Literal("{")) return false;
     if (Literal("\"abuse\":true,")) s.abuse = true;
+    if (Literal("\"facts\":") &&
+        (!Object(&s.facts) || s.facts.empty() || !Literal(","))) {
+      return false;
+    }
     if (!Literal("\"history\":") || !Pairs(&s.history)) return false;
     if (Literal(",\"minor\":true")) s.minor = true;
     if (!Literal(",\"misses\":") || !Uint32(&s.misses)) return false;

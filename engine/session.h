@@ -36,6 +36,11 @@ struct Session {
   uint64_t seed = 0;                // chooses reply variants
   std::vector<FlowPosition> stack;  // back() is the current position
   std::map<std::string, std::string> slots;
+  // What the person has told the coach, from every signal of every message
+  // (not only the intent that won): "side", "partner", "event", "feeling",
+  // "feelings", "therapy", ... (intents' `facts`, docs/dialog-format.md).
+  // Nodes branch on them (`known`) and templates say them ({event}).
+  std::map<std::string, std::string> facts;
   std::map<std::string, uint32_t> visits;  // "flow.node" -> times entered
   // Lines said lately, by a hash of their template (8 hex digits) -> the
   // turn they were last said on, so that no line is said again within

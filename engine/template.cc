@@ -45,6 +45,9 @@ std::string Reflect(std::string_view text, const Reflections& reflections) {
   std::string out;
   out.reserve(text.size() + 8);
   size_t i = 0;
+  // Words since "i" became "you": the verb agrees with the new subject
+  // ("i was hurt" -> "you were hurt", "i really was" -> "you really were").
+  int since_i = 99;
   while (i < text.size()) {
     size_t end = i;
     while (end < text.size() && text[end] != ' ') ++end;
@@ -54,8 +57,14 @@ std::string Reflect(std::string_view text, const Reflections& reflections) {
     while (core > 0 && !IsSlotChar(word[core - 1]) && word[core - 1] != '\'') {
       --core;
     }
-    auto it = reflections.find(word.substr(0, core));
-    if (it != reflections.end()) {
+    const std::string_view bare = word.substr(0, core);
+    ++since_i;
+    auto it = reflections.find(bare);
+    if (bare == "i") since_i = 0;
+    if (bare == "was" && since_i <= 2) {
+      out.append("were");
+      out.append(word.substr(core));
+    } else if (it != reflections.end()) {
       out.append(it->second);
       out.append(word.substr(core));
     } else {
@@ -69,7 +78,8 @@ std::string Reflect(std::string_view text, const Reflections& reflections) {
 
 std::string RenderTemplate(std::string_view tmpl,
                            const std::map<std::string, std::string>& slots,
-                           const Reflections& reflections) {
+                           const Reflections& reflections,
+                           const std::map<std::string, std::string>* facts) {
   std::string out;
   out.reserve(tmpl.size() + 32);
   size_t i = 0;
@@ -87,13 +97,21 @@ std::string RenderTemplate(std::string_view tmpl,
       out.push_back(tmpl[i++]);
       continue;
     }
-    auto it = slots.find(std::string(p.slot));
-    if (it == slots.end() || it->second.empty()) {
+    const std::string name(p.slot);
+    const std::string* value = nullptr;
+    if (auto it = slots.find(name); it != slots.end() && !it->second.empty()) {
+      value = &it->second;
+    } else if (facts != nullptr) {
+      // A slot the flow did not fill: what the person has told the coach.
+      auto fact = facts->find(name);
+      if (fact != facts->end() && !fact->second.empty()) value = &fact->second;
+    }
+    if (value == nullptr) {
       out.append(p.fallback);
     } else if (p.reflect) {
-      out.append(Reflect(it->second, reflections));
+      out.append(Reflect(*value, reflections));
     } else {
-      out.append(it->second);
+      out.append(*value);
     }
     i += p.length;
   }

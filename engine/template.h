@@ -15,11 +15,14 @@ using Reflections = std::map<std::string, std::string, std::less<>>;
 std::string Reflect(std::string_view text, const Reflections& reflections);
 
 // Expands `{slot}`, `{slot|default}`, `{~slot}` and `{~slot|default}` in
-// `tmpl`. A missing or empty slot without a default expands to "". A `{`
-// that does not open a well-formed placeholder is kept as it is.
-std::string RenderTemplate(std::string_view tmpl,
-                           const std::map<std::string, std::string>& slots,
-                           const Reflections& reflections);
+// `tmpl`. A slot missing or empty in `slots` is looked up in `facts` (the
+// session's facts), if given. A missing or empty slot without a default
+// expands to "". A `{` that does not open a well-formed placeholder is kept
+// as it is.
+std::string RenderTemplate(
+    std::string_view tmpl, const std::map<std::string, std::string>& slots,
+    const Reflections& reflections,
+    const std::map<std::string, std::string>* facts = nullptr);
 
 // Slot names used in `tmpl`, for lint.
 std::vector<std::string> TemplateSlots(std::string_view tmpl);

@@ -10,6 +10,7 @@ Session Sample() {
   s.seed = 0xFFFFFFFFFFFFFFFFull;
   s.stack = {{"hurt", "open"}, {"therapy", "open"}};
   s.slots = {{"partner", "wife"}, {"promise", "text when late \u00e9"}};
+  s.facts = {{"event", "the affair"}, {"feeling", "anger"}};
   s.visits = {{"hurt.open", 2}};
   s.turns = 7;
   s.misses = 1;
@@ -81,6 +82,7 @@ TEST_CASE("Sessions written before the risk state still load",
   REQUIRE(ParseSession(old, &session).ok());
   CHECK(session.risk == "suicide");
   CHECK(session.risk_left == 0);
+  CHECK(session.facts.empty());  // written before facts were kept
   CHECK(session.abuse);
   Session spaced;
   REQUIRE(ParseSession(nlohmann::json::parse(old).dump(1), &spaced).ok());

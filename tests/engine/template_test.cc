@@ -39,6 +39,28 @@ TEST_CASE("Reflection swaps first person for second", "[engine][template]") {
   CHECK(RenderTemplate("{~missing|that}", slots, kReflections) == "that");
 }
 
+TEST_CASE("The verb after 'i' agrees once it is 'you'", "[engine][template]") {
+  CHECK(Reflect("i was hurt", kReflections) == "you were hurt");
+  CHECK(Reflect("i really was.", kReflections) == "you really were.");
+  CHECK(Reflect("he was there and i was not", kReflections) ==
+        "he was there and you were not");
+}
+
+TEST_CASE("An empty slot says the fact of that name", "[engine][template]") {
+  const std::map<std::string, std::string> slots = {{"cause", ""},
+                                                    {"partner", "wife"}};
+  const std::map<std::string, std::string> facts = {
+      {"event", "the affair"}, {"partner", "husband"}, {"cause", "lies"}};
+  CHECK(RenderTemplate("since {event|what happened}", slots, kReflections,
+                       &facts) == "since the affair");
+  // A slot the flow filled wins over the fact.
+  CHECK(RenderTemplate("your {partner}", slots, kReflections, &facts) ==
+        "your wife");
+  CHECK(RenderTemplate("{cause|it}", slots, kReflections, &facts) == "lies");
+  CHECK(RenderTemplate("since {event|what happened}", slots, kReflections) ==
+        "since what happened");
+}
+
 TEST_CASE("TemplateSlots lists the slots a template uses",
           "[engine][template]") {
   CHECK(TemplateSlots("{a} and {~b|x} but not {c d}") ==

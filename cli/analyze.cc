@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "cli/flags.h"
+#include "cli/settings.h"
 #include "engine/dialog_loader.h"
 #include "engine/engine.h"
 
@@ -90,37 +90,28 @@ class Summary {
 }  // namespace
 
 int RunAnalyze(int argc, char** argv) {
-  Flags flags(argc, argv, {"dialogs", "region"});
-  if (flags.Has("help")) {
-    std::printf(
-        "Usage: trustcoach analyze [--dialogs DIR] [--region CODE] "
-        "[--summary] < lines\n\n"
-        "For each line on stdin, prints one JSON object on one line:\n"
-        "  text, intent, topics (array), safety (\"none\" or the crisis "
-        "kind),\n"
-        "  safety_level, fallback, flow, node, reply.\n"
-        "Each line starts a fresh conversation (seed 1).\n"
-        "With --summary, prints instead the share of lines per intent, topic\n"
-        "and safety level, the fallbacks, and the pairs of intents that\n"
-        "matched the same lines (a confusion report for dialog authors).\n");
-    return 0;
-  }
-  const std::string unknown =
-      flags.Unknown({"help", "dialogs", "region", "summary"});
-  if (!flags.error().empty() || !unknown.empty()) {
-    std::fprintf(stderr, "trustcoach analyze: bad option %s\n",
-                 unknown.empty() ? flags.error().c_str() : unknown.c_str());
-    return 2;
-  }
-  std::unique_ptr<Engine> engine =
-      LoadEngineOrPrintErrors(flags.Get("dialogs", DefaultDialogsDir()));
+  AnalyzeSettings settings;
+  const int exit = LoadSettingsOrExit(
+      argc, argv,
+      "Usage: trustcoach analyze [OPTIONS] < lines\n\n"
+      "For each line on stdin, prints one JSON object on one line:\n"
+      "  text, intent, topics (array), safety (\"none\" or the crisis "
+      "kind),\n"
+      "  safety_level, fallback, flow, node, reply.\n"
+      "Each line starts a fresh conversation (seed 1).\n"
+      "With --summary, prints instead the share of lines per intent, topic\n"
+      "and safety level, the fallbacks, and the pairs of intents that\n"
+      "matched the same lines (a confusion report for dialog authors).\n",
+      &settings);
+  if (exit >= 0) return exit;
+  std::unique_ptr<Engine> engine = LoadEngineOrPrintErrors(settings.dialogs);
   if (engine == nullptr) return 1;
   const DialogSet& dialogs = engine->dialogs();
-  const TurnOptions options{.region = flags.Get("region")};
+  const TurnOptions options{.region = settings.region};
   Session opened;
   engine->Start(1, &opened, options);
   Summary summary;
-  const bool summarize = flags.Has("summary");
+  const bool summarize = settings.summary;
   std::string line;
   while (std::getline(std::cin, line)) {
     Session session = opened;

@@ -1,14 +1,13 @@
 // trustcoach chat: a conversation in the terminal, or over piped input.
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "cli/commands.h"
-#include "cli/flags.h"
+#include "cli/settings.h"
 #include "engine/engine.h"
 
 namespace trustcoach::cli {
@@ -46,46 +45,21 @@ void PrintReply(const Reply& reply, bool explain) {
 }  // namespace
 
 int RunChat(int argc, char** argv) {
-  Flags flags(argc, argv, {"dialogs", "seed", "region"});
-  if (flags.Has("help")) {
-    std::printf(
-        "Usage: trustcoach chat [--dialogs DIR] [--explain] [--seed N] "
-        "[--region CODE]\n\n"
-        "Talk with the coach: type a line, press Enter. Ctrl-D ends.\n"
-        "  --explain   print why after each reply, as JSON\n"
-        "  --seed N    fix the variant choice (default: random)\n"
-        "  --region    region for helplines, e.g. GB, US, en-IE\n");
-    return 0;
-  }
-  const std::string unknown =
-      flags.Unknown({"help", "dialogs", "seed", "region", "explain"});
-  if (!flags.error().empty() || !unknown.empty()) {
-    std::fprintf(stderr, "trustcoach chat: %s\n",
-                 flags.error().empty() ? ("unknown option " + unknown).c_str()
-                                       : flags.error().c_str());
-    return 2;
-  }
-  uint64_t seed = static_cast<uint64_t>(getpid()) * 2654435761u;
-  if (flags.Has("seed")) {
-    // The whole value must be a number: "abc" or "12x" is an error, not 0.
-    const std::string text = flags.Get("seed");
-    const char* end = text.data() + text.size();
-    const auto [stop, error] = std::from_chars(text.data(), end, seed);
-    if (text.empty() || error != std::errc() || stop != end) {
-      std::fprintf(stderr,
-                   "trustcoach chat: --seed: expected a whole number, got "
-                   "'%s'\n",
-                   text.c_str());
-      return 2;
-    }
-  }
-  std::unique_ptr<Engine> engine =
-      LoadEngineOrPrintErrors(flags.Get("dialogs", DefaultDialogsDir()));
+  ChatSettings settings;
+  const int exit = LoadSettingsOrExit(
+      argc, argv,
+      "Usage: trustcoach chat [OPTIONS]\n\n"
+      "Talk with the coach: type a line, press Enter. Ctrl-D ends.\n",
+      &settings);
+  if (exit >= 0) return exit;
+  const uint64_t seed =
+      settings.seed.value_or(static_cast<uint64_t>(getpid()) * 2654435761u);
+  std::unique_ptr<Engine> engine = LoadEngineOrPrintErrors(settings.dialogs);
   if (engine == nullptr) return 1;
-  const bool explain = flags.Has("explain");
+  const bool explain = settings.explain;
   const TurnOptions options{
       .trace = explain ? Trace::kOn : Trace::kOff,
-      .region = flags.Get("region"),
+      .region = settings.region,
   };
   Session session;
   PrintReply(engine->Start(seed, &session, options), explain);

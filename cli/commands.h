@@ -10,7 +10,8 @@ class Engine;
 namespace trustcoach::cli {
 
 // Each subcommand of `trustcoach`: argv[0] is the subcommand's name.
-// Returns the process exit code.
+// Returns the process exit code. Each reads its settings through
+// LoadSettingsOrExit() (cli/settings.h).
 int RunChat(int argc, char** argv);
 int RunLint(int argc, char** argv);
 int RunTest(int argc, char** argv);
@@ -18,15 +19,6 @@ int RunAnalyze(int argc, char** argv);
 int RunGraph(int argc, char** argv);
 int RunServe(int argc, char** argv);   // cli/serve.cc
 int RunReview(int argc, char** argv);  // cli/review.cc (needs the server)
-
-// The shipped dialogs folder: $TRUSTCOACH_DIALOGS, else the installed
-// share/trustcoach/dialogs beside the binary's bin/ folder, else the build's
-// source tree.
-std::string DefaultDialogsDir();
-
-// share/trustcoach/`name` relative to the running binary (bin/../share/...)
-// when that folder exists, else "".
-std::string InstalledDataDir(const char* name);
 
 // Loads the dialogs in `dir`; on failure prints every problem to stderr and
 // returns null.

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "cli/flags.h"
+#include "cli/settings.h"
 #include "engine/dialog_loader.h"
 
 namespace trustcoach::cli {
@@ -105,29 +105,21 @@ void PrintMermaid(const DialogSet& dialogs) {
 }  // namespace
 
 int RunGraph(int argc, char** argv) {
-  Flags flags(argc, argv, {"dialogs"});
-  if (flags.Has("help")) {
-    std::printf(
-        "Usage: trustcoach graph [--dialogs DIR] [--mermaid]\n\n"
-        "Prints every flow as a Graphviz DOT graph (or Mermaid). Render with:\n"
-        "  trustcoach graph | dot -Tsvg > docs/flows.svg\n");
-    return 0;
-  }
-  if (!flags.error().empty() ||
-      !flags.Unknown({"help", "dialogs", "mermaid"}).empty()) {
-    std::fprintf(stderr,
-                 "trustcoach graph: usage: trustcoach graph [--dialogs DIR] "
-                 "[--mermaid]\n");
-    return 2;
-  }
+  GraphSettings settings;
+  const int exit = LoadSettingsOrExit(
+      argc, argv,
+      "Usage: trustcoach graph [OPTIONS]\n\n"
+      "Prints every flow as a Graphviz DOT graph (or Mermaid). Render with:\n"
+      "  trustcoach graph | dot -Tsvg > docs/flows.svg\n",
+      &settings);
+  if (exit >= 0) return exit;
   std::unique_ptr<DialogSet> dialogs;
-  Status s =
-      DialogSet::Load(flags.Get("dialogs", DefaultDialogsDir()), &dialogs);
+  Status s = DialogSet::Load(settings.dialogs, &dialogs);
   if (!s.ok()) {
     std::fprintf(stderr, "%s\n", s.message().c_str());
     return 1;
   }
-  if (flags.Has("mermaid")) {
+  if (settings.mermaid) {
     PrintMermaid(*dialogs);
   } else {
     PrintDot(*dialogs);

@@ -6,34 +6,29 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "cli/flags.h"
+#include "cli/settings.h"
 #include "engine/content_rules.h"
 #include "engine/dialog_loader.h"
 
 namespace trustcoach::cli {
 
 int RunLint(int argc, char** argv) {
-  Flags flags(argc, argv, {});
-  if (flags.Has("help")) {
-    std::printf(
-        "Usage: trustcoach lint [DIR]\n\n"
-        "Loads and validates every dialog file in DIR (default: the shipped\n"
-        "dialogs), then checks the content rules: wording, every path to\n"
-        "professional help, two variants per prompt, requests for help at\n"
-        "free-text questions, and that examples and quick replies are\n"
-        "understood where they are said (docs/authoring.md). Prints each\n"
-        "problem as "
-        "FILE: /json/pointer: message and exits 1 if there is any;\n"
-        "unreachable nodes and unused concepts are warnings.\n");
-    return 0;
-  }
-  if (!flags.error().empty() || !flags.Unknown({"help"}).empty() ||
-      flags.positional().size() > 1) {
-    std::fprintf(stderr, "trustcoach lint: usage: trustcoach lint [DIR]\n");
-    return 2;
-  }
-  const std::string dir =
-      flags.positional().empty() ? DefaultDialogsDir() : flags.positional()[0];
+  LintSettings settings;
+  const int exit = LoadSettingsOrExit(
+      argc, argv,
+      "Usage: trustcoach lint [OPTIONS] [DIR]\n\n"
+      "Loads and validates every dialog file in DIR (default: the shipped\n"
+      "dialogs), then checks the content rules: wording, every path to\n"
+      "professional help, two variants per prompt, requests for help at\n"
+      "free-text questions, and that examples and quick replies are\n"
+      "understood where they are said (docs/authoring.md). Prints each\n"
+      "problem as "
+      "FILE: /json/pointer: message and exits 1 if there is any;\n"
+      "unreachable nodes and unused concepts are warnings. DIR wins over\n"
+      "--dialogs.\n",
+      &settings);
+  if (exit >= 0) return exit;
+  const std::string& dir = settings.dialogs;
   std::unique_ptr<Engine> engine;
   std::vector<std::string> warnings;
   Status s = Engine::Load(dir, &engine, &warnings);

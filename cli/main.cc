@@ -3,30 +3,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <string_view>
 
 #include "cli/commands.h"
 #include "engine/engine.h"
 
 namespace trustcoach::cli {
-
-std::string InstalledDataDir(const char* name) {
-  namespace fs = std::filesystem;
-  std::error_code error;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
-  if (error) return "";
-  const fs::path dir =
-      (exe.parent_path() / TRUSTCOACH_DATA_FROM_BIN / name).lexically_normal();
-  return fs::is_directory(dir, error) ? dir.string() : "";
-}
-
-std::string DefaultDialogsDir() {
-  const char* env = std::getenv("TRUSTCOACH_DIALOGS");
-  if (env != nullptr && *env != '\0') return env;
-  std::string installed = InstalledDataDir("dialogs");
-  return installed.empty() ? TRUSTCOACH_DIALOGS_DIR : installed;
-}
 
 std::unique_ptr<Engine> LoadEngineOrPrintErrors(const std::string& dir) {
   std::unique_ptr<Engine> engine;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "server/config.h"
+#include "cli/settings.h"
 #include "server/log.h"
 #include "server/server.h"
 #include "store/open.h"
@@ -124,25 +124,16 @@ int RunServe(int argc, char** argv) {
   // A client that hangs up mid-response must not kill the server.
   signal(SIGPIPE, SIG_IGN);
 
-  server::ServerOptions options;
-  bool help = false;
-  Status status = server::LoadServerOptions(
-      std::vector<std::string>(argv + 1, argv + argc),
-      [](const char* name) { return std::getenv(name); }, &options, &help);
-  if (help) {
-    std::fputs(server::ServerUsage().c_str(), stdout);
-    return 0;
-  }
-  if (!status.ok()) {
-    std::fprintf(stderr, "trustcoach serve: %s\n\n%s", status.message().c_str(),
-                 server::ServerUsage().c_str());
-    return 2;
-  }
-  if (options.dialogs_dir.empty()) options.dialogs_dir = DefaultDialogsDir();
-  if (options.web_dir.empty()) options.web_dir = InstalledDataDir("web");
+  ServeSettings options;
+  const int exit =
+      LoadSettingsOrExit(argc, argv,
+                         "Usage: trustcoach serve [OPTIONS]\n\n"
+                         "Serves the HTTP API, the demo page and the widget.\n",
+                         &options);
+  if (exit >= 0) return exit;
 
   std::unique_ptr<server::JsonLog> events;
-  status = server::JsonLog::Open(options.event_log, &events);
+  Status status = server::JsonLog::Open(options.event_log, &events);
   if (!status.ok()) {
     std::fprintf(stderr, "trustcoach serve: event-log: %s\n",
                  status.message().c_str());

@@ -15,7 +15,7 @@
 #include <re2/re2.h>
 
 #include "cli/commands.h"
-#include "cli/flags.h"
+#include "cli/settings.h"
 #include "engine/dialog_loader.h"
 #include "engine/engine.h"
 
@@ -360,55 +360,30 @@ bool RunTranscript(const Engine& engine, const fs::path& path,
 }  // namespace
 
 int RunTest(int argc, char** argv) {
-  Flags flags(argc, argv, {"dialogs", "junit", "min-coverage"});
-  if (flags.Has("help")) {
-    std::printf(
-        "Usage: trustcoach test [--dialogs DIR] [--coverage [--min-coverage "
-        "PCT]]\n"
-        "                       [--junit FILE] FILE_OR_DIR...\n\n"
-        "Runs transcript tests (JSON; see docs/dialog-format.md) and ends\n"
-        "with the line 'N passed, N failed'. Exits 1 if any failed.\n"
-        "  --coverage        print the nodes, intents, transitions and safety\n"
-        "                    rules the transcripts reach, and those never "
-        "reached\n"
-        "  --min-coverage P  with --coverage: exit 1 if fewer than P%% of the\n"
-        "                    nodes or of the intents are reached\n"
-        "  --junit FILE      write the results as JUnit XML\n");
-    return 0;
-  }
-  const std::string unknown =
-      flags.Unknown({"help", "dialogs", "coverage", "junit", "min-coverage"});
-  double min_coverage = 0;
-  if (flags.Has("min-coverage")) {
-    char* end = nullptr;
-    const std::string text = flags.Get("min-coverage");
-    min_coverage = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end != '\0' || min_coverage < 0 ||
-        min_coverage > 100) {
-      std::fprintf(stderr,
-                   "trustcoach test: --min-coverage: expected a percentage "
-                   "0-100, got '%s'\n",
-                   text.c_str());
-      return 2;
-    }
-  }
-  if (!flags.error().empty() || !unknown.empty() ||
-      flags.positional().empty()) {
+  TestSettings settings;
+  const int exit = LoadSettingsOrExit(
+      argc, argv,
+      "Usage: trustcoach test [OPTIONS] FILE_OR_DIR...\n\n"
+      "Runs transcript tests (JSON; see docs/dialog-format.md) and ends\n"
+      "with the line 'N passed, N failed'. Exits 1 if any failed.\n",
+      &settings);
+  if (exit >= 0) return exit;
+  if (settings.paths.empty()) {
     std::fprintf(stderr,
-                 "trustcoach test: usage: trustcoach test [--dialogs DIR] "
+                 "trustcoach test: usage: trustcoach test [OPTIONS] "
                  "FILE_OR_DIR...\n");
     return 2;
   }
-  const std::string dialogs_dir = flags.Get("dialogs", DefaultDialogsDir());
-  std::unique_ptr<Engine> engine = LoadEngineOrPrintErrors(dialogs_dir);
+  const double min_coverage = settings.min_coverage;
+  std::unique_ptr<Engine> engine = LoadEngineOrPrintErrors(settings.dialogs);
   if (engine == nullptr) return 1;
   std::unique_ptr<Coverage> coverage;
-  if (flags.Has("coverage")) {
+  if (settings.coverage) {
     coverage = std::make_unique<Coverage>(engine->dialogs());
   }
   std::vector<Result> results;
   std::vector<fs::path> files;
-  for (const std::string& arg : flags.positional()) {
+  for (const std::string& arg : settings.paths) {
     std::error_code ec;
     if (fs::is_directory(arg, ec)) {
       for (const auto& entry : fs::directory_iterator(arg)) {
@@ -434,9 +409,9 @@ int RunTest(int argc, char** argv) {
       covered = false;
     }
   }
-  if (flags.Has("junit") && !WriteJunit(flags.Get("junit"), results)) {
+  if (!settings.junit.empty() && !WriteJunit(settings.junit, results)) {
     std::fprintf(stderr, "trustcoach test: cannot write %s\n",
-                 flags.Get("junit").c_str());
+                 settings.junit.c_str());
     return 1;
   }
   std::printf("%d passed, %d failed\n", passed, failed);

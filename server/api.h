@@ -22,9 +22,9 @@
 #include "server/options.h"
 #include "server/problem.h"
 #include "server/request.h"
-#include "server/review_queue.h"
 #include "store/clock.h"
 #include "store/rate_limiter.h"
+#include "store/review_queue.h"
 #include "store/session_store.h"
 
 namespace trustcoach::server {

@@ -10,10 +10,11 @@
 namespace trustcoach::server {
 
 // Everything `trustcoach serve` can be told, each field with its default.
-// Filled by LoadServerOptions() (server/config.h) from flags, TRUSTCOACH_*
-// environment variables and an optional config file, in that order of
-// precedence. The store's own options (which store, its bounds and retention)
-// are the embedded StoreOptions (store/open.h).
+// `trustcoach serve` fills it from flags, TRUSTCOACH_* environment variables
+// and an optional config file, in that order of precedence, and resolves the
+// folders' defaults (cli/settings.h, docs/configuration.md). The store's own
+// options (which store, its bounds and retention) are the embedded
+// StoreOptions (store/open.h).
 struct ServerOptions : StoreOptions {
   // Listening address and port; port 0 picks a free port.
   std::string host = "127.0.0.1";
@@ -23,10 +24,10 @@ struct ServerOptions : StoreOptions {
   // up to 512, and lets the extra ones end when idle.
   int threads = 8;
 
-  // Dialog folder; empty means the shipped dialogs.
+  // Dialog folder (required; the command line fills in the shipped one).
   std::string dialogs_dir;
-  // Static files of the demo page and widget; empty means the source tree's
-  // server/web.
+  // Static files of the demo page and widget; empty serves none (the
+  // command line fills in the shipped folder).
   std::string web_dir;
 
   // The opt-in review queue (docs/privacy.md): "sqlite:PATH" keeps the

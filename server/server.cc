@@ -67,9 +67,7 @@ Status Server::Create(const ServerOptions& options, Storage storage,
         &review_queue);
     if (!status.ok()) return status;
   }
-  ServerOptions resolved = options;
-  if (resolved.web_dir.empty()) resolved.web_dir = TRUSTCOACH_WEB_DIR;
-  out->reset(new Server(resolved, std::move(storage), clock, event_log,
+  out->reset(new Server(options, std::move(storage), clock, event_log,
                         std::move(engine), std::move(review_queue)));
   return (*out)->access_log_ == nullptr
              ? Status::InvalidArgument("access-log: cannot open " +

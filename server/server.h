@@ -11,13 +11,12 @@
 
 #include "engine/status.h"
 #include "server/api.h"
-#include "server/config.h"
 #include "server/http_front.h"
 #include "server/log.h"
 #include "server/options.h"
-#include "server/review_queue.h"
 #include "store/clock.h"
 #include "store/open.h"
+#include "store/review_queue.h"
 #include "store/session_store.h"
 
 namespace trustcoach::server {

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string_view>
@@ -62,12 +61,15 @@ Status OpenRedis(const StoreOptions& options, const Clock* clock,
 #endif
 }
 
-// The default SQLite file: trustcoach.db in DataDir(), the folder created
-// and made owner-only.
+// The default SQLite file: trustcoach.db in `options.data_dir`, the folder
+// created and made owner-only.
 Status DefaultSqlitePath(const StoreOptions& options, std::string* path) {
   namespace fs = std::filesystem;
-  const fs::path dir =
-      DataDir(options, [](const char* name) { return std::getenv(name); });
+  if (options.data_dir.empty()) {
+    return Status::InvalidArgument(
+        "data-dir: needed for the default SQLite store");
+  }
+  const fs::path dir = options.data_dir;
   std::error_code error;
   fs::create_directories(dir, error);
   if (error) {
@@ -130,15 +132,6 @@ Status OpenSqlite(const std::string& path, const StoreOptions& options,
 }
 
 }  // namespace
-
-std::string DataDir(const StoreOptions& options,
-                    const std::function<const char*(const char*)>& getenv) {
-  if (!options.data_dir.empty()) return options.data_dir;
-  if (const char* xdg = getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg) {
-    return std::string(xdg) + "/trustcoach";
-  }
-  return "data";
-}
 
 Status OpenStore(const StoreOptions& options, const Clock* clock,
                  Storage* out) {

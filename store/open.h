@@ -2,7 +2,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,8 +20,8 @@ struct StoreOptions {
   // ParseRedisUrl in store/redis_client.h) or empty for SQLite in
   // `data_dir`.
   std::string store;
-  // Folder for the default SQLite file (trustcoach.db); empty means
-  // $XDG_DATA_HOME/trustcoach when XDG_DATA_HOME is set, else ./data.
+  // Folder for the default SQLite file (trustcoach.db), needed when `store`
+  // is empty (the command line fills in its default: cli/settings.h).
   std::string data_dir;
   // SQLite `synchronous`: "full" (default, survives power loss) or "normal"
   // (survives a process crash such as kill -9, not a power cut).
@@ -60,15 +59,11 @@ struct Storage {
 };
 
 // Opens the store `options.store` names: "memory", "sqlite:PATH",
-// "redis://..." (or rediss://), or, when empty, SQLite in DataDir()/
-// trustcoach.db (the folder created, mode 0700). A SQLite file is created
-// owner-only. InvalidArgument for a name it does not know, Unavailable when
-// the backend cannot be opened. `clock` must outlive the storage.
+// "redis://..." (or rediss://), or, when empty, SQLite in
+// `options.data_dir`/trustcoach.db (the folder created, mode 0700). A SQLite
+// file is created owner-only. InvalidArgument for a name it does not know,
+// Unavailable when the backend cannot be opened. `clock` must outlive the
+// storage.
 Status OpenStore(const StoreOptions& options, const Clock* clock, Storage* out);
-
-// `options.data_dir` when set, else $XDG_DATA_HOME/trustcoach, else ./data.
-// `getenv` looks up an environment variable (null when unset).
-std::string DataDir(const StoreOptions& options,
-                    const std::function<const char*(const char*)>& getenv);
 
 }  // namespace trustcoach::server

@@ -88,6 +88,47 @@ class CliTest(unittest.TestCase):
             self.assertIn("--seed", out.stderr.decode(), bad)
             self.assertEqual(out.stdout, b"", bad)  # nothing said before the error
 
+    def test_chat_reads_its_keys_from_flag_environment_and_config_file(self):
+        def chat(*args, env=None):
+            return subprocess.run([BINARY, "chat", *args], input=b"hello\n", capture_output=True,
+                                  timeout=120, env={**os.environ, **(env or {})})
+
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "trustcoach.conf")
+            with open(config, "w") as f:
+                f.write("dialogs = %s\nexplain = yes\nport = 8080  # serve's, ignored\n" % DIALOGS)
+            why = lambda out: out.stdout.decode().count("\nwhy: ")
+            self.assertEqual(why(chat("--config", config, "--seed", "1")), 2)
+            self.assertEqual(why(chat("--seed", "1", env={"TRUSTCOACH_CONFIG": config})), 2)
+            off = chat("--seed", "1", env={"TRUSTCOACH_CONFIG": config, "TRUSTCOACH_EXPLAIN": "0"})
+            self.assertEqual(off.returncode, 0, off.stderr)
+            self.assertEqual(why(off), 0)
+            self.assertEqual(why(chat("--seed", "1", "--explain",
+                                      env={"TRUSTCOACH_CONFIG": config,
+                                           "TRUSTCOACH_EXPLAIN": "0"})), 2)
+            # The same seed from the environment or the flag says the same.
+            by_flag = chat("--dialogs", DIALOGS, "--seed", "5")
+            by_env = chat("--dialogs", DIALOGS, env={"TRUSTCOACH_SEED": "5"})
+            self.assertEqual(by_flag.stdout, by_env.stdout)
+
+            bad = chat("--dialogs", DIALOGS, env={"TRUSTCOACH_SEED": "abc"})
+            self.assertEqual(bad.returncode, 2)
+            self.assertIn("seed: expected an integer", bad.stderr.decode())
+            self.assertIn("TRUSTCOACH_SEED", bad.stderr.decode())
+            with open(config, "a") as f:
+                f.write("sed = 3\n")
+            bad = chat("--config", config)
+            self.assertEqual(bad.returncode, 2)
+            self.assertIn("'sed = 3'", bad.stderr.decode())
+            self.assertEqual(bad.stdout, b"")
+
+    def test_serve_refuses_a_bad_port_from_the_environment_naming_it(self):
+        out = subprocess.run([BINARY, "serve"], capture_output=True, timeout=60,
+                             env={**os.environ, "TRUSTCOACH_PORT": "12x"})
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("port: expected an integer from 0 to 65535, got '12x' (TRUSTCOACH_PORT)",
+                      out.stderr.decode())
+
     def test_every_command_has_help_and_bad_usage_fails(self):
         for command in ("chat", "lint", "test", "analyze", "graph"):
             out = run(command, "--help")

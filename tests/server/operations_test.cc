@@ -14,7 +14,6 @@
 #include <nlohmann/json.hpp>
 
 #include "server/build_info.h"
-#include "server/config.h"
 #include "server/log.h"
 #include "server/server.h"
 #include "store/clock.h"
@@ -191,27 +190,6 @@ TEST_CASE("A file log reopens its path after a rename (logrotate)",
       CHECK(other->Reopen().ok());
     }
   }
-}
-
-TEST_CASE("Drain and event-log options", "[server][operations][config]") {
-  ServerOptions options;
-  bool help = false;
-  REQUIRE(LoadServerOptions(
-              {"--drain-delay", "3", "--drain-timeout=20", "--event-log",
-               "/var/log/trustcoach/events.log"},
-              [](const char*) { return nullptr; }, &options, &help)
-              .ok());
-  CHECK(options.drain_delay_seconds == 3);
-  CHECK(options.drain_timeout_seconds == 20);
-  CHECK(options.event_log == "/var/log/trustcoach/events.log");
-  ServerOptions defaults;
-  CHECK(defaults.drain_delay_seconds == 0);
-  CHECK(defaults.drain_timeout_seconds == 10);
-  CHECK(defaults.event_log == "stderr");
-  CHECK_FALSE(LoadServerOptions(
-                  {"--drain-timeout", "-1"},
-                  [](const char*) { return nullptr; }, &options, &help)
-                  .ok());
 }
 
 }  // namespace

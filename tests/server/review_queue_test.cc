@@ -1,7 +1,7 @@
 // The opt-in review queue (docs/privacy.md), end to end: what lands there
 // and what never does, retention, export, the report route, and nothing
 // written when it is off.
-#include "server/review_queue.h"
+#include "store/review_queue.h"
 
 #include <filesystem>
 #include <fstream>

@@ -28,14 +28,15 @@ class TestServer {
       const server::Clock*)>;
 
   // Serves `options` (its port, access log and client rate are set here;
-  // an empty dialogs_dir means the shipped dialogs) from `store` when given
-  // (it must use the clock it is passed), else from a memory store; events
-  // go to `events` ("off", or a file path).
+  // an empty dialogs_dir or web_dir means the source tree's) from `store` when
+  // given (it must use the clock it is passed), else from a memory store;
+  // events go to `events` ("off", or a file path).
   explicit TestServer(server::ServerOptions options = {}, Store store = {},
                       const std::string& events = "off") {
     options.port = 0;
     if (options.dialogs_dir.empty())
       options.dialogs_dir = TRUSTCOACH_DIALOGS_DIR;
+    if (options.web_dir.empty()) options.web_dir = TRUSTCOACH_WEB_DIR;
     options.access_log = "off";
     options.threads = 4;
     options.client_rate = 0;

@@ -1,4 +1,4 @@
-#include "server/review_queue.h"
+#include "store/review_queue.h"
 
 #include <fcntl.h>
 #include <unistd.h>

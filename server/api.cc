@@ -105,6 +105,11 @@ bool HasHeader(const httplib::Request& request, std::string_view name) {
 
 // Set when routing starts on this worker thread, read by the access log.
 thread_local std::optional<std::chrono::steady_clock::time_point> request_start;
+// The request PreRoute() saw on this worker thread and its route template,
+// so that the access log and metrics need not match the path again; reset
+// with request_start.
+thread_local const httplib::Request* routed_request = nullptr;
+thread_local std::string_view routed_route;
 
 // Replies and transcript lines are written directly rather than as nlohmann
 // trees: on the hot path the trees cost more than the turn itself. Keys are
@@ -441,9 +446,11 @@ bool Api::CorsAllowed(std::string_view origin) const {
 Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
   request_start = std::chrono::steady_clock::now();
   const std::string_view route = RouteTemplate(request.path);
+  routed_request = &request;
+  routed_route = route;
   const bool api = route.substr(0, kConversations.size()) == kConversations;
-  response.set_header("X-Content-Type-Options", "nosniff");
-  if (api) response.set_header("Cache-Control", "no-store");
+  AddFixedHeader(response, "X-Content-Type-Options", "nosniff");
+  if (api) AddFixedHeader(response, "Cache-Control", "no-store");
 
   // /metrics is for the operator's scraper, never for a browser: no CORS.
   const bool metrics = route == "/metrics";
@@ -614,6 +621,8 @@ void Api::OnException(const Request&, Response& response) {
 
 void Api::OnLog(const Request& request, const Response& response) {
   // A request GuardedServer refused: LogRefused() logs what was answered.
+  const bool routed = routed_request == &request;
+  routed_request = nullptr;
   if (GuardedServer::RefusedStatus() != 0) {
     request_start.reset();
     return;
@@ -625,7 +634,8 @@ void Api::OnLog(const Request& request, const Response& response) {
                   .count();
     request_start.reset();
   }
-  const std::string_view route = RouteTemplate(request.path);
+  const std::string_view route =
+      routed ? routed_route : RouteTemplate(request.path);
   const std::string_view method = MethodLabel(request.method);
   metrics_.RecordRequest(route, method, response.status, seconds);
   if (access_log_ == nullptr || !access_log_->enabled()) return;
@@ -784,7 +794,8 @@ void Api::CreateConversation(const Request& request, Response& response) {
     }
     return;
   }
-  response.set_header("Location", "/v1/conversations/" + conversation.id);
+  // The id is 32 hex digits this server made.
+  AddFixedHeader(response, "Location", "/v1/conversations/" + conversation.id);
   std::string out;
   out.reserve(1024);
   out += "{\"id\":";

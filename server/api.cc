@@ -105,102 +105,164 @@ bool HasHeader(const httplib::Request& request, std::string_view name) {
 
 // Set when routing starts on this worker thread, read by the access log.
 thread_local std::optional<std::chrono::steady_clock::time_point> request_start;
+// The request PreRoute() saw on this worker thread and its route template,
+// so that the access log and metrics need not match the path again; reset
+// with request_start.
+thread_local const httplib::Request* routed_request = nullptr;
+thread_local std::string_view routed_route;
 
-// Replies and transcript lines are written with JsonWriter rather than as
-// nlohmann trees: on the hot path the trees cost more than the turn itself.
-// Keys are in the order nlohmann::json writes them (sorted), so that both
-// produce the same text.
+// Replies and transcript lines are written directly rather than as nlohmann
+// trees: on the hot path the trees cost more than the turn itself. Keys are
+// in the order nlohmann::json writes them (sorted), so that both produce the
+// same text.
 
-void WriteSafety(const SafetyInfo& safety, JsonWriter& out) {
-  out.BeginObject()
-      .Key("earlier")
-      .Bool(safety.earlier)
-      .Key("kind")
-      .String(SafetyKindName(safety.kind))
-      .Key("level")
-      .String(SafetyLevelName(safety.level))
-      .EndObject();
-}
-
-void WriteMessageFields(const Message& message, JsonWriter& out) {
-  out.Key("quick_replies").BeginArray();
-  for (const std::string& quick_reply : message.quick_replies) {
-    out.String(quick_reply);
-  }
-  out.EndArray();
-}
-
-void WriteMessages(const std::vector<Message>& messages, JsonWriter& out) {
-  out.BeginArray();
-  for (const Message& message : messages) {
-    out.BeginObject();
-    WriteMessageFields(message, out);
-    out.Key("text").String(message.text).EndObject();
-  }
-  out.EndArray();
-}
-
-void WriteResources(const std::vector<Resource>& resources, JsonWriter& out) {
-  out.BeginArray();
-  for (const Resource& resource : resources) {
-    out.BeginObject();
-    if (!resource.hours.empty()) out.Key("hours").String(resource.hours);
-    out.Key("kind").String(resource.kind).Key("name").String(resource.name);
-    if (!resource.phone.empty()) out.Key("phone").String(resource.phone);
-    if (!resource.sms.empty()) out.Key("sms").String(resource.sms);
-    if (!resource.web.empty()) out.Key("web").String(resource.web);
-    out.EndObject();
-  }
-  out.EndArray();
-}
-
-// The reply fields shared by the create and turn responses.
-void WriteReplyFields(const Reply& reply, JsonWriter& out) {
-  out.Key("messages");
-  WriteMessages(reply.messages, out);
-  out.Key("resources");
-  WriteResources(reply.resources, out);
-  out.Key("safety");
-  WriteSafety(reply.safety, out);
-}
-
-// Transcript rows as the store keeps them: one JSON object per line said.
-// Lines of a safety reply carry `safety`, and its last line the resources,
-// so that a restored transcript shows the helplines where they were.
-void AppendCoachEntries(const Reply& reply, std::string_view at,
-                        std::vector<std::string>* entries) {
-  for (size_t i = 0; i < reply.messages.size(); ++i) {
-    std::string entry;
-    entry.reserve(512);
-    JsonWriter out(&entry);
-    out.BeginObject().Key("at").String(at);
-    WriteMessageFields(reply.messages[i], out);
-    if (i + 1 == reply.messages.size() && !reply.resources.empty()) {
-      out.Key("resources");
-      WriteResources(reply.resources, out);
+// A reply's JSON text, each string in it escaped once and shared by the
+// response and the transcript lines (the same text appears in both): each
+// message's `quick_replies` field and `text` value, the resources array and
+// the safety object, in one buffer. Written with plain appends in the order
+// nlohmann::json writes keys (sorted), so both produce the same text.
+class ReplyJson {
+ public:
+  explicit ReplyJson(const Reply& reply) {
+    buffer_.reserve(768);
+    messages_.reserve(reply.messages.size());
+    for (const Message& message : reply.messages) {
+      MessageSpans spans;
+      spans.quick_replies = buffer_.size();
+      buffer_ += "\"quick_replies\":[";
+      for (size_t i = 0; i < message.quick_replies.size(); ++i) {
+        if (i > 0) buffer_ += ',';
+        AppendJsonString(message.quick_replies[i], &buffer_);
+      }
+      buffer_ += ']';
+      spans.text = buffer_.size();
+      AppendJsonString(message.text, &buffer_);
+      spans.end = buffer_.size();
+      messages_.push_back(spans);
     }
-    out.Key("role").String("coach");
-    if (reply.safety.level != SafetyLevel::kNone) {
-      out.Key("safety");
-      WriteSafety(reply.safety, out);
+    resources_ = buffer_.size();
+    buffer_ += '[';
+    for (size_t i = 0; i < reply.resources.size(); ++i) {
+      const Resource& resource = reply.resources[i];
+      buffer_ += i > 0 ? ",{" : "{";
+      if (!resource.hours.empty()) {
+        buffer_ += "\"hours\":";
+        AppendJsonString(resource.hours, &buffer_);
+        buffer_ += ',';
+      }
+      buffer_ += "\"kind\":";
+      AppendJsonString(resource.kind, &buffer_);
+      buffer_ += ",\"name\":";
+      AppendJsonString(resource.name, &buffer_);
+      if (!resource.phone.empty()) {
+        buffer_ += ",\"phone\":";
+        AppendJsonString(resource.phone, &buffer_);
+      }
+      if (!resource.sms.empty()) {
+        buffer_ += ",\"sms\":";
+        AppendJsonString(resource.sms, &buffer_);
+      }
+      if (!resource.web.empty()) {
+        buffer_ += ",\"web\":";
+        AppendJsonString(resource.web, &buffer_);
+      }
+      buffer_ += '}';
     }
-    out.Key("text").String(reply.messages[i].text).EndObject();
-    entries->push_back(std::move(entry));
+    buffer_ += ']';
+    safety_ = buffer_.size();
+    buffer_ += reply.safety.earlier ? "{\"earlier\":true,\"kind\":"
+                                    : "{\"earlier\":false,\"kind\":";
+    AppendJsonString(SafetyKindName(reply.safety.kind), &buffer_);
+    buffer_ += ",\"level\":";
+    AppendJsonString(SafetyLevelName(reply.safety.level), &buffer_);
+    buffer_ += '}';
+    has_resources_ = !reply.resources.empty();
+    has_safety_ = reply.safety.level != SafetyLevel::kNone;
   }
-}
 
-std::string UserEntry(std::string_view text, std::string_view at) {
+  // "messages":[...],"resources":[...],"safety":{...}: the fields shared by
+  // the create and turn responses.
+  void AppendFields(std::string* out) const {
+    *out += "\"messages\":[";
+    for (size_t i = 0; i < messages_.size(); ++i) {
+      *out += i > 0 ? ",{" : "{";
+      out->append(QuickReplies(i)).append(",\"text\":").append(Text(i));
+      *out += '}';
+    }
+    out->append("],\"resources\":")
+        .append(Resources())
+        .append(",\"safety\":")
+        .append(Safety());
+  }
+
+  // Transcript rows as the store keeps them: one JSON object per line said,
+  // `at_literal` the time as a JSON string. Lines of a safety reply carry
+  // `safety`, and its last line the resources, so that a restored transcript
+  // shows the helplines where they were.
+  void AppendCoachEntries(std::string_view at_literal,
+                          std::vector<std::string>* entries) const {
+    for (size_t i = 0; i < messages_.size(); ++i) {
+      const bool resources = i + 1 == messages_.size() && has_resources_;
+      std::string entry;
+      entry.reserve(64 + at_literal.size() +
+                    (messages_[i].end - messages_[i].quick_replies) +
+                    (resources ? Resources().size() : 0) +
+                    (has_safety_ ? Safety().size() : 0));
+      entry.append("{\"at\":")
+          .append(at_literal)
+          .append(",")
+          .append(QuickReplies(i));
+      if (resources) entry.append(",\"resources\":").append(Resources());
+      entry.append(",\"role\":\"coach\"");
+      if (has_safety_) entry.append(",\"safety\":").append(Safety());
+      entry.append(",\"text\":").append(Text(i)).append("}");
+      entries->push_back(std::move(entry));
+    }
+  }
+
+ private:
+  struct MessageSpans {
+    size_t quick_replies = 0;  // where "quick_replies":[...] starts
+    size_t text = 0;           // where the text's string literal starts
+    size_t end = 0;
+  };
+  std::string_view Span(size_t begin, size_t end) const {
+    return std::string_view(buffer_).substr(begin, end - begin);
+  }
+  std::string_view QuickReplies(size_t i) const {
+    return Span(messages_[i].quick_replies, messages_[i].text);
+  }
+  std::string_view Text(size_t i) const {
+    return Span(messages_[i].text, messages_[i].end);
+  }
+  std::string_view Resources() const { return Span(resources_, safety_); }
+  std::string_view Safety() const { return Span(safety_, buffer_.size()); }
+
+  std::string buffer_;
+  std::vector<MessageSpans> messages_;
+  size_t resources_ = 0;
+  size_t safety_ = 0;
+  bool has_resources_ = false;
+  bool has_safety_ = false;
+};
+
+// The person's transcript row; `at_literal` is the time as a JSON string.
+std::string UserEntry(std::string_view text, std::string_view at_literal) {
   std::string entry;
-  JsonWriter(&entry)
-      .BeginObject()
-      .Key("at")
-      .String(at)
-      .Key("role")
-      .String("user")
-      .Key("text")
-      .String(text)
-      .EndObject();
+  entry.reserve(32 + at_literal.size() + text.size() + text.size() / 8);
+  entry.append("{\"at\":")
+      .append(at_literal)
+      .append(",\"role\":\"user\",\"text\":");
+  AppendJsonString(text, &entry);
+  entry += '}';
   return entry;
+}
+
+// `text` as a JSON string literal.
+std::string JsonLiteral(std::string_view text) {
+  std::string literal;
+  AppendJsonString(text, &literal);
+  return literal;
 }
 
 json StateSummary(const Session& session) {
@@ -384,9 +446,11 @@ bool Api::CorsAllowed(std::string_view origin) const {
 Api::HandlerResponse Api::PreRoute(const Request& request, Response& response) {
   request_start = std::chrono::steady_clock::now();
   const std::string_view route = RouteTemplate(request.path);
+  routed_request = &request;
+  routed_route = route;
   const bool api = route.substr(0, kConversations.size()) == kConversations;
-  response.set_header("X-Content-Type-Options", "nosniff");
-  if (api) response.set_header("Cache-Control", "no-store");
+  AddFixedHeader(response, "X-Content-Type-Options", "nosniff");
+  if (api) AddFixedHeader(response, "Cache-Control", "no-store");
 
   // /metrics is for the operator's scraper, never for a browser: no CORS.
   const bool metrics = route == "/metrics";
@@ -557,6 +621,8 @@ void Api::OnException(const Request&, Response& response) {
 
 void Api::OnLog(const Request& request, const Response& response) {
   // A request GuardedServer refused: LogRefused() logs what was answered.
+  const bool routed = routed_request == &request;
+  routed_request = nullptr;
   if (GuardedServer::RefusedStatus() != 0) {
     request_start.reset();
     return;
@@ -568,7 +634,8 @@ void Api::OnLog(const Request& request, const Response& response) {
                   .count();
     request_start.reset();
   }
-  const std::string_view route = RouteTemplate(request.path);
+  const std::string_view route =
+      routed ? routed_route : RouteTemplate(request.path);
   const std::string_view method = MethodLabel(request.method);
   metrics_.RecordRequest(route, method, response.status, seconds);
   if (access_log_ == nullptr || !access_log_->enabled()) return;
@@ -698,8 +765,10 @@ void Api::CreateConversation(const Request& request, Response& response) {
   conversation.has_token_tag = true;
   conversation.session = std::move(session);
   conversation.region = body.region;
+  const ReplyJson reply_json(reply);
   std::vector<std::string> transcript;
-  AppendCoachEntries(reply, FormatTime(clock_->NowMillis()), &transcript);
+  reply_json.AppendCoachEntries(JsonLiteral(FormatTime(clock_->NowMillis())),
+                                &transcript);
   conversation.id = std::move(secrets.id);
   status = store_->Create(&conversation, transcript);
   while (status.code() == Status::Code::kAlreadyExists) {
@@ -725,12 +794,17 @@ void Api::CreateConversation(const Request& request, Response& response) {
     }
     return;
   }
-  response.set_header("Location", "/v1/conversations/" + conversation.id);
+  // The id is 32 hex digits this server made.
+  AddFixedHeader(response, "Location", "/v1/conversations/" + conversation.id);
   std::string out;
-  JsonWriter writer(&out);
-  writer.BeginObject().Key("id").String(conversation.id);
-  WriteReplyFields(reply, writer);
-  writer.Key("token").String(token).EndObject();
+  out.reserve(1024);
+  out += "{\"id\":";
+  AppendJsonString(conversation.id, &out);
+  out += ',';
+  reply_json.AppendFields(&out);
+  out += ",\"token\":";
+  AppendJsonString(token, &out);
+  out += '}';
   SendJsonText(response, 201, std::move(out));
 }
 
@@ -772,9 +846,12 @@ void Api::PostMessage(const Request& request, Response& response) {
     const Reply reply = engine->Respond(
         body.text, &conversation.session,
         TurnOptions{.trace = trace, .region = conversation.region});
-    const std::string at = FormatTime(clock_->NowMillis());
-    std::vector<std::string> transcript = {UserEntry(body.text, at)};
-    AppendCoachEntries(reply, at, &transcript);
+    const ReplyJson reply_json(reply);
+    const std::string at = JsonLiteral(FormatTime(clock_->NowMillis()));
+    std::vector<std::string> transcript;
+    transcript.reserve(1 + reply.messages.size());
+    transcript.push_back(UserEntry(body.text, at));
+    reply_json.AppendCoachEntries(at, &transcript);
     if (options_.max_conversation_bytes > 0 &&
         conversation.transcript_bytes + BytesOf(transcript) >
             options_.max_conversation_bytes) {
@@ -803,12 +880,12 @@ void Api::PostMessage(const Request& request, Response& response) {
       }
       std::string out;
       out.reserve(1024);  // a reply is rarely longer: no regrowth
-      JsonWriter writer(&out);
-      writer.BeginObject();
-      if (trace == Trace::kOn)
-        writer.Key("explain").Raw(DumpJson(reply.explain));
-      WriteReplyFields(reply, writer);
-      writer.Key("turn").Uint(turns).EndObject();
+      out += '{';
+      if (trace == Trace::kOn) {
+        out.append("\"explain\":").append(DumpJson(reply.explain)) += ',';
+      }
+      reply_json.AppendFields(&out);
+      out.append(",\"turn\":").append(std::to_string(turns)) += '}';
       return SendJsonText(response, 200, std::move(out));
     }
     if (!status.IsAborted() || attempt == kSaveAttempts) break;

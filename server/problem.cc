@@ -1,5 +1,7 @@
 #include "server/problem.h"
 
+#include <cassert>
+#include <tuple>
 #include <utility>
 
 namespace trustcoach::server {
@@ -111,10 +113,19 @@ void SendJson(httplib::Response& response, int status,
   SendJsonText(response, status, DumpJson(body));
 }
 
+void AddFixedHeader(httplib::Response& response, std::string_view name,
+                    std::string_view value) {
+  assert(name.find_first_of("\r\n") == std::string_view::npos &&
+         value.find_first_of("\r\n") == std::string_view::npos);
+  response.headers.emplace(std::piecewise_construct,
+                           std::forward_as_tuple(name),
+                           std::forward_as_tuple(value));
+}
+
 void SendJsonText(httplib::Response& response, int status, std::string body) {
   response.status = status;
   response.body = std::move(body);  // set_content() would copy it
-  response.set_header("Content-Type", "application/json");
+  AddFixedHeader(response, "Content-Type", "application/json");
 }
 
 // An RFC 9457 problem. `detail` never holds request text.

@@ -149,10 +149,18 @@ std::string EchoFeeling(std::string_view normalized,
   while (start < normalized.size()) {
     size_t end = normalized.find_first_of(".,!?;", start);
     if (end == std::string_view::npos) end = normalized.size();
-    std::string_view clause = normalized.substr(start, end - start);
-    if (const size_t but = clause.find(" but ");
+    size_t next = end + 1;
+    if (const size_t but = normalized.substr(start, end - start).find(" but ");
         but != std::string_view::npos) {
-      clause = clause.substr(0, but);
+      end = start + but;
+      next = end + 5;
+    }
+    const std::string_view clause = normalized.substr(start, end - start);
+    start = next;
+    // A question is not said back: "how do i feel better?"
+    if ((end < normalized.size() && normalized[end] == '?') ||
+        LooksLikeQuestion(clause)) {
+      continue;
     }
     for (size_t at = 0; at < clause.size(); ++at) {
       if (at > 0 && clause[at - 1] != ' ') continue;
@@ -165,7 +173,6 @@ std::string EchoFeeling(std::string_view normalized,
       if (!said.empty()) return said;
       break;
     }
-    start = end + 1;
   }
   return "";
 }

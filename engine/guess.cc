@@ -138,6 +138,10 @@ constexpr std::string_view kFeelingStarts[] = {
     "i keep ",        "i can not ", "i still ", "i just ",  "i miss ",
     "i do not know ", "i really ",  "i never ", "i cannot "};
 
+constexpr std::string_view kJoiners[] = {
+    " and ", "and ",  " so ", "so ",   "honestly ", "just ",
+    "ok ",   "okay ", "now ", "well ", "tbh ",      "because "};
+
 }  // namespace
 
 std::string EchoFeeling(std::string_view normalized,
@@ -164,6 +168,18 @@ std::string EchoFeeling(std::string_view normalized,
     }
     for (size_t at = 0; at < clause.size(); ++at) {
       if (at > 0 && clause[at - 1] != ' ') continue;
+      // Only where the person speaks for themselves: at the clause's start
+      // or after "and", "so", "honestly"... never in reported speech ("he
+      // says i am paranoid").
+      const std::string_view before = clause.substr(0, at);
+      const bool own =
+          before.find_first_not_of(' ') == std::string_view::npos ||
+          std::any_of(std::begin(kJoiners), std::end(kJoiners),
+                      [&](std::string_view j) {
+                        return before.size() >= j.size() &&
+                               before.substr(before.size() - j.size()) == j;
+                      });
+      if (!own) continue;
       const std::string_view rest = clause.substr(at);
       const bool opens = std::any_of(
           std::begin(kFeelingStarts), std::end(kFeelingStarts),

@@ -313,11 +313,22 @@ class TurnSteps {
     if (said.empty()) return;
     std::string& text = reply_.messages.front().text;
     if (text.find(said) != std::string::npos) return;
+    // A variant that does not open as the reply does: not "It sounds like
+    // you feel alone. It sounds like you're hurting."
+    const std::vector<std::string>& echo = config.echo;
+    size_t pick = session_.turns % echo.size();
+    for (size_t n = 0; n < echo.size(); ++n) {
+      const size_t i = (session_.turns + n) % echo.size();
+      const std::string_view opening =
+          std::string_view(echo[i]).substr(0, echo[i].find(' '));
+      if (text.compare(0, opening.size(), opening) != 0) {
+        pick = i;
+        break;
+      }
+    }
     const std::map<std::string, std::string> slots{{"said", said}};
-    text.insert(0,
-                RenderTemplate(config.echo[session_.turns % config.echo.size()],
-                               slots, dialogs_.reflections()) +
-                    " ");
+    text.insert(
+        0, RenderTemplate(echo[pick], slots, dialogs_.reflections()) + " ");
   }
 
   // Every signal of the message, not only the winner, leaves its facts:

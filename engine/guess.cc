@@ -138,42 +138,57 @@ constexpr std::string_view kFeelingStarts[] = {
     "i keep ",        "i can not ", "i still ", "i just ",  "i miss ",
     "i do not know ", "i really ",  "i never ", "i cannot "};
 
-constexpr std::string_view kLeadIns[] = {"and ",      "but ",    "so ", "now ",
-                                         "honestly ", "just ",   "ok ", "okay ",
-                                         "well ",     "because "};
+constexpr std::string_view kJoiners[] = {
+    " and ", "and ",  " so ", "so ",   "honestly ", "just ",
+    "ok ",   "okay ", "now ", "well ", "tbh ",      "because "};
 
 }  // namespace
 
 std::string EchoFeeling(std::string_view normalized,
                         const Reflections& reflections) {
-  // Clauses end at sentence punctuation, commas and "but".
+  // Clauses end at sentence punctuation, commas and "but"; in each, the
+  // first place the person starts saying how they feel, to the clause's
+  // end: "he is a liar and i feel used" -> "i feel used".
   size_t start = 0;
   while (start < normalized.size()) {
     size_t end = normalized.find_first_of(".,!?;", start);
     if (end == std::string_view::npos) end = normalized.size();
-    std::string_view clause = normalized.substr(start, end - start);
-    if (const size_t but = clause.find(" but ");
+    size_t next = end + 1;
+    if (const size_t but = normalized.substr(start, end - start).find(" but ");
         but != std::string_view::npos) {
-      clause = clause.substr(0, but);
+      end = start + but;
+      next = end + 5;
     }
-    while (!clause.empty() && clause.front() == ' ') clause.remove_prefix(1);
-    for (bool again = true; again;) {
-      again = false;
-      for (std::string_view lead : kLeadIns) {
-        if (clause.substr(0, lead.size()) == lead) {
-          clause.remove_prefix(lead.size());
-          again = true;
-        }
-      }
+    const std::string_view clause = normalized.substr(start, end - start);
+    start = next;
+    // A question is not said back: "how do i feel better?"
+    if ((end < normalized.size() && normalized[end] == '?') ||
+        LooksLikeQuestion(clause)) {
+      continue;
     }
-    for (std::string_view opening : kFeelingStarts) {
-      if (clause.substr(0, opening.size()) == opening) {
-        std::string said = Echo(clause, reflections);
-        if (!said.empty()) return said;
-        break;
-      }
+    for (size_t at = 0; at < clause.size(); ++at) {
+      if (at > 0 && clause[at - 1] != ' ') continue;
+      // Only where the person speaks for themselves: at the clause's start
+      // or after "and", "so", "honestly"... never in reported speech ("he
+      // says i am paranoid").
+      const std::string_view before = clause.substr(0, at);
+      const bool own =
+          before.find_first_not_of(' ') == std::string_view::npos ||
+          std::any_of(std::begin(kJoiners), std::end(kJoiners),
+                      [&](std::string_view j) {
+                        return before.size() >= j.size() &&
+                               before.substr(before.size() - j.size()) == j;
+                      });
+      if (!own) continue;
+      const std::string_view rest = clause.substr(at);
+      const bool opens = std::any_of(
+          std::begin(kFeelingStarts), std::end(kFeelingStarts),
+          [&](std::string_view o) { return rest.substr(0, o.size()) == o; });
+      if (!opens) continue;
+      std::string said = Echo(rest, reflections);
+      if (!said.empty()) return said;
+      break;
     }
-    start = end + 1;
   }
   return "";
 }

@@ -126,3 +126,31 @@ TEST_CASE("A guess must name known concepts and a label that reaches it",
 
 }  // namespace
 }  // namespace trustcoach
+
+namespace trustcoach {
+namespace {
+
+TEST_CASE("EchoFeeling says back one feeling clause, with verbs agreeing",
+          "[engine][guess]") {
+  const Reflections reflections{
+      {"i", "you"},  {"my", "your"},  {"me", "you"},         {"am", "are"},
+      {"we", "you"}, {"our", "your"}, {"myself", "yourself"}};
+  auto [text, echo] = GENERATE(table<std::string, std::string>({
+      {"i feel so alone since she left", "you feel so alone since she left"},
+      {"honestly i am scared all the time", "you are scared all the time"},
+      {"he left. i was not ready for it", "you weren't ready for it"},
+      {"ok but i keep thinking about it", "you keep thinking about it"},
+      {"my wife left and i feel lost", "you feel lost"},
+      {"i feel like a terrible person", ""},     // self-condemnation
+      {"i feel like i want to disappear", ""},   // could be harm
+      {"i am so stupid for not seeing it", ""},  // self-blame
+      {"he is a liar and i feel used by him", "you feel used by him"},
+      {"she cheated on me", ""},      // no feeling clause
+      {"how do i feel better?", ""},  // a question
+  }));
+  CAPTURE(text);
+  CHECK(EchoFeeling(text, reflections) == echo);
+}
+
+}  // namespace
+}  // namespace trustcoach

@@ -196,3 +196,47 @@ TEST_CASE("Questions and closings break out of a free-text question",
 
 }  // namespace
 }  // namespace trustcoach
+
+namespace trustcoach {
+namespace {
+
+TEST_CASE("PatternWords counts the words a pattern needs", "[engine][intent]") {
+  CHECK(PatternWords("\\bcheat(ed|ing)?\\b") == 1);
+  CHECK(PatternWords("\\bmy (husband|wife) cheated\\b") == 3);
+  CHECK(PatternWords("^(please )?(restart|start over)\\W*$") == 1);
+  CHECK(PatternWords("\\bgo(ing|es)? through (his|her) phone\\b") == 4);
+  // Gaps and optional parts count nothing.
+  CHECK(PatternWords("\\bthinks?\\b[^.?!]{0,40}\\bmy fault\\b") == 3);
+  CHECK(PatternWords("(?:a|b c)") == 1);
+  CHECK(PatternWords("^(?P<reason>.{1,240})") == 0);
+  CHECK(TopLevelAlternatives("a|b(c|d)|[|]x") ==
+        std::vector<std::string_view>{"a", "b(c|d)", "[|]x"});
+}
+
+TEST_CASE("Equal priorities: the more specific match wins, not file order",
+          "[engine][intent]") {
+  std::vector<IntentSpec> intents(3);
+  intents[0] = {.id = "bare", .patterns = {"\\bfault\\b"}};
+  intents[1] = {.id = "specific",
+                .patterns = {"\\bcheat\\b|\\bi think it is my fault\\b"}};
+  intents[2] = {.id = "higher", .patterns = {"\\bnever\\b"}, .priority = 1};
+  std::unique_ptr<IntentMatcher> matcher;
+  REQUIRE(IntentMatcher::Create(intents, &matcher).ok());
+
+  IntentMatch m = matcher->Match("i think it is my fault", {});
+  CHECK(m.intent == 1);
+  REQUIRE(m.candidates.size() == 2);
+  CHECK(m.candidates[0].words == 1);
+  CHECK(m.candidates[1].words == 6);
+  // The alternative that matched counts, not the pattern's least.
+  CHECK(matcher->Match("a fault, a cheat", {}).intent == 0);
+  // Priority still comes first.
+  CHECK(matcher->Match("i think it is my fault, never", {}).intent == 2);
+  // No tie: nothing is counted.
+  IntentMatch alone = matcher->Match("a fault", {});
+  CHECK(alone.intent == 0);
+  CHECK(alone.candidates[0].words == -1);
+}
+
+}  // namespace
+}  // namespace trustcoach

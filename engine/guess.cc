@@ -21,7 +21,10 @@ constexpr std::string_view kNoEcho[] = {
     // Nothing that could be a wish to be gone is said back.
     "disappear", "exist", "alive", "living", "end", "ending", "pills", "cut",
     "cutting", "overdose", "jump", "harm", "hopeless", "pointless", "gone",
-    "myself", "kms", "unalive"};
+    "myself", "kms", "unalive",
+    // Labels people put on themselves.
+    "disgrace", "fraud", "fake", "fool", "hypocrite", "burden", "joke",
+    "embarrassment", "mess", "problem", "mistake"};
 
 // Said back, a sentence must start with its subject: "we barely talk now",
 // not a fragment such as "toll on my health".
@@ -138,6 +141,14 @@ constexpr std::string_view kFeelingStarts[] = {
     "i keep ",        "i can not ", "i still ", "i just ",  "i miss ",
     "i do not know ", "i really ",  "i never ", "i cannot "};
 
+// A label the person puts on themselves is not a feeling to say back: "i
+// am a disgrace" -> "So you are a disgrace" reads as the coach agreeing.
+constexpr std::string_view kLabelStarts[] = {
+    "i am a ",        "i am an ",        "i am such ",        "i am the ",
+    "i was a ",       "i was an ",       "i was such ",       "i was the ",
+    "i feel like a ", "i feel like an ", "i feel like such ", "i felt like a ",
+    "i felt like an "};
+
 constexpr std::string_view kJoiners[] = {
     " and ", "and ",  " so ", "so ",   "honestly ", "just ",
     "ok ",   "okay ", "now ", "well ", "tbh ",      "because "};
@@ -185,6 +196,12 @@ std::string EchoFeeling(std::string_view normalized,
           std::begin(kFeelingStarts), std::end(kFeelingStarts),
           [&](std::string_view o) { return rest.substr(0, o.size()) == o; });
       if (!opens) continue;
+      if (std::any_of(std::begin(kLabelStarts), std::end(kLabelStarts),
+                      [&](std::string_view l) {
+                        return rest.substr(0, l.size()) == l;
+                      })) {
+        break;
+      }
       std::string said = Echo(rest, reflections);
       if (!said.empty()) return said;
       break;

@@ -141,9 +141,13 @@ TEST_CASE("EchoFeeling says back one feeling clause, with verbs agreeing",
       {"he left. i was not ready for it", "you weren't ready for it"},
       {"ok but i keep thinking about it", "you keep thinking about it"},
       {"my wife left and i feel lost", "you feel lost"},
-      {"i feel like a terrible person", ""},     // self-condemnation
-      {"i feel like i want to disappear", ""},   // could be harm
-      {"i am so stupid for not seeing it", ""},  // self-blame
+      {"i feel like a terrible person", ""},         // self-condemnation
+      {"i deserve all of it. i am a disgrace", ""},  // a label, not a feeling
+      {"honestly i am such a mess", ""},             // a label
+      {"i feel like a fraud around him", ""},        // a label
+      {"i was an idiot to trust him", ""},           // a label
+      {"i feel like i want to disappear", ""},       // could be harm
+      {"i am so stupid for not seeing it", ""},      // self-blame
       {"he is a liar and i feel used by him", "you feel used by him"},
       {"she cheated on me", ""},      // no feeling clause
       {"how do i feel better?", ""},  // a question

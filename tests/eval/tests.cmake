@@ -55,11 +55,12 @@ endif()
 
 # Every expectation of the multi-turn development conversations (issue 15):
 # replies vary with the conversation's random seed, so runs differ by a few
-# turns (92-94% in December 2026); the floor sits below that spread.
+# turns (283-286 of 293, 96.6-97.6%, in December 2026); the floor is the
+# issue's 95% (279 turns).
 if(Python3_Interpreter_FOUND)
   add_test(NAME eval_conversations_dev
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
             --binary $<TARGET_FILE:trustcoach> --show failures
-            --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.89
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.95
             ${CMAKE_CURRENT_SOURCE_DIR}/data/conversations_dev.jsonl)
 endif()

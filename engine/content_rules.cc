@@ -173,6 +173,9 @@ class PathWalker {
       if (*target == kTargetMenu) {
         dialogs_.Resolve("", dialogs_.config().menu, &next);
         Visit(next, helped);
+      } else if (*target == kTargetContinue) {
+        // Back to the interrupted flow, whose own paths are checked; with
+        // none, the conversation stays where it was.
       } else if (dialogs_.Resolve(at.flow, *target, &next)) {
         Visit(next, helped);
       } else {

@@ -365,10 +365,10 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
     if (messages == in.end()) reader->Error("/messages", "is missing");
     return;
   }
-  reader->CheckKeys(
-      *messages, "/messages",
-      {"truncated", "return", "return_recap", "fallback", "reminder", "resume",
-       "resume_none", "guess", "choices", "echo"});
+  reader->CheckKeys(*messages, "/messages",
+                    {"truncated", "return", "return_recap", "fallback",
+                     "reminder", "resume", "resume_none", "guess", "choices",
+                     "echo", "fallback_again", "carry_on"});
   reader->Strings(*messages, "truncated", "/messages", &config->truncated,
                   true);
   reader->Strings(*messages, "return", "/messages", &config->returning, true);
@@ -381,6 +381,9 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
   reader->Strings(*messages, "guess", "/messages", &config->guess);
   reader->Strings(*messages, "choices", "/messages", &config->choices);
   reader->Strings(*messages, "echo", "/messages", &config->echo);
+  reader->Strings(*messages, "fallback_again", "/messages",
+                  &config->fallback_again);
+  reader->Strings(*messages, "carry_on", "/messages", &config->carry_on);
   auto guesses = in.find("guesses");
   if (guesses == in.end()) return;
   if (!guesses->is_array()) return reader->Error("/guesses", "expected a list");
@@ -388,12 +391,13 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
     const std::string at = Child("/guesses", i);
     if (!reader->IsObject((*guesses)[i], at)) continue;
     reader->CheckKeys((*guesses)[i], at,
-                      {"label", "about", "intent", "concepts"});
+                      {"label", "about", "intent", "concepts", "fallback"});
     GuessSpec guess;
     reader->String((*guesses)[i], "label", at, &guess.label, true);
     reader->String((*guesses)[i], "about", at, &guess.about, true);
     reader->String((*guesses)[i], "intent", at, &guess.intent, true);
     reader->Strings((*guesses)[i], "concepts", at, &guess.concepts, true);
+    reader->Bool((*guesses)[i], "fallback", at, &guess.fallback);
     config->guesses.push_back(std::move(guess));
   }
 }
@@ -743,7 +747,8 @@ void DialogSet::CheckTargets(std::vector<std::string>* errors) const {
   const auto check_target = [&](const FlowSpec& flow, const std::string& where,
                                 const std::string& target) {
     if (target == kTargetReturn || target == kTargetMenu ||
-        target == kTargetEnd || target == kTargetResume) {
+        target == kTargetEnd || target == kTargetResume ||
+        target == kTargetContinue) {
       return;
     }
     FlowPosition position;

@@ -117,6 +117,9 @@ struct GuessSpec {
   std::string about;   // "{about}" in the `guess` line: "money kept hidden"
   std::string intent;  // started when the guess is taken
   std::vector<std::string> concepts;  // concept ids, each counts one
+  // Offered on a miss when the text and the conversation suggest fewer
+  // than three guesses, in file order.
+  bool fallback = false;
 };
 
 // dialogs/engine.json.
@@ -136,6 +139,13 @@ struct EngineConfig {
   // `{recap}` is that line.
   std::vector<std::string> return_recap;
   std::vector<std::string> fallback;  // reprompt when a node has none
+  // Said on a second miss in a row, or where the conversation already had
+  // a `fallback` line: a warmer line before the best guesses or the menu.
+  // The fallback's "say it another way" is never asked twice.
+  std::vector<std::string> fallback_again;
+  // "@continue": said after a short aside (thanks mid-flow) instead of
+  // replaying the interrupted node, after the flow's `recap` if it has one.
+  std::vector<std::string> carry_on;
   // Said before resuming a topic ("@resume"); `{recap}` is the flow's
   // `recap` line. `resume_none`: said when there is nothing to resume.
   std::vector<std::string> resume;
@@ -155,6 +165,10 @@ struct EngineConfig {
 inline constexpr char kTargetReturn[] = "@return";
 inline constexpr char kTargetMenu[] = "@menu";
 inline constexpr char kTargetEnd[] = "@end";
+// Ends the current flow and goes back to the interrupted one without
+// entering it again: the engine's `carry_on` line (after the flow's recap)
+// and the interrupted node's quick replies; its question still stands.
+inline constexpr char kTargetContinue[] = "@continue";
 // An intent's `start`: back to the last topic the conversation was on, with
 // a one-line recap ("I'm back", "where were we").
 inline constexpr char kTargetResume[] = "@resume";

@@ -21,6 +21,8 @@ constexpr int kBackoffScore = 2;
 // Past this many words one concept is too little to act on: in "they were
 // at a concert. phone died. i felt so stupid", "phone" is not the topic.
 constexpr int kShortWords = 8;
+// The visits key of the engine's `fallback` line ("say it another way").
+constexpr char kFallbackKey[] = "@fallback";
 
 std::string Key(const FlowPosition& p) { return p.flow + "." + p.node; }
 
@@ -40,6 +42,7 @@ json ExplainCandidates(const DialogSet& dialogs, const IntentMatch& match) {
                           {"priority", intent.priority},
                           {"expected", c.expected},
                           {"held", c.held}});
+    if (c.words >= 0) candidates.back()["words"] = c.words;
   }
   return candidates;
 }
@@ -106,6 +109,7 @@ class TurnSteps {
     } else {
       Route();
       TakeUpSecondSignal();
+      ReflectFeeling();
     }
     Finish();
     if (options_.trace == Trace::kOn) Explain();
@@ -281,6 +285,41 @@ class TurnSteps {
     if (second != nullptr) flow_.Aside(second->aside, "@aside." + second->id);
   }
 
+  // On an emotional turn (a feeling of the person's among the signals),
+  // one key phrase of theirs said back before the reply: "It sounds like
+  // you feel so alone since he left." Only where EchoFeeling() finds a
+  // clause that is safe to say back: never an accusation, self-blame or
+  // harm, and never the partner's feeling.
+  void ReflectFeeling() {
+    const EngineConfig& config = dialogs_.config();
+    if (match_.intent < 0 || reply_.fallback || reply_.messages.empty() ||
+        config.echo.empty() || action_ == "guess") {
+      return;
+    }
+    const std::vector<IntentSpec>& intents = dialogs_.spec().intents;
+    const IntentSpec& winner = intents[match_.intent];
+    if (winner.kind == "closing" || winner.kind == "social" ||
+        winner.about == "partner") {
+      return;
+    }
+    const bool emotional =
+        std::any_of(match_.candidates.begin(), match_.candidates.end(),
+                    [&](const IntentCandidate& c) {
+                      const IntentSpec& spec = intents[c.intent];
+                      return spec.kind == "feeling" && spec.about != "partner";
+                    });
+    if (!emotional) return;
+    const std::string said = EchoFeeling(normalized_, dialogs_.reflections());
+    if (said.empty()) return;
+    std::string& text = reply_.messages.front().text;
+    if (text.find(said) != std::string::npos) return;
+    const std::map<std::string, std::string> slots{{"said", said}};
+    text.insert(0,
+                RenderTemplate(config.echo[session_.turns % config.echo.size()],
+                               slots, dialogs_.reflections()) +
+                    " ");
+  }
+
   // Every signal of the message, not only the winner, leaves its facts:
   // "my wife cheated and i am furious, would therapy help" tells the event
   // and the feeling although the question wins. Held candidates count too.
@@ -325,33 +364,78 @@ class TurnSteps {
   }
 
   // Nothing understood: a best guess from the concepts in the text, else
-  // the likeliest topics offered, else the node's reprompt; the menu after
-  // two misses.
+  // the likeliest topics offered (choices), else the node's reprompt, else
+  // the engine's fallback: the person's words said back where safe, and the
+  // best guesses from the text and the conversation as quick replies. The
+  // fallback's "say it another way" is asked once per conversation: a
+  // second miss in a row, or a miss after it was asked, gets the warmer
+  // `fallback_again` line with the guesses (the menu without them).
   void Fallback(const NodeSpec* node) {
     if (Guess()) return;
     reply_.fallback = true;
-    if (++session_.misses >= 2) {
-      action_ = "menu";
+    const EngineConfig& config = dialogs_.config();
+    const std::vector<std::string> labels = ContextLabels();
+    const bool own = node != nullptr && !node->reprompt.empty();
+    const bool asked = session_.visits.count(kFallbackKey) > 0;
+    const bool second = ++session_.misses >= 2;
+    if (second || (asked && !own && ranked_.size() < 2)) {
       session_.misses = 0;
+      if (labels.size() >= 2 && !config.fallback_again.empty()) {
+        action_ = "fallback_again";
+        flow_.Say(config.fallback_again, "@fallback_again", labels);
+        return;
+      }
+      action_ = "menu";
       flow_.Go(kTargetMenu);
       return;
     }
     action_ = "fallback";
-    if (ranked_.size() >= 2 && !dialogs_.config().choices.empty()) {
-      std::vector<std::string> labels;
-      for (size_t i = 0; i < ranked_.size() && i < 3; ++i) {
-        labels.push_back(ranked_[i].guess->label);
-      }
-      flow_.Say(dialogs_.config().choices, "@choices", labels);
+    if (ranked_.size() >= 2 && !config.choices.empty()) {
+      flow_.Say(config.choices, "@choices", labels);
       return;
     }
-    const bool own = node != nullptr && !node->reprompt.empty();
-    const std::string key = session_.stack.empty()
-                                ? "@fallback"
-                                : Key(session_.stack.back()) + "#r";
+    if (own) {
+      flow_.Say(node->reprompt, Key(session_.stack.back()) + "#r",
+                node->quick_replies);
+      return;
+    }
     flow_.Say(
-        own ? node->reprompt : dialogs_.config().fallback, key,
-        node != nullptr ? node->quick_replies : std::vector<std::string>{});
+        config.fallback, kFallbackKey,
+        labels.size() >= 2 || node == nullptr ? labels : node->quick_replies);
+  }
+
+  // Up to three guesses' labels for a miss: those the text's concepts
+  // rank, then the topics of the latest turns, then the guesses marked
+  // `fallback`.
+  std::vector<std::string> ContextLabels() const {
+    const EngineConfig& config = dialogs_.config();
+    std::vector<std::string> labels;
+    const auto add = [&](const GuessSpec& guess) {
+      if (labels.size() < 3 && std::find(labels.begin(), labels.end(),
+                                         guess.label) == labels.end()) {
+        labels.push_back(guess.label);
+      }
+    };
+    for (const ScoredGuess& scored : ranked_) add(*scored.guess);
+    for (auto it = session_.history.rbegin(); it != session_.history.rend();
+         ++it) {
+      const IntentSpec* said = dialogs_.FindIntent(it->intent);
+      if (said == nullptr || said->topic.empty() || said->topic == "safety") {
+        continue;
+      }
+      for (const GuessSpec& guess : config.guesses) {
+        const IntentSpec* offered = dialogs_.FindIntent(guess.intent);
+        if (offered != nullptr &&
+            (offered == said || offered->topic == said->topic)) {
+          add(guess);
+          break;
+        }
+      }
+    }
+    for (const GuessSpec& guess : config.guesses) {
+      if (guess.fallback) add(guess);
+    }
+    return labels;
   }
 
   // Takes the guess whose concepts lead the others, with a line that names

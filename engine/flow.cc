@@ -165,11 +165,40 @@ void FlowRunner::Resume() {
 void FlowRunner::Go(const std::string& target) {
   if (target == kTargetReturn) return Return();
   if (target == kTargetEnd) return EndFlow();
+  if (target == kTargetContinue) return Continue();
   if (target == kTargetMenu) return Replace(Resolved(dialogs_.config().menu));
   const std::string_view from =
       session_.stack.empty() ? std::string_view() : session_.stack.back().flow;
   FlowPosition position;
-  if (dialogs_.Resolve(from, target, &position)) Replace(position);
+  if (!dialogs_.Resolve(from, target, &position)) return;
+  // The opening is a hub: going there from another flow ("yes, start
+  // over") leaves every interrupted flow behind, as Interrupt() does.
+  if (position.flow == dialogs_.config().start && from != position.flow &&
+      session_.stack.size() > 1) {
+    session_.stack.erase(session_.stack.begin(), session_.stack.end() - 1);
+  }
+  Replace(position);
+}
+
+void FlowRunner::Continue() {
+  if (session_.stack.size() <= 1) return EndFlow();
+  session_.stack.pop_back();
+  const FlowSpec* flow = dialogs_.FindFlow(session_.stack.back().flow);
+  const NodeSpec* node = CurrentNode();
+  std::string text;
+  if (flow != nullptr && !flow->recap.empty()) text = flow->recap;
+  if (!dialogs_.config().carry_on.empty()) {
+    if (!text.empty()) text += ' ';
+    text +=
+        RenderTemplate(Choose(dialogs_.config().carry_on, "@continue"),
+                       session_.slots, dialogs_.reflections(), &session_.facts);
+  }
+  if (text.empty()) return;
+  // The interrupted node's question stands: its quick replies come with
+  // the line, and its `on` reads the next message.
+  reply_.messages.push_back(
+      {std::move(text),
+       node != nullptr ? node->quick_replies : std::vector<std::string>{}});
 }
 
 void FlowRunner::Interrupt(const FlowPosition& position) {
@@ -274,6 +303,9 @@ bool FlowRunner::BranchHolds(const Branch& branch) const {
   if (!branch.known.empty()) {
     if (branch.known == "@returning") {
       value = session_.turns > 1 ? "true" : "";
+    } else if (branch.known == "@midflow") {
+      // Entered as a detour from a flow that is still going.
+      value = session_.stack.size() > 1 ? "true" : "";
     } else if (auto it = session_.facts.find(branch.known);
                it != session_.facts.end()) {
       value = it->second;

@@ -54,6 +54,12 @@ class FlowRunner {
   // Ends the current flow; resumes the interrupted one, if any.
   void Return();
 
+  // "@continue": ends the current flow and goes back to the interrupted one
+  // without entering it again: its recap and the engine's `carry_on` line,
+  // with the interrupted node's quick replies. As EndFlow() when nothing
+  // was interrupted.
+  void Continue();
+
   // Ends the current flow without resuming; the conversation stays at the
   // last node, where global intents still work.
   void EndFlow();

@@ -49,4 +49,11 @@ class GuessScorer {
 // or a word that insults, blames or hurts ("stupid", "fault", "hate").
 std::string Echo(std::string_view normalized, const Reflections& reflections);
 
+// One key phrase of an emotional message said back: the first clause in
+// which the person says how they feel ("honestly i feel so alone since he
+// left, whatever" -> "you feel so alone since he left"), under the same
+// rules as Echo(); "" where there is none that is safe to echo.
+std::string EchoFeeling(std::string_view normalized,
+                        const Reflections& reflections);
+
 }  // namespace trustcoach

@@ -48,7 +48,128 @@ bool ScopeCovers(std::string_view scope, std::string_view flow,
          scope.substr(flow.size() + 1) == node;
 }
 
+// A small reader of RE2 syntax for PatternWords(): the least number of
+// words a pattern, or part of one, needs the text to have.
+class WordCounter {
+ public:
+  explicit WordCounter(std::string_view pattern) : p_(pattern) {}
+
+  int Alternation() {
+    int least = Sequence();
+    while (i_ < p_.size() && p_[i_] == '|') {
+      ++i_;
+      least = std::min(least, Sequence());
+    }
+    return least;
+  }
+
+ private:
+  static bool Letter(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '\'';
+  }
+
+  int Sequence() {
+    int words = 0;
+    bool in_word = false;  // the last thing read ends in a letter
+    while (i_ < p_.size() && p_[i_] != '|' && p_[i_] != ')') {
+      int value = 0;
+      bool letter = false;  // the element is a letter or a group
+      bool zero_width = false;
+      const char c = p_[i_];
+      if (c == '(') {
+        ++i_;
+        if (i_ < p_.size() && p_[i_] == '?') {
+          // (?:, (?P<name>, (?i): skip to the group's body.
+          while (i_ < p_.size() && p_[i_] != ':' && p_[i_] != '>' &&
+                 p_[i_] != ')') {
+            ++i_;
+          }
+          if (i_ < p_.size() && p_[i_] != ')') ++i_;
+        }
+        value = Alternation();
+        if (i_ < p_.size()) ++i_;  // ')'
+        letter = true;
+        // A group on the end of a word is a suffix: "cheat(ed|ing)".
+        if (in_word) value = 0;
+      } else if (c == '[') {
+        ++i_;
+        if (i_ < p_.size() && p_[i_] == '^') ++i_;
+        if (i_ < p_.size() && p_[i_] == ']') ++i_;
+        while (i_ < p_.size() && p_[i_] != ']') {
+          if (p_[i_] == '\\') ++i_;
+          ++i_;
+        }
+        ++i_;
+      } else if (c == '\\') {
+        const char e = i_ + 1 < p_.size() ? p_[i_ + 1] : ' ';
+        i_ += 2;
+        zero_width = e == 'b' || e == 'B' || e == 'A' || e == 'z';
+      } else if (c == '^' || c == '$') {
+        ++i_;
+        zero_width = true;
+      } else {
+        ++i_;
+        letter = Letter(c);
+        if (letter && !in_word) value = 1;
+      }
+      // A quantifier: optional parts count nothing.
+      bool optional = false;
+      if (i_ < p_.size() && (p_[i_] == '*' || p_[i_] == '?')) {
+        optional = true;
+        ++i_;
+      } else if (i_ < p_.size() && p_[i_] == '+') {
+        ++i_;
+      } else if (i_ < p_.size() && p_[i_] == '{') {
+        optional = i_ + 1 < p_.size() && p_[i_ + 1] == '0';
+        while (i_ < p_.size() && p_[i_] != '}') ++i_;
+        ++i_;
+      }
+      if (i_ < p_.size() && p_[i_] == '?') ++i_;  // lazy
+      if (optional) value = 0;
+      words += value;
+      if (!zero_width) in_word = letter && !optional;
+    }
+    return words;
+  }
+
+  std::string_view p_;
+  size_t i_ = 0;
+};
+
 }  // namespace
+
+int PatternWords(std::string_view pattern) {
+  return WordCounter(pattern).Alternation();
+}
+
+std::vector<std::string_view> TopLevelAlternatives(std::string_view pattern) {
+  std::vector<std::string_view> out;
+  int depth = 0;
+  bool in_class = false;
+  size_t start = 0;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      ++i;
+    } else if (in_class) {
+      if (c == ']') in_class = false;
+    } else if (c == '[') {
+      in_class = true;
+      if (i + 1 < pattern.size() && pattern[i + 1] == '^') ++i;
+      if (i + 1 < pattern.size() && pattern[i + 1] == ']') ++i;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      --depth;
+    } else if (c == '|' && depth == 0) {
+      out.push_back(pattern.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  out.push_back(pattern.substr(start));
+  return out;
+}
 
 bool LooksLikeQuestion(std::string_view text) {
   if (text.find('?') != std::string_view::npos) return true;
@@ -184,7 +305,7 @@ Status IntentMatcher::Create(const std::vector<IntentSpec>& intents,
   std::unique_ptr<IntentMatcher> matcher(new IntentMatcher());
   for (size_t i = 0; i < intents.size(); ++i) {
     const IntentSpec& spec = intents[i];
-    Entry entry{.spec = &spec, .captures = {}};
+    Entry entry{.spec = &spec, .regexes = {}, .named = {}, .words = {}};
     PatternSet& set = spec.local ? *matcher->local_ : *matcher->anywhere_;
     for (size_t p = 0; p < spec.patterns.size(); ++p) {
       std::string error;
@@ -196,13 +317,13 @@ Status IntentMatcher::Create(const std::vector<IntentSpec>& intents,
         return Status::InvalidArgument(where + error);
       }
       // Add() has parsed the pattern; compiling it a second time on its own
-      // is only needed for named groups (RE2 spells them "(?P<"), and only
-      // once it wins a match (Captures()): compiling the fifty of them here
-      // cost a seventh of the load.
-      entry.captures.push_back(Compiled(spec, p).find("(?P<") ==
-                                       std::string::npos
-                                   ? nullptr
-                                   : std::make_unique<LazyRegex>());
+      // is only needed for its named groups (RE2 spells them "(?P<"), and
+      // only once it wins (Regex()): compiling them all here cost a seventh
+      // of the load. Its words (Specificity()) are counted in a tie only.
+      entry.regexes.push_back(std::make_unique<LazyRegex>());
+      entry.words.push_back(std::make_unique<Words>());
+      entry.named.push_back(Compiled(spec, p).find("(?P<") !=
+                            std::string::npos);
     }
     matcher->intents_.push_back(std::move(entry));
   }
@@ -319,6 +440,8 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
     }
   }
   if (best_pattern_index < 0) return result;
+  best_pattern_index =
+      Specific(normalized, hits, best_pattern_index, &result.candidates);
   const IntentCandidate& best = result.candidates[best_pattern_index];
   result.intent = best.intent;
   result.pattern = best.pattern;
@@ -339,22 +462,92 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
   return result;
 }
 
-const RE2* IntentMatcher::Captures(int intent, int pattern) const {
-  LazyRegex* lazy = intents_[static_cast<size_t>(intent)]
-                        .captures[static_cast<size_t>(pattern)]
-                        .get();
-  if (lazy == nullptr) return nullptr;
-  std::call_once(lazy->once, [&] {
+const RE2* IntentMatcher::Regex(int intent, int pattern) const {
+  const Entry& entry = intents_[static_cast<size_t>(intent)];
+  LazyRegex& lazy = *entry.regexes[static_cast<size_t>(pattern)];
+  std::call_once(lazy.once, [&] {
     auto re = std::make_unique<RE2>(
-        Compiled(*intents_[static_cast<size_t>(intent)].spec,
-                 static_cast<size_t>(pattern)),
-        PatternOptions());
+        Compiled(*entry.spec, static_cast<size_t>(pattern)), PatternOptions());
     // Create() has added the same pattern to a set without error.
-    if (re->ok() && !re->NamedCapturingGroups().empty()) {
-      lazy->re = std::move(re);
-    }
+    if (re->ok()) lazy.re = std::move(re);
   });
-  return lazy->re.get();
+  return lazy.re.get();
+}
+
+const RE2* IntentMatcher::Captures(int intent, int pattern) const {
+  if (!intents_[static_cast<size_t>(intent)]
+           .named[static_cast<size_t>(pattern)]) {
+    return nullptr;
+  }
+  const RE2* re = Regex(intent, pattern);
+  return re != nullptr && !re->NamedCapturingGroups().empty() ? re : nullptr;
+}
+
+int IntentMatcher::Specificity(std::string_view normalized,
+                               const std::vector<PatternRef>& hits,
+                               int intent) const {
+  int most = 0;
+  for (const PatternRef& ref : hits) {
+    if (ref.intent != intent) continue;
+    const Entry& entry = intents_[static_cast<size_t>(ref.intent)];
+    Words& words = *entry.words[static_cast<size_t>(ref.pattern)];
+    std::call_once(words.once, [&] {
+      const std::string& pattern =
+          Compiled(*entry.spec, static_cast<size_t>(ref.pattern));
+      auto set = std::make_unique<RE2::Set>(SetOptions(), RE2::UNANCHORED);
+      for (std::string_view alternative : TopLevelAlternatives(pattern)) {
+        words.words.push_back(PatternWords(alternative));
+        if (set->Add(alternative, nullptr) < 0) set.reset();
+        if (set == nullptr) break;
+      }
+      if (words.words.size() > 1 && set != nullptr && set->Compile()) {
+        words.alternatives = std::move(set);
+      }
+      if (words.alternatives == nullptr) {
+        // One alternative, or they do not stand alone: the least of all.
+        words.words = {PatternWords(pattern)};
+      }
+    });
+    if (words.alternatives == nullptr) {
+      most = std::max(most, words.words.front());
+      continue;
+    }
+    std::vector<int> matched;
+    words.alternatives->Match(normalized, &matched);
+    for (int a : matched) most = std::max(most, words.words[a]);
+  }
+  return most;
+}
+
+int IntentMatcher::Specific(std::string_view normalized,
+                            const std::vector<PatternRef>& hits, int best,
+                            std::vector<IntentCandidate>* candidates) const {
+  // The candidates tied with the winner: the same standing (expected or
+  // not) and the same priority. Usually there is none.
+  const IntentCandidate winner = (*candidates)[static_cast<size_t>(best)];
+  const int priority =
+      intents_[static_cast<size_t>(winner.intent)].spec->priority;
+  std::vector<size_t> tied;
+  for (size_t i = 0; i < candidates->size(); ++i) {
+    const IntentCandidate& c = (*candidates)[i];
+    if (!c.held && c.expected == winner.expected &&
+        intents_[static_cast<size_t>(c.intent)].spec->priority == priority) {
+      tied.push_back(i);
+    }
+  }
+  if (tied.size() < 2) return best;
+  // The most words wins; file order (the candidates' order) between
+  // equals.
+  int most = -1;
+  for (size_t i : tied) {
+    IntentCandidate& c = (*candidates)[i];
+    c.words = Specificity(normalized, hits, c.intent);
+    if (c.words > most) {
+      most = c.words;
+      best = static_cast<int>(i);
+    }
+  }
+  return best;
 }
 
 std::vector<std::string> IntentMatcher::MatchAll(

@@ -43,6 +43,15 @@ inline constexpr int kBriefWords = 5;
 // The number of words (runs of letters or digits) in `text`, up to `limit`.
 int CountWords(std::string_view text, int limit);
 
+// The least number of words an RE2 pattern needs the text to have: literal
+// words and required groups count, optional parts (?, *, {0,n}), gaps
+// ("[^.?!]*") and suffixes ("cheat(ed|ing)") do not; an alternation counts
+// its least. "\\bmy (husband|wife) cheated\\b" needs 3, "\\bcheat" 1.
+int PatternWords(std::string_view pattern);
+
+// The top-level alternatives of a pattern ("a|b(c|d)" -> "a", "b(c|d)").
+std::vector<std::string_view> TopLevelAlternatives(std::string_view pattern);
+
 // Whether normalized `text` reads as a question: it has a '?' or its first
 // word is one that opens a question ("how", "would", "is", ...). No regex.
 bool LooksLikeQuestion(std::string_view text);
@@ -52,6 +61,10 @@ struct IntentCandidate {
   int pattern = -1;  // index into that intent's patterns
   bool expected = false;
   bool held = false;  // matched, but held back by `captures_text`
+  // The words its most specific matching pattern needs (PatternWords() of
+  // the top-level alternatives that match); counted only where it breaks a
+  // tie of priority (-1: not counted).
+  int words = -1;
 };
 
 struct IntentMatch {
@@ -93,8 +106,11 @@ class IntentMatcher {
   Status Prepare(const std::map<std::string, std::string>& expected);
 
   // The winner among the in-scope intents that match: an expected one first,
-  // then the higher priority, then the earlier in file order. Where
-  // `context.captures_text`, only expected and interrupting intents can win.
+  // then the higher priority, then the more specific (the more words its
+  // matching pattern needs: "i think it is my fault" over "my fault"), and
+  // only then the earlier in file order. Words are counted only for the
+  // candidates tied at the top. Where `context.captures_text`, only
+  // expected and interrupting intents can win.
   IntentMatch Match(std::string_view normalized,
                     const MatchContext& context) const;
 
@@ -115,12 +131,23 @@ class IntentMatcher {
   // A pattern's own RE2, for its named captures, compiled on first use.
   struct LazyRegex {
     std::once_flag once;
-    std::unique_ptr<RE2> re;  // null if it has no named group after all
+    std::unique_ptr<RE2> re;  // null if it does not compile after all
+  };
+  // The words each top-level alternative of a pattern needs, and a set of
+  // the alternatives to tell which match (null with one alternative).
+  struct Words {
+    std::once_flag once;
+    std::vector<int> words;
+    std::unique_ptr<RE2::Set> alternatives;
   };
   struct Entry {
     const IntentSpec* spec;
-    // Null where the pattern has no "(?P<".
-    std::vector<std::unique_ptr<LazyRegex>> captures;
+    // One per pattern.
+    std::vector<std::unique_ptr<LazyRegex>> regexes;
+    // Per pattern: whether it has a named group ("(?P<").
+    std::vector<bool> named;
+    // Per pattern: its words, counted on first use.
+    std::vector<std::unique_ptr<Words>> words;
   };
   // One RE2::Set and the pattern behind each of its indices.
   class PatternSet;
@@ -131,6 +158,17 @@ class IntentMatcher {
   // The RE2 of pattern `pattern` of intent `intent`, for its named
   // captures: null where it has none. Compiled on first use, once.
   const RE2* Captures(int intent, int pattern) const;
+  // The RE2 of a pattern, compiled on first use, once; null if it fails.
+  const RE2* Regex(int intent, int pattern) const;
+  // The most words among `intent`'s patterns in `hits`: PatternWords() of
+  // each top-level alternative that matches `normalized`.
+  int Specificity(std::string_view normalized,
+                  const std::vector<PatternRef>& hits, int intent) const;
+  // Among the candidates tied with `best` (an index into `candidates`) on
+  // standing and priority, the index of the most specific one; sets the
+  // tied candidates' words.
+  int Specific(std::string_view normalized, const std::vector<PatternRef>& hits,
+               int best, std::vector<IntentCandidate>* candidates) const;
   bool InScope(const IntentSpec& spec, const MatchContext& context,
                bool expected) const;
   // The patterns that match `normalized` among those Match() needs for

@@ -10,7 +10,12 @@ namespace trustcoach {
 SafetyContext RiskContext(const Session& session) {
   SafetyContext context;
   if (session.risk_left > 0) {
-    context.risk = ParseSafetyKind(session.risk).value_or(SafetyKind::kNone);
+    // A watch after a check-in names its kind in a slot; a crisis state
+    // is the session's risk.
+    auto watch = session.slots.find(kRiskWatchSlot);
+    const std::string& kind =
+        watch != session.slots.end() ? watch->second : session.risk;
+    context.risk = ParseSafetyKind(kind).value_or(SafetyKind::kNone);
   }
   context.minor = session.minor;
   return context;
@@ -46,6 +51,20 @@ bool CheckInAnswered(const Session& session) {
   return answered;
 }
 
+// A clear safe signal: "i'm safe now" set aside by the screen, or the last
+// turn reached a node where the person said they are safe, put the means
+// away, called someone or made a plan.
+bool IsSafeSignal(const SafetyVerdict& verdict, const Session& session) {
+  if (verdict.level == SafetyLevel::kNone &&
+      verdict.rule == "idiom.reassurance") {
+    return true;
+  }
+  if (session.history.empty()) return false;
+  const auto [flow, node] = Split(session.history.back().node);
+  return node == "safe_now" || node == "check_in_ok" || node == "means_away" ||
+         node == "called" || node == "ground_better" || node == "plan_summary";
+}
+
 }  // namespace
 
 bool UpdateRisk(const SafetyContext& context, SafetyVerdict* verdict,
@@ -64,12 +83,40 @@ bool UpdateRisk(const SafetyContext& context, SafetyVerdict* verdict,
                          verdict->kind == SafetyKind::kSexualViolence)) {
     verdict->kind = SafetyKind::kChildSafety;
   }
-  const bool lasted = context.risk != SafetyKind::kNone;
+  const bool watch = session->slots.count(kRiskWatchSlot) > 0;
+  // A watch makes the while_risk rules count; only a crisis state keeps
+  // the helplines on every reply.
+  const bool lasted = context.risk != SafetyKind::kNone && !watch;
   if (verdict->level == SafetyLevel::kCrisis) {
     session->risk_left = kRiskTurns;
+    session->slots.erase(kRiskWatchSlot);
+    session->slots.insert_or_assign(kRiskHoldSlot, std::string(1, '1'));
     return true;
   }
-  if (session->risk_left > 0) --session->risk_left;
+  // A check-in about suicide or self-harm outside a risk state: a short
+  // watch, so that what comes next is read in its light.
+  if (verdict->level == SafetyLevel::kCheckIn &&
+      (context.risk == SafetyKind::kNone || watch) &&
+      (verdict->kind == SafetyKind::kSuicide ||
+       verdict->kind == SafetyKind::kSelfHarm)) {
+    session->risk_left = kWatchTurns;
+    session->slots.insert_or_assign(kRiskWatchSlot,
+                                    std::string(SafetyKindName(verdict->kind)));
+    return false;
+  }
+  if (session->risk_left == 0) return lasted;
+  auto hold = session->slots.find(kRiskHoldSlot);
+  if (hold != session->slots.end() && IsSafeSignal(*verdict, *session)) {
+    session->slots.erase(hold);
+    hold = session->slots.end();
+    if (session->risk_left < kCalmTurns + 1)
+      session->risk_left = kCalmTurns + 1;
+  }
+  // Held: a crisis state does not end before a safe signal.
+  if (session->risk_left > 1 || hold == session->slots.end()) {
+    --session->risk_left;
+  }
+  if (session->risk_left == 0) session->slots.erase(kRiskWatchSlot);
   return lasted;
 }
 

@@ -74,6 +74,10 @@ struct Rule {
   bool negatable = false;   // a negation of its kind turns it into a check-in
   bool minor_only = false;  // counts only if the message says "I am 14"...
   bool while_risk = false;  // counts only in a risk state
+  // Counts only with a check-in of its kind in the same message: a means
+  // at hand beside thoughts of suicide (in a risk state, "while_risk"
+  // rules say the same).
+  bool with_check_in = false;
   std::vector<std::string> concepts;  // named in its patterns
 };
 
@@ -231,7 +235,7 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
     const std::string& key = item.key();
     if (key != "id" && key != "kind" && key != "patterns" && key != "note" &&
         key != "abuse" && key != "negatable" && key != "minor_only" &&
-        key != "while_risk") {
+        key != "while_risk" && key != "with_check_in") {
       return Status::InvalidArgument(where + "/" + key + ": unknown key");
     }
   }
@@ -244,6 +248,7 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
   rule.negatable = in.value("negatable", false);
   rule.minor_only = in.value("minor_only", false);
   rule.while_risk = in.value("while_risk", false);
+  rule.with_check_in = in.value("with_check_in", false);
   if (kinds && !(rule.while_risk && !in.contains("kind"))) {
     // A "while_risk" rule without a kind takes the risk state's.
     const std::string kind = in.value("kind", std::string());
@@ -435,17 +440,21 @@ SafetyVerdict Screen::Check(std::string_view normalized,
   // ("i wish i was never born") to a check-in, never the direct ones.
   std::set<SafetyKind> negated;
   for (size_t hit : negations) negated.insert(negations_.rule(hit).kind);
+  std::vector<size_t> check_ins;
+  std::set<SafetyKind> checked;  // the kinds of the check-ins that count
+  for (size_t hit : (*screened)[kCheckIn]) {
+    if (!counts(check_in_.rule(hit))) continue;
+    check_ins.push_back(hit);
+    checked.insert(check_in_.rule(hit).kind);
+  }
   std::vector<size_t> crises, softened;
   for (size_t hit : matched) {
     const Rule& rule = crisis_.rule(hit);
     if (!counts(rule)) continue;
+    if (rule.with_check_in && checked.count(rule.kind) == 0) continue;
     verdict.abuse |= rule.abuse;
     const bool soft = rule.negatable && negated.count(rule.kind) > 0;
     (soft ? softened : crises).push_back(hit);
-  }
-  std::vector<size_t> check_ins;
-  for (size_t hit : (*screened)[kCheckIn]) {
-    if (counts(check_in_.rule(hit))) check_ins.push_back(hit);
   }
 
   const Rule* decided = nullptr;

@@ -642,12 +642,21 @@ bool Api::Authorize(const Request& request, Response& response,
   }
   // A wrong token gets the same answer as an unknown id, and takes the same
   // work (the hash and a comparison happen either way), so that neither the
-  // answer nor its timing tells whether another conversation exists.
-  static const std::string kNoHash(64, '0');
-  const std::string hash = Sha256Hex(token);
+  // answer nor its timing tells whether another conversation exists. A store
+  // in this process keeps a keyed tag of the token beside its SHA-256: the
+  // tag, a tenth of the cost, is checked then, for unknown ids as well.
   Status status = store_->Load(id, conversation);
-  const bool match =
-      DigestEquals(hash, status.ok() ? conversation->token_hash : kNoHash);
+  bool match = false;
+  if (store_->KeepsTokenTag() &&
+      (!status.ok() || conversation->has_token_tag)) {
+    static const TokenTag kNoTag{};
+    match = TagEquals(KeyedTokenTag(token),
+                      status.ok() ? conversation->token_tag : kNoTag);
+  } else {
+    static const std::string kNoHash(64, '0');
+    match = DigestEquals(Sha256Hex(token),
+                         status.ok() ? conversation->token_hash : kNoHash);
+  }
   if (status.ok() && !match) {
     status = Status::NotFound("no such conversation");
   }
@@ -685,6 +694,8 @@ void Api::CreateConversation(const Request& request, Response& response) {
   const std::string& token = secrets.token;
   Conversation conversation;
   conversation.token_hash = Sha256Hex(token);
+  conversation.token_tag = KeyedTokenTag(token);
+  conversation.has_token_tag = true;
   conversation.session = std::move(session);
   conversation.region = body.region;
   std::vector<std::string> transcript;

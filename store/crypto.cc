@@ -74,6 +74,52 @@ uint64_t SeedFrom(const unsigned char* bytes) {
   return seed;
 }
 
+uint64_t Rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+uint64_t ReadLittleEndian64(const unsigned char* p) {
+  uint64_t value = 0;
+  for (int i = 7; i >= 0; --i) value = (value << 8) | p[i];
+  return value;
+}
+
+void WriteLittleEndian64(uint64_t value, unsigned char* p) {
+  for (int i = 0; i < 8; ++i)
+    p[i] = static_cast<unsigned char>(value >> (8 * i));
+}
+
+struct SipState {
+  uint64_t v0, v1, v2, v3;
+  void Round() {
+    v0 += v1;
+    v1 = Rotl(v1, 13);
+    v1 ^= v0;
+    v0 = Rotl(v0, 32);
+    v2 += v3;
+    v3 = Rotl(v3, 16);
+    v3 ^= v2;
+    v0 += v3;
+    v3 = Rotl(v3, 21);
+    v3 ^= v0;
+    v2 += v1;
+    v1 = Rotl(v1, 17);
+    v1 ^= v2;
+    v2 = Rotl(v2, 32);
+  }
+  void Compress(uint64_t m) {
+    v3 ^= m;
+    Round();
+    Round();
+    v0 ^= m;
+  }
+  void Finish() {
+    Round();
+    Round();
+    Round();
+    Round();
+  }
+  uint64_t Fold() const { return v0 ^ v1 ^ v2 ^ v3; }
+};
+
 }  // namespace
 
 std::string NewConversationId() {
@@ -111,6 +157,49 @@ std::string Sha256Hex(std::string_view data) {
 bool DigestEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
          CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+void SipHash24(const std::array<uint64_t, 2>& key, std::string_view data,
+               unsigned char* out, size_t out_size) {
+  const uint64_t k0 = key[0];
+  const uint64_t k1 = key[1];
+  SipState s{0x736f6d6570736575ULL ^ k0, 0x646f72616e646f6dULL ^ k1,
+             0x6c7967656e657261ULL ^ k0, 0x7465646279746573ULL ^ k1};
+  const bool wide = out_size == 16;
+  if (wide) s.v1 ^= 0xee;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  const size_t size = data.size();
+  const size_t whole = size - size % 8;
+  for (size_t i = 0; i < whole; i += 8)
+    s.Compress(ReadLittleEndian64(bytes + i));
+  uint64_t last = static_cast<uint64_t>(size) << 56;
+  for (size_t i = whole; i < size; ++i) {
+    last |= static_cast<uint64_t>(bytes[i]) << (8 * (i - whole));
+  }
+  s.Compress(last);
+  s.v2 ^= wide ? 0xee : 0xff;
+  s.Finish();
+  WriteLittleEndian64(s.Fold(), out);
+  if (!wide) return;
+  s.v1 ^= 0xdd;
+  s.Finish();
+  WriteLittleEndian64(s.Fold(), out + 8);
+}
+
+TokenTag KeyedTokenTag(std::string_view token) {
+  static const std::array<uint64_t, 2> key = [] {
+    unsigned char bytes[16];
+    RandomBytes(bytes, sizeof(bytes));
+    return std::array<uint64_t, 2>{ReadLittleEndian64(bytes),
+                                   ReadLittleEndian64(bytes + 8)};
+  }();
+  TokenTag tag;
+  SipHash24(key, token, tag.data(), tag.size());
+  return tag;
+}
+
+bool TagEquals(const TokenTag& a, const TokenTag& b) {
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

@@ -8,6 +8,7 @@
 
 #include "engine/session.h"
 #include "engine/status.h"
+#include "store/crypto.h"
 
 namespace trustcoach::server {
 
@@ -19,9 +20,14 @@ namespace trustcoach::server {
 struct Conversation {
   std::string id;
   std::string token_hash;  // hex SHA-256 of the bearer token, never the token
-  Session session;         // the engine's state between turns
-  std::string region;      // as the client last asked for it, may be empty
-  uint64_t version = 0;    // set by the store: 1 after Create, +1 per Save
+  // KeyedTokenTag() of the bearer token, when `has_token_tag`: a cheaper
+  // check than the SHA-256, valid only in the process that made it. Kept by
+  // stores that KeepsTokenTag(), never written outside the process.
+  TokenTag token_tag{};
+  bool has_token_tag = false;
+  Session session;             // the engine's state between turns
+  std::string region;          // as the client last asked for it, may be empty
+  uint64_t version = 0;        // set by the store: 1 after Create, +1 per Save
   int64_t created_millis = 0;  // set by the store
   int64_t updated_millis = 0;  // set by the store on Create and Save
   // Bytes of transcript entries stored so far, set by Load, Create and Save
@@ -67,14 +73,20 @@ class SessionStore {
   // Save() for a caller done with the conversation's state: on success the
   // store may take `conversation->session` and `transcript` instead of
   // copying them, leaving them valid but unspecified (read what is still
-  // needed first); the other fields are kept or set as Save() sets them. On error
-  // nothing is written and nothing is taken. What is stored is exactly what
-  // Save() would store. This default calls Save(); the memory store, which
+  // needed first); the other fields are kept or set as Save() sets them. On
+  // error nothing is written and nothing is taken. What is stored is exactly
+  // what Save() would store. This default calls Save(); the memory store, which
   // keeps the Session itself, moves it.
   virtual Status SaveTakingSession(Conversation* conversation,
                                    std::vector<std::string>&& transcript) {
     return Save(conversation, transcript);
   }
+
+  // Whether Load() gives back the `token_tag` Create() was given (a store
+  // in this process's memory): then a token is checked against the tag, and
+  // a request for an unknown id computes a tag too, so that both take the
+  // same work.
+  virtual bool KeepsTokenTag() const { return false; }
 
   // Every transcript entry of `id`, oldest first.
   virtual Status LoadTranscript(std::string_view id,

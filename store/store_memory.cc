@@ -86,6 +86,8 @@ class MemoryStore : public SessionStore {
     auto stored = std::make_shared<Conversation>(
         Conversation{.id = conversation->id,
                      .token_hash = conversation->token_hash,
+                     .token_tag = conversation->token_tag,
+                     .has_token_tag = conversation->has_token_tag,
                      .session = std::move(conversation->session),
                      .region = conversation->region,
                      .version = conversation->version,
@@ -97,6 +99,8 @@ class MemoryStore : public SessionStore {
     if (!status.ok()) conversation->session = std::move(stored->session);
     return status;
   }
+
+  bool KeepsTokenTag() const override { return true; }
 
   Status LoadTranscript(std::string_view id,
                         std::vector<std::string>* transcript) override {

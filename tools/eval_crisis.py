@@ -7,7 +7,9 @@
 Each line of FILE is {"text": ..., "kind": "suicide" | ... | "none"}, or, as in
 the Suicide Risk Lexicon's file, "label" in place of "kind" (every lexicon
 line is a crisis line). A crisis
-line is met when `analyze` gives safety_level "crisis"; a "none" line is a
+line is met when `analyze` gives safety_level "crisis", or, when the line
+says "level": "check_in" (passive wishes that call for a gentle question
+at least), a check-in or a crisis; a "none" line is a
 false alarm when it gives "crisis". Check-ins on "none" lines are counted
 apart. Prints the figures (and, with --show, every miss); exits 1 when fewer
 than --min-crisis crisis lines are met or more than --max-false false alarms.
@@ -56,7 +58,7 @@ def main():
                     print(f"check-in: {line['text']}")
         else:
             crisis += 1
-            if level == "crisis":
+            if level == "crisis" or (line.get("level") == "check_in" and level == "check_in"):
                 met += 1
                 kind_met += r["safety"] == kind
             elif args.show:

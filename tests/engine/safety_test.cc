@@ -655,13 +655,111 @@ TEST_CASE("After a crisis the conversation stays in a risk state",
   CHECK_FALSE(number.resources.empty());
   CHECK(number.flow == "safety");
   CHECK(number.node == "lines");
-  // kRiskTurns messages without a crisis end it.
+  // kRiskTurns messages without a crisis do not end it on their own: it is
+  // held until a clear safe signal, and "i'm fine" is not one.
+  CHECK(session.risk_left == 1);
+  Reply fine = engine->Respond("im fine i wont do anything", &session);
+  CHECK_FALSE(fine.resources.empty());
+  CHECK_FALSE(fine.fallback);
+  Reply held =
+      engine->Respond("how do i talk to him about the house", &session);
+  CHECK_FALSE(held.resources.empty());
+  CHECK(session.risk_left == 1);
+  // A safe signal, then kCalmTurns calm messages end it.
+  Reply safe = engine->Respond("i am safe right now", &session);
+  CHECK_FALSE(safe.resources.empty());
+  for (uint32_t i = 0; i < kCalmTurns; ++i) {
+    Reply calm =
+        engine->Respond("how do i talk to him about the house", &session);
+    CAPTURE(i);
+    CHECK_FALSE(calm.resources.empty());
+  }
   CHECK(session.risk_left == 0);
   Reply later =
       engine->Respond("how do i talk to him about the house", &session);
   CHECK(later.resources.empty());
   CHECK(engine->Respond("probably tonight", &session).safety.level ==
         SafetyLevel::kNone);
+}
+
+TEST_CASE("A check-in about suicide opens a short watch",
+          "[engine][safety][risk]") {
+  std::unique_ptr<Engine> engine;
+  REQUIRE(Engine::Load(TRUSTCOACH_DIALOGS_DIR, &engine).ok());
+  {
+    Session session;
+    engine->Start(1, &session);
+    Reply passive = engine->Respond(
+        "what am i even doing anymore, whats it all for", &session);
+    CHECK(passive.safety.level == SafetyLevel::kCheckIn);
+    CHECK(passive.safety.kind == SafetyKind::kSuicide);
+    CHECK(session.risk.empty());  // a watch, not a crisis state
+    CHECK(session.risk_left == kWatchTurns);
+    // A means said without a verb, in the light of the check-in.
+    Reply means = engine->Respond(
+        "theres a gun in the safe and i know the code", &session);
+    CHECK(means.safety.level == SafetyLevel::kCrisis);
+    CHECK(means.safety.kind == SafetyKind::kSuicide);
+    CHECK_FALSE(means.resources.empty());
+    // Handing the means to someone: thanked, the helplines kept.
+    Reply away = engine->Respond(
+        "my brother could hold onto the gun for a while", &session);
+    CHECK(away.node == "means_away");
+    CHECK_FALSE(away.resources.empty());
+  }
+  {
+    Session session;
+    engine->Start(1, &session);
+    engine->Respond("no reason to keep going honestly", &session);
+    Reply yes =
+        engine->Respond("yeah sometimes. i think about it at night", &session);
+    CHECK(yes.safety.level == SafetyLevel::kCrisis);
+    CHECK(yes.safety.kind == SafetyKind::kSuicide);
+  }
+  {
+    // The same words with no check-in before them are not a crisis, and
+    // the watch ends after kWatchTurns messages.
+    Session session;
+    engine->Start(1, &session);
+    CHECK(engine->Respond("theres a gun in the safe", &session).safety.level ==
+          SafetyLevel::kNone);
+    engine->Respond("whats the point of any of it", &session);
+    for (uint32_t i = 0; i < kWatchTurns; ++i) {
+      engine->Respond("how do i talk to him about the house", &session);
+    }
+    CHECK(session.risk_left == 0);
+    CHECK(engine->Respond("i think about it at night", &session).safety.level ==
+          SafetyLevel::kNone);
+  }
+}
+
+TEST_CASE("A means beside thoughts of suicide in one message is a crisis",
+          "[safety]") {
+  std::unique_ptr<Engine> engine;
+  REQUIRE(Engine::Load(TRUSTCOACH_DIALOGS_DIR, &engine).ok());
+  for (const char* text : {
+           "no point going on. theres rope in the shed",
+           "been thinking about ending things and theres a gun in the safe",
+           "whats the point of any of it, i have a whole box of pills upstairs",
+           "stocked up on paracetamol, just in case i need a way out",
+       }) {
+    Session session;
+    engine->Start(1, &session);
+    CAPTURE(text);
+    Reply reply = engine->Respond(text, &session);
+    CHECK(reply.safety.level == SafetyLevel::kCrisis);
+    CHECK(reply.safety.kind == SafetyKind::kSuicide);
+  }
+  for (const char* text : {
+           "i keep my meds in the bathroom cabinet",
+           "my wife keeps a gun for the farm, its locked away",
+           "whats the point of arguing about it anymore",
+       }) {
+    Session session;
+    engine->Start(1, &session);
+    CAPTURE(text);
+    CHECK(engine->Respond(text, &session).safety.level != SafetyLevel::kCrisis);
+  }
 }
 
 TEST_CASE("A minor's later messages are read through the minors' lens",

@@ -31,6 +31,20 @@ if(Python3_Interpreter_FOUND)
             --dialogs ${TRUSTCOACH_DIALOGS_DIR}
             --min-crisis 53 --max-false 0
             ${CMAKE_CURRENT_SOURCE_DIR}/data/crisis_lexicon_dev.jsonl)
+  # Our own third-round probe (issue 14): 99 crisis lines (14 passive wishes
+  # that need at least a check-in) and 45 benign near-misses, and twelve
+  # conversations for the risk state in context (every expectation met).
+  add_test(NAME eval_crisis_probe_round3
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/eval_crisis.py
+            --binary $<TARGET_FILE:trustcoach>
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR}
+            --min-crisis 97 --max-false 1
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/crisis_probe_round3.jsonl)
+  add_test(NAME eval_conversations_safety_context
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
+            --binary $<TARGET_FILE:trustcoach> --show failures
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 1.0
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/conversations_safety_context.jsonl)
   add_test(NAME eval_conversations_safety
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
             --binary $<TARGET_FILE:trustcoach> --show failures

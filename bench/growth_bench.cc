@@ -81,6 +81,7 @@ void BM_LoadIntents(benchmark::State& state) {
   state.counters["intents"] = static_cast<double>(total);
 }
 BENCHMARK(BM_LoadIntents)
+    ->MeasureProcessCPUTime()
     ->Arg(10)
     ->Arg(1000)
     ->Arg(10000)

@@ -396,7 +396,7 @@ std::vector<std::string> BlockedPhrases(std::string_view in) {
   for (const std::string& allowed : Allowed()) {
     for (size_t at = text.find(allowed); at != std::string::npos;
          at = text.find(allowed, at)) {
-      text.replace(at, allowed.size(), " ");
+      text.replace(at, allowed.size(), 1, ' ');
     }
   }
   std::vector<std::string> out;

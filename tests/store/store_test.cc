@@ -94,6 +94,16 @@ Conversation NewConversation() {
   return conversation;
 }
 
+// The next turn of `created`: one turn in, a slot filled, the region
+// changed, as an engine turn would leave it.
+Conversation NextTurn(const Conversation& created) {
+  Conversation turn = created;
+  turn.session.turns = 1;
+  turn.session.slots["partner"] = "Sam";
+  turn.region = "US";
+  return turn;
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -141,10 +151,7 @@ TEST_CASE("Every store keeps, versions, expires and deletes conversations",
 
   SECTION("Save with the current version appends and bumps the version") {
     clock.Advance(5);
-    Conversation turn = created;
-    turn.session.turns = 1;
-    turn.session.slots["partner"] = "Sam";
-    turn.region = "US";
+    Conversation turn = NextTurn(created);
     REQUIRE(store->Save(&turn, {"user", "coach"}).ok());
     CHECK(turn.version == 2);
     CHECK(turn.updated_millis == clock.NowMillis());
@@ -176,10 +183,7 @@ TEST_CASE("Every store keeps, versions, expires and deletes conversations",
 
   SECTION("SaveTakingSession stores what Save stores") {
     clock.Advance(5);
-    Conversation turn = created;
-    turn.session.turns = 1;
-    turn.session.slots["partner"] = "Sam";
-    turn.region = "US";
+    Conversation turn = NextTurn(created);
     const Session expected = turn.session;
     REQUIRE(store->SaveTakingSession(&turn, {"user", "coach"}).ok());
     CHECK(turn.id == created.id);

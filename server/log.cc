@@ -1,7 +1,6 @@
 #include "server/log.h"
 
 #include <chrono>
-#include <ctime>
 
 namespace trustcoach::server {
 
@@ -69,9 +68,14 @@ void JsonLog::WriteLine(std::string_view line) {
 // Written by hand: strftime and snprintf were a tenth of a turn's
 // instructions in the server.
 std::string FormatTime(int64_t unix_millis) {
-  const std::time_t seconds = static_cast<std::time_t>(unix_millis / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
+  // The civil date by arithmetic (std::chrono's calendar), not gmtime_r(),
+  // which takes the C library's time zone lock: this runs for every turn.
+  using std::chrono::floor;
+  const std::chrono::sys_seconds seconds{
+      std::chrono::seconds(unix_millis / 1000)};
+  const auto day = floor<std::chrono::days>(seconds);
+  const std::chrono::year_month_day date(day);
+  const std::chrono::hh_mm_ss time(seconds - day);
   std::string out = "0000-00-00T00:00:00.000Z";
   const auto put = [&out](size_t at, int value, int digits) {
     for (int i = digits - 1; i >= 0; --i) {
@@ -79,12 +83,12 @@ std::string FormatTime(int64_t unix_millis) {
       value /= 10;
     }
   };
-  put(0, utc.tm_year + 1900, 4);
-  put(5, utc.tm_mon + 1, 2);
-  put(8, utc.tm_mday, 2);
-  put(11, utc.tm_hour, 2);
-  put(14, utc.tm_min, 2);
-  put(17, utc.tm_sec, 2);
+  put(0, static_cast<int>(date.year()), 4);
+  put(5, static_cast<int>(static_cast<unsigned>(date.month())), 2);
+  put(8, static_cast<int>(static_cast<unsigned>(date.day())), 2);
+  put(11, static_cast<int>(time.hours().count()), 2);
+  put(14, static_cast<int>(time.minutes().count()), 2);
+  put(17, static_cast<int>(time.seconds().count()), 2);
   put(20, static_cast<int>(unix_millis % 1000), 3);
   return out;
 }

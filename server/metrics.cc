@@ -1,6 +1,9 @@
 #include "server/metrics.h"
 
+#include <algorithm>
 #include <sstream>
+#include <tuple>
+#include <vector>
 
 namespace trustcoach::server {
 namespace {
@@ -13,33 +16,39 @@ void Header(std::ostringstream& out, std::string_view name,
 
 }  // namespace
 
-std::string_view MethodLabel(std::string_view method) {
-  static constexpr std::string_view kKnown[] = {
-      "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
-  for (std::string_view known : kKnown) {
-    if (method == known) return known;
+size_t Metrics::MethodIndex(std::string_view method) {
+  for (size_t i = 0; i + 1 < kMethods.size(); ++i) {
+    if (method == kMethods[i]) return i;
   }
-  return "other";
+  return kMethods.size() - 1;
+}
+
+std::string_view MethodLabel(std::string_view method) {
+  return Metrics::kMethods[Metrics::MethodIndex(method)];
 }
 
 void Metrics::RecordRequest(std::string_view route, std::string_view method,
                             int status, double seconds) {
-  method = MethodLabel(method);
+  const size_t method_index = MethodIndex(method);
   std::lock_guard lock(mu_);
-  auto request = requests_.find(std::tuple{route, method, status});
-  if (request == requests_.end()) {
-    request =
-        requests_
-            .emplace(
-                std::tuple{std::string(route), std::string(method), status}, 0)
-            .first;
+  auto counts = std::find_if(
+      routes_.begin(), routes_.end(),
+      [route](const RouteCounts& seen) { return seen.route == route; });
+  if (counts == routes_.end()) {
+    counts =
+        routes_.insert(routes_.end(), RouteCounts{.route = std::string(route)});
+  }
+  std::vector<std::pair<int, uint64_t>>& statuses =
+      counts->statuses[method_index];
+  auto request = std::find_if(statuses.begin(), statuses.end(),
+                              [status](const std::pair<int, uint64_t>& seen) {
+                                return seen.first == status;
+                              });
+  if (request == statuses.end()) {
+    request = statuses.insert(statuses.end(), {status, 0});
   }
   ++request->second;
-  auto latency = latency_.find(route);
-  if (latency == latency_.end()) {
-    latency = latency_.emplace(std::string(route), Histogram{}).first;
-  }
-  Histogram& histogram = latency->second;
+  Histogram& histogram = counts->latency;
   for (size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++histogram.buckets[i];
   }
@@ -86,14 +95,32 @@ std::string Metrics::Render(int64_t conversations_active) const {
   std::ostringstream out;
   Header(out, "trustcoach_http_requests_total", "counter",
          "HTTP requests by route template, method and status code.");
-  for (const auto& [key, count] : requests_) {
-    const auto& [route, method, status] = key;
+  // In the order of (route, method, status), then routes by name.
+  std::vector<std::tuple<std::string_view, std::string_view, int, uint64_t>>
+      requests;
+  std::vector<const RouteCounts*> routes;
+  for (const RouteCounts& counts : routes_) {
+    routes.push_back(&counts);
+    for (size_t method = 0; method < kMethods.size(); ++method) {
+      for (const auto& [status, count] : counts.statuses[method]) {
+        requests.emplace_back(counts.route, kMethods[method], status, count);
+      }
+    }
+  }
+  std::sort(requests.begin(), requests.end());
+  std::sort(routes.begin(), routes.end(),
+            [](const RouteCounts* a, const RouteCounts* b) {
+              return a->route < b->route;
+            });
+  for (const auto& [route, method, status, count] : requests) {
     out << "trustcoach_http_requests_total{route=\"" << route << "\",method=\""
         << method << "\",status=\"" << status << "\"} " << count << '\n';
   }
   Header(out, "trustcoach_http_request_duration_seconds", "histogram",
          "Time from the request line to the response, by route template.");
-  for (const auto& [route, histogram] : latency_) {
+  for (const RouteCounts* counts : routes) {
+    const std::string_view route = counts->route;
+    const Histogram& histogram = counts->latency;
     const std::string name = "trustcoach_http_request_duration_seconds";
     for (size_t i = 0; i < kBuckets.size(); ++i) {
       out << name << "_bucket{route=\"" << route << "\",le=\"" << kBuckets[i]
@@ -121,9 +148,18 @@ std::string Metrics::Render(int64_t conversations_active) const {
               ? 0.0
               : static_cast<double>(fallbacks_) / static_cast<double>(turns_))
       << '\n';
+  std::vector<const std::pair<const std::string, NodeCounts>*> nodes;
+  for (const auto& entry : nodes_) nodes.push_back(&entry);
+  std::sort(nodes.begin(), nodes.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::vector<const std::pair<const std::string, uint64_t>*> intents;
+  for (const auto& entry : intents_) intents.push_back(&entry);
+  std::sort(intents.begin(), intents.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
   Header(out, "trustcoach_node_turns_total", "counter",
          "Turns by the flow and node they left the conversation at.");
-  for (const auto& [key, counts] : nodes_) {
+  for (const auto* entry : nodes) {
+    const auto& [key, counts] = *entry;
     const size_t split = key.find('\0');
     out << "trustcoach_node_turns_total{flow=\"" << key.substr(0, split)
         << "\",node=\"" << key.substr(split + 1) << "\"} " << counts.turns
@@ -132,7 +168,8 @@ std::string Metrics::Render(int64_t conversations_active) const {
   Header(out, "trustcoach_node_fallbacks_total", "counter",
          "Fallback turns by the flow and node where the coach did not "
          "understand.");
-  for (const auto& [key, counts] : nodes_) {
+  for (const auto* entry : nodes) {
+    const auto& [key, counts] = *entry;
     if (counts.fallbacks == 0) continue;
     const size_t split = key.find('\0');
     out << "trustcoach_node_fallbacks_total{flow=\"" << key.substr(0, split)
@@ -141,7 +178,8 @@ std::string Metrics::Render(int64_t conversations_active) const {
   }
   Header(out, "trustcoach_intent_turns_total", "counter",
          "Turns by the intent the engine chose.");
-  for (const auto& [intent, count] : intents_) {
+  for (const auto* entry : intents) {
+    const auto& [intent, count] = *entry;
     out << "trustcoach_intent_turns_total{intent=\"" << intent << "\"} "
         << count << '\n';
   }

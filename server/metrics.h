@@ -6,7 +6,9 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <tuple>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace trustcoach::server {
 
@@ -46,25 +48,24 @@ class Metrics {
     double sum = 0;
   };
 
+  // The methods MethodLabel() knows, then "other": a method label's index.
+  static constexpr std::array<std::string_view, 8> kMethods = {
+      "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "other"};
+  static size_t MethodIndex(std::string_view method);
+  friend std::string_view MethodLabel(std::string_view method);
+
   mutable std::mutex mu_;
-  // Orders (route, method, status) keys held as strings or as views alike,
-  // so that recording looks a key up without building strings and allocates
-  // only for a label set seen the first time.
-  struct RequestKeyLess {
-    using is_transparent = void;
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return View(a) < View(b);
-    }
-    template <typename Key>
-    static std::tuple<std::string_view, std::string_view, int> View(
-        const Key& key) {
-      return {std::get<0>(key), std::get<1>(key), std::get<2>(key)};
-    }
+  // Requests and latency by route, in the order routes were first seen: a
+  // server has about ten route templates, so recording compares a few
+  // lengths instead of walking a map of (route, method, status) strings,
+  // and allocates only for a label set seen the first time. Render() sorts.
+  struct RouteCounts {
+    std::string route;
+    Histogram latency;
+    // By method (index in kMethods): (status, count), a few each.
+    std::array<std::vector<std::pair<int, uint64_t>>, kMethods.size()> statuses;
   };
-  std::map<std::tuple<std::string, std::string, int>, uint64_t, RequestKeyLess>
-      requests_;
-  std::map<std::string, Histogram, std::less<>> latency_;  // by route
+  std::vector<RouteCounts> routes_;
   std::map<std::pair<std::string, std::string>, uint64_t> safety_;
   std::map<std::string, uint64_t> rate_limited_;
   std::map<std::string, uint64_t> reloads_;
@@ -74,10 +75,18 @@ class Metrics {
     uint64_t turns = 0;
     uint64_t fallbacks = 0;
   };
-  // By "flow\0node" and by intent id; looked up without building a string
-  // once a label set has been seen.
-  std::map<std::string, NodeCounts, std::less<>> nodes_;
-  std::map<std::string, uint64_t, std::less<>> intents_;
+  // Hashes keys held as strings or as views alike.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const {
+      return std::hash<std::string_view>()(key);
+    }
+  };
+  // By "flow\0node" and by intent id (hundreds each): hashed, and looked up
+  // without building a string once a label set has been seen. Render()
+  // sorts.
+  std::unordered_map<std::string, NodeCounts, KeyHash, std::equal_to<>> nodes_;
+  std::unordered_map<std::string, uint64_t, KeyHash, std::equal_to<>> intents_;
   std::string node_key_;  // scratch for the lookup, under mu_
 };
 

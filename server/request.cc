@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
 
 #include "engine/json_writer.h"
 
@@ -104,8 +106,10 @@ bool IsJsonContentType(std::string_view content_type) {
   size_t matched = 0;
   for (const char c : content_type.substr(0, content_type.find(';'))) {
     if (c == ' ') continue;
-    if (matched == kJson.size() ||
-        std::tolower(static_cast<unsigned char>(c)) != kJson[matched]) {
+    // ASCII lowering: kJson is ASCII, and the C library's tolower() is a
+    // call per character.
+    const char lower = c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c;
+    if (matched == kJson.size() || lower != kJson[matched]) {
       return false;
     }
     ++matched;
@@ -118,14 +122,15 @@ bool IsJsonContentType(std::string_view content_type) {
 // values are left to httplib, which answers them with 400.
 
 bool DeclaredTooLarge(std::string_view length, size_t max_bytes) {
-  const bool digits =
-      !length.empty() &&
-      std::all_of(length.begin(), length.end(),
-                  [](unsigned char c) { return std::isdigit(c); });
+  const bool digits = !length.empty() &&
+                      std::all_of(length.begin(), length.end(),
+                                  [](char c) { return c >= '0' && c <= '9'; });
   if (!digits) return false;
   // More digits than a size_t holds: too large, and no overflow.
   if (length.size() > 19) return true;
-  return std::stoull(std::string(length)) > max_bytes;
+  uint64_t value = 0;
+  std::from_chars(length.data(), length.data() + length.size(), value);
+  return value > max_bytes;
 }
 
 // Deep nesting is refused before parsing: cheap, and it bounds the work

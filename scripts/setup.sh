@@ -36,4 +36,11 @@ install_missing setup "${packages[@]}"
 build_dir=${TRUSTCOACH_BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-cmake --build "$build_dir" -j "$jobs"
+# TRUSTCOACH_BUILD_TARGETS: only these targets (space-separated), e.g. for a
+# CI stage that runs a few of the tests.
+targets=()
+if [ -n "${TRUSTCOACH_BUILD_TARGETS:-}" ]; then
+  read -ra names <<<"$TRUSTCOACH_BUILD_TARGETS"
+  targets=(--target "${names[@]}")
+fi
+cmake --build "$build_dir" -j "$jobs" "${targets[@]}"

@@ -10,6 +10,7 @@ if(Python3_Interpreter_FOUND)
             --data ${CMAKE_CURRENT_SOURCE_DIR}/data/counselchat_dev.jsonl
             --min-meaningful 95 --min-fit 90
             --cases ${CMAKE_CURRENT_SOURCE_DIR}/data/topic_cases.jsonl --min-cases 95)
+  set_tests_properties(eval_topics_counselchat PROPERTIES COST 20)
 endif()
 
 # The crisis screen on lines written as people type them (issue 14): every

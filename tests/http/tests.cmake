@@ -5,11 +5,11 @@ if(Python3_Interpreter_FOUND AND TARGET trustcoach_server)
   add_test(NAME http_api
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/api_test.py
             --binary $<TARGET_FILE:trustcoach>)
-  set_tests_properties(http_api PROPERTIES TIMEOUT 600 LABELS http)
+  set_tests_properties(http_api PROPERTIES TIMEOUT 600 LABELS http COST 40)
   add_test(NAME http_operations
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/operations_test.py
             --binary $<TARGET_FILE:trustcoach>)
-  set_tests_properties(http_operations PROPERTIES TIMEOUT 300 LABELS http)
+  set_tests_properties(http_operations PROPERTIES TIMEOUT 300 LABELS http COST 13)
 endif()
 find_program(TRUSTCOACH_NPM npm)
 if(TRUSTCOACH_NPM AND EXISTS ${CMAKE_CURRENT_LIST_DIR}/package-lock.json)

@@ -6,5 +6,5 @@ if(Python3_Interpreter_FOUND AND TARGET trustcoach_server AND TRUSTCOACH_WITH_RE
   add_test(NAME redis_scale_out
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/redis_test.py
             --binary $<TARGET_FILE:trustcoach>)
-  set_tests_properties(redis_scale_out PROPERTIES TIMEOUT 600 LABELS redis)
+  set_tests_properties(redis_scale_out PROPERTIES TIMEOUT 600 LABELS redis COST 40)
 endif()

@@ -753,10 +753,11 @@ TEST_CASE("A check-in about suicide opens a short watch",
     CHECK(means.safety.level == SafetyLevel::kCrisis);
     CHECK(means.safety.kind == SafetyKind::kSuicide);
     CHECK_FALSE(means.resources.empty());
-    // Handing the means to someone: thanked, the helplines kept.
+    // Someone offered to hold the means: a good, strong step, the
+    // helplines kept.
     Reply away = engine->Respond(
         "my brother could hold onto the gun for a while", &session);
-    CHECK(away.node == "means_away");
+    CHECK(away.node == "step");
     CHECK_FALSE(away.resources.empty());
   }
   {

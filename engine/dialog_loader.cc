@@ -782,7 +782,8 @@ void DialogSet::CheckTargets(std::vector<std::string>* errors) const {
                "unknown flow or node '" + intent.start + "'");
     }
     for (size_t s = 0; s < intent.scope.size(); ++s) {
-      if (!Resolve("", intent.scope[s], &position)) {
+      if (intent.scope[s] != kRiskScope &&
+          !Resolve("", intent.scope[s], &position)) {
         AddError(errors, intent.file, Child(intent.pointer + "/scope", s),
                  "unknown flow or node '" + intent.scope[s] + "'");
       }

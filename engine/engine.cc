@@ -234,7 +234,10 @@ class TurnSteps {
          .captures_text = node != nullptr && !node->capture.empty() &&
                           dialogs_.Answers(*node, normalized_),
          .question = LooksLikeQuestion(normalized_),
-         .brief = CountWords(normalized_, kBriefWords) <= kBriefWords});
+         .brief = CountWords(normalized_, kBriefWords) <= kBriefWords,
+         // While the risk state lasts, its follow-ups ("what would i even
+         // do with it") are heard in any flow.
+         .risk = keep_resources_});
     KeepFacts();
     if (match_.intent < 0) return nullptr;
     const IntentSpec* intent = &dialogs_.spec().intents[match_.intent];

@@ -382,6 +382,7 @@ bool IntentMatcher::InScope(const IntentSpec& spec, const MatchContext& context,
   if (spec.scope.empty()) return true;
   return std::any_of(spec.scope.begin(), spec.scope.end(),
                      [&](const std::string& scope) {
+                       if (scope == kRiskScope) return context.risk;
                        return ScopeCovers(scope, context.flow, context.node);
                      });
 }

@@ -36,9 +36,16 @@ struct MatchContext {
   // negative priority), so "thanks", "bye" or "where were we" are not taken
   // as the promise or the "I" statement a node asked for.
   bool brief = false;
+  // The conversation is in a risk state (engine/risk.h): intents scoped
+  // "@risk" are in scope anywhere ("my brother could hold onto it").
+  bool risk = false;
 };
 
 inline constexpr int kBriefWords = 5;
+
+// The scope of an intent heard anywhere, but only while the risk state
+// lasts (MatchContext::risk): follow-ups to a crisis answer.
+inline constexpr std::string_view kRiskScope = "@risk";
 
 // The number of words (runs of letters or digits) in `text`, up to `limit`.
 int CountWords(std::string_view text, int limit);

@@ -44,7 +44,11 @@ bool CheckInAnswered(const Session& session) {
                      SafetyKind::kNone) {
       answered = false;
     }
-    if (node != "check_in" || i + 1 >= history.size()) continue;
+    // "check_in_risk" is the check-in's wording after a crisis answer.
+    if ((node != "check_in" && node != "check_in_risk") ||
+        i + 1 >= history.size()) {
+      continue;
+    }
     const auto [next_flow, next_node] = Split(history[i + 1].node);
     if (next_node == "check_in_ok" || next_flow != flow) answered = true;
   }

@@ -78,6 +78,10 @@ struct Rule {
   // at hand beside thoughts of suicide (in a risk state, "while_risk"
   // rules say the same).
   bool with_check_in = false;
+  // An idiom that holds only outside a risk state: "i am going to do it
+  // tonight, wish me luck" is the talk the person planned, unless they
+  // spoke of ending their life a moment ago.
+  bool calm_only = false;
   std::vector<std::string> concepts;  // named in its patterns
 };
 
@@ -235,7 +239,7 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
     const std::string& key = item.key();
     if (key != "id" && key != "kind" && key != "patterns" && key != "note" &&
         key != "abuse" && key != "negatable" && key != "minor_only" &&
-        key != "while_risk" && key != "with_check_in") {
+        key != "while_risk" && key != "with_check_in" && key != "calm_only") {
       return Status::InvalidArgument(where + "/" + key + ": unknown key");
     }
   }
@@ -249,6 +253,7 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
   rule.minor_only = in.value("minor_only", false);
   rule.while_risk = in.value("while_risk", false);
   rule.with_check_in = in.value("with_check_in", false);
+  rule.calm_only = in.value("calm_only", false);
   if (kinds && !(rule.while_risk && !in.contains("kind"))) {
     // A "while_risk" rule without a kind takes the risk state's.
     const std::string kind = in.value("kind", std::string());
@@ -293,8 +298,10 @@ class Screen : public SafetyScreen {
 
  private:
   // The rule of `set` among `hits` whose kind is most urgent; ties go to
-  // file order.
-  static size_t MostUrgent(const RuleSet& set, const std::vector<size_t>& hits);
+  // file order. A rule without a kind of its own ranks as `state`, the
+  // kind it takes (a "while_risk" rule takes the risk state's).
+  static size_t MostUrgent(const RuleSet& set, const std::vector<size_t>& hits,
+                           SafetyKind state = SafetyKind::kNone);
 
   Concepts* concepts_;  // for loading only
   PatternSet patterns_;
@@ -401,10 +408,15 @@ std::vector<std::string> Screen::RuleIds() const {
   return ids;
 }
 
-size_t Screen::MostUrgent(const RuleSet& set, const std::vector<size_t>& hits) {
+size_t Screen::MostUrgent(const RuleSet& set, const std::vector<size_t>& hits,
+                          SafetyKind state) {
+  const auto rank = [&](size_t rule) {
+    const SafetyKind kind = set.rule(rule).kind;
+    return std::pair(Precedence(kind == SafetyKind::kNone ? state : kind),
+                     rule);
+  };
   return *std::min_element(hits.begin(), hits.end(), [&](size_t a, size_t b) {
-    return std::pair(Precedence(set.rule(a).kind), a) <
-           std::pair(Precedence(set.rule(b).kind), b);
+    return rank(a) < rank(b);
   });
 }
 
@@ -419,7 +431,15 @@ SafetyVerdict Screen::Check(std::string_view normalized,
   // and negations; where there are none, that is the text just matched.
   const Hits* screened = &hits;  // what crisis and check-in read
   Hits masked_hits;
-  if (!mask_pattern_.empty() && (!idioms.empty() || !negations.empty())) {
+  // In a risk state, an idiom that holds only outside one ("calm_only")
+  // sets nothing aside: the whole message is screened.
+  const bool risk = context.risk != SafetyKind::kNone;
+  const bool calm_idiom_in_risk =
+      risk && std::any_of(idioms.begin(), idioms.end(), [&](size_t hit) {
+        return idioms_.rule(hit).calm_only;
+      });
+  if (!mask_pattern_.empty() && (!idioms.empty() || !negations.empty()) &&
+      !calm_idiom_in_risk) {
     std::string masked(normalized);
     complete &= Mask(&masked);
     complete &= patterns_.Match(masked, &masked_hits);
@@ -430,7 +450,6 @@ SafetyVerdict Screen::Check(std::string_view normalized,
   SafetyVerdict verdict;
   verdict.minor = !minors.empty();
   const bool minor = verdict.minor || context.minor;
-  const bool risk = context.risk != SafetyKind::kNone;
   // A rule that counts in this context: "minor_only" rules for a minor,
   // "while_risk" rules in a risk state.
   const auto counts = [&](const Rule& rule) {
@@ -459,13 +478,15 @@ SafetyVerdict Screen::Check(std::string_view normalized,
 
   const Rule* decided = nullptr;
   if (!crises.empty()) {
-    decided = &crisis_.rule(MostUrgent(crisis_, crises));
+    decided = &crisis_.rule(MostUrgent(crisis_, crises, context.risk));
     verdict.level = SafetyLevel::kCrisis;
   } else if (!softened.empty() || !negations.empty() || !check_ins.empty()) {
-    decided = !softened.empty() ? &crisis_.rule(MostUrgent(crisis_, softened))
-              : !negations.empty()
-                  ? &negations_.rule(MostUrgent(negations_, negations))
-                  : &check_in_.rule(MostUrgent(check_in_, check_ins));
+    decided =
+        !softened.empty()
+            ? &crisis_.rule(MostUrgent(crisis_, softened, context.risk))
+        : !negations.empty()
+            ? &negations_.rule(MostUrgent(negations_, negations))
+            : &check_in_.rule(MostUrgent(check_in_, check_ins, context.risk));
     verdict.level = SafetyLevel::kCheckIn;
   }
   if (decided != nullptr) {
@@ -481,7 +502,7 @@ SafetyVerdict Screen::Check(std::string_view normalized,
     // RE2 gave up on this text: better a gentle question than silence.
     verdict.level = SafetyLevel::kCheckIn;
     verdict.rule = "screen.incomplete";
-  } else if (!idioms.empty()) {
+  } else if (!idioms.empty() && !calm_idiom_in_risk) {
     verdict.rule = idioms_.rule(idioms.front()).id;
   }
   return verdict;

@@ -507,6 +507,58 @@ TEST_CASE(
         SafetyLevel::kCrisis);
 }
 
+TEST_CASE("A planned talk is set aside only outside a risk state",
+          "[engine][safety][risk]") {
+  const Shipped& shipped = LoadShipped();
+  // calm_only: "gotta go" after "going to do it tonight" is the talk the
+  // person planned, unless they spoke of ending their life a moment ago.
+  const char* talk = "ok im going to do it tonight, gotta go";
+  CHECK(shipped.Check(talk).level == SafetyLevel::kNone);
+  const SafetyVerdict in_risk =
+      shipped.Check(talk, {.risk = SafetyKind::kSuicide});
+  CHECK(in_risk.level == SafetyLevel::kCrisis);
+  CHECK(in_risk.kind == SafetyKind::kDangerNow);
+  // A threat taken back at once is a joke; "not joking" is not.
+  CHECK(shipped.Check("im going to murder him lol, not literally").level ==
+        SafetyLevel::kNone);
+  CHECK(shipped.Check("im going to kill him, not joking").level ==
+        SafetyLevel::kCrisis);
+}
+
+TEST_CASE("A kind-less risk rule ranks as the state's kind",
+          "[engine][safety][risk]") {
+  const Shipped& shipped = LoadShipped();
+  // Marks hidden under clothes: self-harm on their own, the abuse or
+  // sexual violence of the state after such a disclosure.
+  const char* marks = "i wear long sleeves so nobody sees the marks";
+  CHECK(shipped.Check(marks).kind == SafetyKind::kSelfHarm);
+  CHECK(shipped.Check(marks, {.risk = SafetyKind::kSexualViolence}).kind ==
+        SafetyKind::kSexualViolence);
+  CHECK(shipped.Check(marks, {.risk = SafetyKind::kAbuse}).kind ==
+        SafetyKind::kAbuse);
+}
+
+TEST_CASE("Means at home and a place visited to look are suicide",
+          "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  for (const char* text :
+       {"my grandads old revolver is in the closet, last night i took it out "
+        "and held it",
+        "i drove up to the lookout tonight just to look over the edge",
+        "i counted out all my sleeping pills on the table"}) {
+    CAPTURE(text);
+    const SafetyVerdict verdict = shipped.Check(text);
+    CHECK(verdict.level == SafetyLevel::kCrisis);
+    CHECK(verdict.kind == SafetyKind::kSuicide);
+  }
+  for (const char* text :
+       {"we drove up to the lookout to watch the sunset",
+        "my husband took his rifle out hunting this weekend"}) {
+    CAPTURE(text);
+    CHECK(shipped.Check(text).level == SafetyLevel::kNone);
+  }
+}
+
 TEST_CASE("Reassurance is never read as danger", "[engine][safety]") {
   const Shipped& shipped = LoadShipped();
   for (const char* text :
@@ -701,10 +753,11 @@ TEST_CASE("A check-in about suicide opens a short watch",
     CHECK(means.safety.level == SafetyLevel::kCrisis);
     CHECK(means.safety.kind == SafetyKind::kSuicide);
     CHECK_FALSE(means.resources.empty());
-    // Handing the means to someone: thanked, the helplines kept.
+    // Someone offered to hold the means: a good, strong step, the
+    // helplines kept.
     Reply away = engine->Respond(
         "my brother could hold onto the gun for a while", &session);
-    CHECK(away.node == "means_away");
+    CHECK(away.node == "step");
     CHECK_FALSE(away.resources.empty());
   }
   {

@@ -46,6 +46,16 @@ if(Python3_Interpreter_FOUND)
             --binary $<TARGET_FILE:trustcoach> --show failures
             --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 1.0
             ${CMAKE_CURRENT_SOURCE_DIR}/data/conversations_safety_context.jsonl)
+  # Follow-ups after a disclosure (issue 14, safety follow-ups): means named
+  # mid-conversation, what to do with them, a protective step, a change of
+  # subject back to the partner, silent help, minors' travel and youth-line
+  # questions, and false alarms (a joke taken back, a planned talk): every
+  # expectation met.
+  add_test(NAME eval_conversations_safety_followups
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
+            --binary $<TARGET_FILE:trustcoach> --show failures
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 1.0
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/safety_followups.jsonl)
   add_test(NAME eval_conversations_safety
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
             --binary $<TARGET_FILE:trustcoach> --show failures

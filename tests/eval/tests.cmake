@@ -41,6 +41,16 @@ if(Python3_Interpreter_FOUND)
             --dialogs ${TRUSTCOACH_DIALOGS_DIR}
             --min-crisis 114 --max-false 1
             ${CMAKE_CURRENT_SOURCE_DIR}/data/crisis_probe_round3.jsonl)
+  # The wording round (issue 14, fourth round): 198 crisis lines in the six
+  # kinds written as people type them to crisis lines (indirect, slang, typos,
+  # no punctuation) and 85 benign near-misses (idioms, films, courses, the safe
+  # past), split half TUNE / half HELD ("split"): at most 2 misses, 2 false alarms.
+  add_test(NAME eval_crisis_wording_round4
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/eval_crisis.py
+            --binary $<TARGET_FILE:trustcoach>
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR}
+            --min-crisis 196 --max-false 2
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/crisis_wording_round4.jsonl)
   add_test(NAME eval_conversations_safety_context
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
             --binary $<TARGET_FILE:trustcoach> --show failures

@@ -156,6 +156,7 @@ void FlowRunner::Resume() {
         {RenderTemplate(Choose(dialogs_.config().resume, "@resume"), slots,
                         dialogs_.reflections()),
          {}});
+    MarkRecap();
   }
   // The conversation is on this topic again: no detour to come back to.
   session_.stack.clear();
@@ -186,7 +187,10 @@ void FlowRunner::Continue() {
   const FlowSpec* flow = dialogs_.FindFlow(session_.stack.back().flow);
   const NodeSpec* node = CurrentNode();
   std::string text;
-  if (flow != nullptr && !flow->recap.empty()) text = flow->recap;
+  if (flow != nullptr && !flow->recap.empty() && !RecappedLately()) {
+    text = flow->recap;
+    MarkRecap();
+  }
   if (!dialogs_.config().carry_on.empty()) {
     if (!text.empty()) text += ' ';
     text +=
@@ -277,10 +281,15 @@ void FlowRunner::Return() {
   if (session_.stack.size() <= 1) return EndFlow();
   session_.stack.pop_back();
   // "We were talking about how you feel." tells the person which thread is
-  // picked up again; flows without a recap get the plain line.
+  // picked up again; flows without a recap get the plain line. Once in six
+  // turns: after a second detour close to the first, the thread is plain
+  // from the question itself, and a second "We were talking about..." or
+  // "Back to..." reads as a loop.
   const FlowSpec* flow = dialogs_.FindFlow(session_.stack.back().flow);
-  if (flow != nullptr && !flow->recap.empty() &&
-      !dialogs_.config().return_recap.empty()) {
+  if (RecappedLately()) {
+    // Nothing before the node's question.
+  } else if (flow != nullptr && !flow->recap.empty() &&
+             !dialogs_.config().return_recap.empty()) {
     std::map<std::string, std::string> slots = session_.slots;
     slots["recap"] = flow->recap;
     reply_.messages.push_back(
@@ -290,8 +299,21 @@ void FlowRunner::Return() {
   } else {
     Say(dialogs_.config().returning, "@return");
   }
+  MarkRecap();
   returning_ = true;
   Enter(session_.stack.back());
+}
+
+namespace {
+// The key in Session::said that stands for "a recap or a return line was
+// said": any of them, whatever its variant or flow.
+constexpr char kRecapMark[] = "@recap";
+}  // namespace
+
+bool FlowRunner::RecappedLately() const { return SaidLately(kRecapMark); }
+
+void FlowRunner::MarkRecap() {
+  session_.said[SaidKey(kRecapMark)] = session_.turns;
 }
 
 void FlowRunner::EndFlow() {

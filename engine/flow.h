@@ -82,6 +82,10 @@ class FlowRunner {
   bool BranchHolds(const Branch& branch) const;
   // Whether `line` (a template) was said in the last kRecentTurns turns.
   bool SaidLately(std::string_view line) const;
+  // Whether a recap or return line ("We were talking about...", "Back to
+  // ...") was said in the last kRecentTurns turns; MarkRecap() notes one.
+  bool RecappedLately() const;
+  void MarkRecap();
   // The variant of `variants` to say for `key` this time (and counts it).
   const std::string& Choose(const std::vector<std::string>& variants,
                             const std::string& key);

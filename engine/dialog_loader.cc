@@ -749,7 +749,8 @@ void DialogSet::CheckTargets(std::vector<std::string>* errors) const {
                                 const std::string& target) {
     if (target == kTargetReturn || target == kTargetMenu ||
         target == kTargetEnd || target == kTargetResume ||
-        target == kTargetContinue || target == kTargetStay) {
+        target == kTargetContinue || target == kTargetStay ||
+        target == kTargetBack) {
       return;
     }
     FlowPosition position;
@@ -778,7 +779,8 @@ void DialogSet::CheckTargets(std::vector<std::string>* errors) const {
   for (const IntentSpec& intent : spec_.intents) {
     FlowPosition position;
     if (!intent.start.empty() && intent.start != kTargetResume &&
-        intent.start != kTargetStay && !Resolve("", intent.start, &position)) {
+        intent.start != kTargetStay && intent.start != kTargetBack &&
+        !Resolve("", intent.start, &position)) {
       AddError(errors, intent.file, intent.pointer + "/start",
                "unknown flow or node '" + intent.start + "'");
     }

@@ -176,6 +176,9 @@ inline constexpr char kTargetContinue[] = "@continue";
 // An intent's `start`: back to the last topic the conversation was on, with
 // a one-line recap ("I'm back", "where were we").
 inline constexpr char kTargetResume[] = "@resume";
+// As "@resume", asked for mid-conversation ("back to my boyfriend", "can I
+// ask about her again"): the `return_recap` line, not "welcome back".
+inline constexpr char kTargetBack[] = "@back";
 // An intent's `start`: an acknowledgement that carries the current flow on
 // (the engine's `stay` line, the node's quick replies, its `on` still
 // reading the next message). Where the node offers no way on (no quick

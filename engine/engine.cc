@@ -206,10 +206,11 @@ class TurnSteps {
       action_ = "on";
       session_.misses = 0;
       flow_.Go(*on);
-    } else if (intent != nullptr && intent->start == kTargetResume) {
+    } else if (intent != nullptr && (intent->start == kTargetResume ||
+                                     intent->start == kTargetBack)) {
       action_ = "resume";
       session_.misses = 0;
-      flow_.Resume();
+      flow_.Resume(intent->start == kTargetBack);
     } else if (intent != nullptr && !intent->start.empty()) {
       action_ = "start";
       session_.misses = 0;

@@ -121,7 +121,7 @@ void FlowRunner::ForgetOldLines() {
   });
 }
 
-void FlowRunner::Resume() {
+void FlowRunner::Resume(bool back) {
   const FlowSpec* flow = nullptr;
   FlowPosition position;
   const auto resumable = [&](std::string_view flow_id,
@@ -149,11 +149,15 @@ void FlowRunner::Resume() {
     Say(dialogs_.config().resume_none, "@resume_none");
     return Go(kTargetMenu);
   }
-  if (!dialogs_.config().resume.empty()) {
+  const std::vector<std::string>& lines =
+      back && !dialogs_.config().return_recap.empty()
+          ? dialogs_.config().return_recap
+          : dialogs_.config().resume;
+  if (!lines.empty()) {
     std::map<std::string, std::string> slots = session_.slots;
     slots["recap"] = flow->recap;
     reply_.messages.push_back(
-        {RenderTemplate(Choose(dialogs_.config().resume, "@resume"), slots,
+        {RenderTemplate(Choose(lines, back ? "@return" : "@resume"), slots,
                         dialogs_.reflections()),
          {}});
     MarkRecap();
@@ -266,11 +270,29 @@ void FlowRunner::Enter(const FlowPosition& position) {
   // (the question) of a variant, not the whole first visit again.
   const bool question_only = returning_ && !again;
   returning_ = false;
+  const size_t before = reply_.messages.size();
   Say(again ? node->again : node->say, key_, node->quick_replies);
-  if (question_only && !reply_.messages.empty()) {
+  if (reply_.messages.size() > before) {
     std::string& text = reply_.messages.back().text;
     const size_t cut = text.rfind("\n\n");
-    if (cut != std::string::npos) text.erase(0, cut + 2);
+    const std::string_view question =
+        cut == std::string::npos ? std::string_view(text)
+                                 : std::string_view(text).substr(cut + 2);
+    // Back after a detour, the question asked a moment ago stands: a short
+    // carry-on line with its quick replies instead of the same words again.
+    if (question_only && SaidLately(question) &&
+        !dialogs_.config().carry_on.empty()) {
+      text = RenderTemplate(Choose(dialogs_.config().carry_on, "@continue"),
+                            session_.slots, dialogs_.reflections(),
+                            &session_.facts);
+    } else {
+      if (question_only && cut != std::string::npos) text.erase(0, cut + 2);
+      // The question said, whole or as the last paragraph, for the check
+      // above on the next return.
+      session_
+          .said[SaidKey(question_only ? std::string_view(text) : question)] =
+          session_.turns;
+    }
   }
   if (node->resources) AttachResources();
   if (!node->next.empty()) return Go(node->next);

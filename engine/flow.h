@@ -67,7 +67,10 @@ class FlowRunner {
   // Back to the last topic the conversation was on (the stack, then the
   // history: the latest node of a flow with a `recap`), after the engine's
   // `resume` line with that recap; without one, `resume_none` and the menu.
-  void Resume();
+  // `back`: the person asked to go back to the topic mid-conversation
+  // ("back to my boyfriend"), not after a break: a `return_recap` line
+  // instead of a "welcome back".
+  void Resume(bool back = false);
 
   // Forgets the lines said kRecentTurns or more turns ago; once a turn.
   void ForgetOldLines();

@@ -196,6 +196,14 @@ class TurnSteps {
       auto it = node->on.find(intent->id);
       if (it != node->on.end()) on = &it->second;
     }
+    // A backoff ("we need to talk...") does not take a node's own `else`
+    // away: the node asked for something and reads the rest itself.
+    if (intent != nullptr && intent->backoff && on == nullptr &&
+        node != nullptr && !node->else_to.empty()) {
+      intent = nullptr;
+      reply_.intent.clear();
+      reply_.topic.clear();
+    }
     // A backoff ("he said...") gives way to a guess that leads on the
     // concepts in the text: "we barely talk now" is about talking.
     if (intent != nullptr && intent->backoff && on == nullptr &&

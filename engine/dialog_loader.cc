@@ -368,7 +368,7 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
   reader->CheckKeys(*messages, "/messages",
                     {"truncated", "return", "return_recap", "fallback",
                      "reminder", "resume", "resume_none", "guess", "choices",
-                     "echo", "fallback_again", "carry_on"});
+                     "echo", "fallback_again", "carry_on", "stay"});
   reader->Strings(*messages, "truncated", "/messages", &config->truncated,
                   true);
   reader->Strings(*messages, "return", "/messages", &config->returning, true);
@@ -384,6 +384,7 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
   reader->Strings(*messages, "fallback_again", "/messages",
                   &config->fallback_again);
   reader->Strings(*messages, "carry_on", "/messages", &config->carry_on);
+  reader->Strings(*messages, "stay", "/messages", &config->stay);
   auto guesses = in.find("guesses");
   if (guesses == in.end()) return;
   if (!guesses->is_array()) return reader->Error("/guesses", "expected a list");
@@ -748,7 +749,8 @@ void DialogSet::CheckTargets(std::vector<std::string>* errors) const {
                                 const std::string& target) {
     if (target == kTargetReturn || target == kTargetMenu ||
         target == kTargetEnd || target == kTargetResume ||
-        target == kTargetContinue) {
+        target == kTargetContinue || target == kTargetStay ||
+        target == kTargetBack) {
       return;
     }
     FlowPosition position;
@@ -777,6 +779,7 @@ void DialogSet::CheckTargets(std::vector<std::string>* errors) const {
   for (const IntentSpec& intent : spec_.intents) {
     FlowPosition position;
     if (!intent.start.empty() && intent.start != kTargetResume &&
+        intent.start != kTargetStay && intent.start != kTargetBack &&
         !Resolve("", intent.start, &position)) {
       AddError(errors, intent.file, intent.pointer + "/start",
                "unknown flow or node '" + intent.start + "'");

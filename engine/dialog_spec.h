@@ -146,6 +146,10 @@ struct EngineConfig {
   // "@continue": said after a short aside (thanks mid-flow) instead of
   // replaying the interrupted node, after the flow's `recap` if it has one.
   std::vector<std::string> carry_on;
+  // "@stay": a short acknowledgement ("yeah", "that makes sense") where the
+  // current node offers a way on; said with that node's quick replies, the
+  // conversation staying where it is.
+  std::vector<std::string> stay;
   // Said before resuming a topic ("@resume"); `{recap}` is the flow's
   // `recap` line. `resume_none`: said when there is nothing to resume.
   std::vector<std::string> resume;
@@ -172,6 +176,15 @@ inline constexpr char kTargetContinue[] = "@continue";
 // An intent's `start`: back to the last topic the conversation was on, with
 // a one-line recap ("I'm back", "where were we").
 inline constexpr char kTargetResume[] = "@resume";
+// As "@resume", asked for mid-conversation ("back to my boyfriend", "can I
+// ask about her again"): the `return_recap` line, not "welcome back".
+inline constexpr char kTargetBack[] = "@back";
+// An intent's `start`: an acknowledgement that carries the current flow on
+// (the engine's `stay` line, the node's quick replies, its `on` still
+// reading the next message). Where the node offers no way on (no quick
+// replies, no `on`; the opening, the safety flow), the next candidate of
+// the message is taken instead.
+inline constexpr char kTargetStay[] = "@stay";
 
 struct DialogSpec {
   std::vector<IntentSpec> intents;

@@ -180,10 +180,29 @@ class TurnSteps {
   void Route() {
     const NodeSpec* node = flow_.CurrentNode();
     const IntentSpec* intent = MatchIntent(node);
+    // "yeah", "that makes sense" mid-flow: carry on from the node, not the
+    // opening; where the node offers no way on, the message's next signal.
+    if (intent != nullptr && intent->start == kTargetStay) {
+      if (CanStay(node)) {
+        action_ = "stay";
+        session_.misses = 0;
+        flow_.Say(dialogs_.config().stay, "@stay", node->quick_replies);
+        return;
+      }
+      intent = NextCandidate();
+    }
     const std::string* on = nullptr;  // where the node sends this intent
     if (intent != nullptr && node != nullptr) {
       auto it = node->on.find(intent->id);
       if (it != node->on.end()) on = &it->second;
+    }
+    // A backoff ("we need to talk...") does not take a node's own `else`
+    // away: the node asked for something and reads the rest itself.
+    if (intent != nullptr && intent->backoff && on == nullptr &&
+        node != nullptr && !node->else_to.empty()) {
+      intent = nullptr;
+      reply_.intent.clear();
+      reply_.topic.clear();
     }
     // A backoff ("he said...") gives way to a guess that leads on the
     // concepts in the text: "we barely talk now" is about talking.
@@ -195,10 +214,11 @@ class TurnSteps {
       action_ = "on";
       session_.misses = 0;
       flow_.Go(*on);
-    } else if (intent != nullptr && intent->start == kTargetResume) {
+    } else if (intent != nullptr && (intent->start == kTargetResume ||
+                                     intent->start == kTargetBack)) {
       action_ = "resume";
       session_.misses = 0;
-      flow_.Resume();
+      flow_.Resume(intent->start == kTargetBack);
     } else if (intent != nullptr && !intent->start.empty()) {
       action_ = "start";
       session_.misses = 0;
@@ -217,6 +237,47 @@ class TurnSteps {
     } else {
       Fallback(node);
     }
+  }
+
+  // Whether an acknowledgement can carry on from `node`: it offers a way on
+  // (quick replies or `on`), and it is not the opening or a safety node.
+  bool CanStay(const NodeSpec* node) const {
+    if (node == nullptr || dialogs_.config().stay.empty() ||
+        (node->quick_replies.empty() && node->on.empty())) {
+      return false;
+    }
+    const std::string& flow = session_.stack.back().flow;
+    return flow != dialogs_.config().start &&
+           flow != dialogs_.config().safety_flow;
+  }
+
+  // The candidate after the winner: the highest priority other one that is
+  // not held (the first of equals); null if none. It becomes the winner.
+  const IntentSpec* NextCandidate() {
+    const std::vector<IntentSpec>& intents = dialogs_.spec().intents;
+    const IntentCandidate* next = nullptr;
+    for (const IntentCandidate& c : match_.candidates) {
+      if (c.intent == match_.intent || c.held ||
+          intents[c.intent].start == kTargetStay) {
+        continue;
+      }
+      if (next == nullptr ||
+          intents[c.intent].priority > intents[next->intent].priority) {
+        next = &c;
+      }
+    }
+    if (next == nullptr) {
+      match_.intent = -1;
+      reply_.intent.clear();
+      reply_.topic.clear();
+      return nullptr;
+    }
+    match_.intent = next->intent;
+    match_.pattern = next->pattern;
+    const IntentSpec* intent = &intents[next->intent];
+    reply_.intent = intent->id;
+    reply_.topic = intent->topic;
+    return intent;
   }
 
   // The winning intent for `node` (null if none); its captures and slots go

@@ -121,7 +121,7 @@ void FlowRunner::ForgetOldLines() {
   });
 }
 
-void FlowRunner::Resume() {
+void FlowRunner::Resume(bool back) {
   const FlowSpec* flow = nullptr;
   FlowPosition position;
   const auto resumable = [&](std::string_view flow_id,
@@ -149,13 +149,18 @@ void FlowRunner::Resume() {
     Say(dialogs_.config().resume_none, "@resume_none");
     return Go(kTargetMenu);
   }
-  if (!dialogs_.config().resume.empty()) {
+  const std::vector<std::string>& lines =
+      back && !dialogs_.config().return_recap.empty()
+          ? dialogs_.config().return_recap
+          : dialogs_.config().resume;
+  if (!lines.empty()) {
     std::map<std::string, std::string> slots = session_.slots;
     slots["recap"] = flow->recap;
     reply_.messages.push_back(
-        {RenderTemplate(Choose(dialogs_.config().resume, "@resume"), slots,
+        {RenderTemplate(Choose(lines, back ? "@return" : "@resume"), slots,
                         dialogs_.reflections()),
          {}});
+    MarkRecap();
   }
   // The conversation is on this topic again: no detour to come back to.
   session_.stack.clear();
@@ -186,7 +191,10 @@ void FlowRunner::Continue() {
   const FlowSpec* flow = dialogs_.FindFlow(session_.stack.back().flow);
   const NodeSpec* node = CurrentNode();
   std::string text;
-  if (flow != nullptr && !flow->recap.empty()) text = flow->recap;
+  if (flow != nullptr && !flow->recap.empty() && !RecappedLately()) {
+    text = flow->recap;
+    MarkRecap();
+  }
   if (!dialogs_.config().carry_on.empty()) {
     if (!text.empty()) text += ' ';
     text +=
@@ -262,11 +270,29 @@ void FlowRunner::Enter(const FlowPosition& position) {
   // (the question) of a variant, not the whole first visit again.
   const bool question_only = returning_ && !again;
   returning_ = false;
+  const size_t before = reply_.messages.size();
   Say(again ? node->again : node->say, key_, node->quick_replies);
-  if (question_only && !reply_.messages.empty()) {
+  if (reply_.messages.size() > before) {
     std::string& text = reply_.messages.back().text;
     const size_t cut = text.rfind("\n\n");
-    if (cut != std::string::npos) text.erase(0, cut + 2);
+    const std::string_view question =
+        cut == std::string::npos ? std::string_view(text)
+                                 : std::string_view(text).substr(cut + 2);
+    // Back after a detour, the question asked a moment ago stands: a short
+    // carry-on line with its quick replies instead of the same words again.
+    if (question_only && SaidLately(question) &&
+        !dialogs_.config().carry_on.empty()) {
+      text = RenderTemplate(Choose(dialogs_.config().carry_on, "@continue"),
+                            session_.slots, dialogs_.reflections(),
+                            &session_.facts);
+    } else {
+      if (question_only && cut != std::string::npos) text.erase(0, cut + 2);
+      // The question said, whole or as the last paragraph, for the check
+      // above on the next return.
+      session_
+          .said[SaidKey(question_only ? std::string_view(text) : question)] =
+          session_.turns;
+    }
   }
   if (node->resources) AttachResources();
   if (!node->next.empty()) return Go(node->next);
@@ -277,10 +303,15 @@ void FlowRunner::Return() {
   if (session_.stack.size() <= 1) return EndFlow();
   session_.stack.pop_back();
   // "We were talking about how you feel." tells the person which thread is
-  // picked up again; flows without a recap get the plain line.
+  // picked up again; flows without a recap get the plain line. Once in six
+  // turns: after a second detour close to the first, the thread is plain
+  // from the question itself, and a second "We were talking about..." or
+  // "Back to..." reads as a loop.
   const FlowSpec* flow = dialogs_.FindFlow(session_.stack.back().flow);
-  if (flow != nullptr && !flow->recap.empty() &&
-      !dialogs_.config().return_recap.empty()) {
+  if (RecappedLately()) {
+    // Nothing before the node's question.
+  } else if (flow != nullptr && !flow->recap.empty() &&
+             !dialogs_.config().return_recap.empty()) {
     std::map<std::string, std::string> slots = session_.slots;
     slots["recap"] = flow->recap;
     reply_.messages.push_back(
@@ -290,8 +321,21 @@ void FlowRunner::Return() {
   } else {
     Say(dialogs_.config().returning, "@return");
   }
+  MarkRecap();
   returning_ = true;
   Enter(session_.stack.back());
+}
+
+namespace {
+// The key in Session::said that stands for "a recap or a return line was
+// said": any of them, whatever its variant or flow.
+constexpr char kRecapMark[] = "@recap";
+}  // namespace
+
+bool FlowRunner::RecappedLately() const { return SaidLately(kRecapMark); }
+
+void FlowRunner::MarkRecap() {
+  session_.said[SaidKey(kRecapMark)] = session_.turns;
 }
 
 void FlowRunner::EndFlow() {

@@ -67,7 +67,10 @@ class FlowRunner {
   // Back to the last topic the conversation was on (the stack, then the
   // history: the latest node of a flow with a `recap`), after the engine's
   // `resume` line with that recap; without one, `resume_none` and the menu.
-  void Resume();
+  // `back`: the person asked to go back to the topic mid-conversation
+  // ("back to my boyfriend"), not after a break: a `return_recap` line
+  // instead of a "welcome back".
+  void Resume(bool back = false);
 
   // Forgets the lines said kRecentTurns or more turns ago; once a turn.
   void ForgetOldLines();
@@ -82,6 +85,10 @@ class FlowRunner {
   bool BranchHolds(const Branch& branch) const;
   // Whether `line` (a template) was said in the last kRecentTurns turns.
   bool SaidLately(std::string_view line) const;
+  // Whether a recap or return line ("We were talking about...", "Back to
+  // ...") was said in the last kRecentTurns turns; MarkRecap() notes one.
+  bool RecappedLately() const;
+  void MarkRecap();
   // The variant of `variants` to say for `key` this time (and counts it).
   const std::string& Choose(const std::vector<std::string>& variants,
                             const std::string& key);

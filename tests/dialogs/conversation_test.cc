@@ -85,8 +85,10 @@ TEST_CASE(
   // this test was written, most of them a node's question said again on
   // return from a detour, the return lines, and the safety flow's crisis
   // and check-in lines (which are kept on purpose while the risk lasts).
-  // Lower the bound as they are fixed.
-  CHECK(repeats <= 129);
+  // 60 once a recap is said once in six turns and a question asked lately
+  // is not replayed after a detour (issue 15, follow3); what is left is
+  // mostly the safety flow's lines. Lower the bound as they are fixed.
+  CHECK(repeats <= 60);
 }
 
 TEST_CASE("Equal priorities go to the more specific pattern, not file order",

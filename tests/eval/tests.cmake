@@ -98,3 +98,18 @@ if(Python3_Interpreter_FOUND)
             --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.95
             ${CMAKE_CURRENT_SOURCE_DIR}/data/answers_conversations.jsonl)
 endif()
+
+# Following the person (issue 15, third round): closings with a reason,
+# questions about the coach and its privacy, short acknowledgements
+# mid-flow, detours and returns, and "I" statements that are not. Written
+# for this project before the rules for them (tests/data/README.md): 39 of 58
+# turns met before, 54-55 after (three misses left are content: a reply to
+# "should I stop texting her", "she won't even look at me", "stupid for
+# believing him" at a node that expects shame). The floor is 90%.
+if(Python3_Interpreter_FOUND)
+  add_test(NAME eval_conversations_follow
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
+            --binary $<TARGET_FILE:trustcoach> --show failures
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.9
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/follow_conversations.jsonl)
+endif()

@@ -102,8 +102,7 @@ class TurnSteps {
   Reply* Run(std::string_view text) {
     Begin(text);
     Screen();
-    const IntentSpec* answer =
-        verdict_.level == SafetyLevel::kNone ? nullptr : SafetyAnswer();
+    const IntentSpec* answer = AnswersFor(verdict_) ? SafetyAnswer() : nullptr;
     if (verdict_.level == SafetyLevel::kCrisis) {
       Crisis(answer);
     } else if (verdict_.level == SafetyLevel::kCheckIn) {
@@ -250,6 +249,17 @@ class TurnSteps {
     } else {
       Fallback(node);
     }
+  }
+
+  // Whether an intent marked `safety_answer` may answer `verdict`: abuse,
+  // sexual violence, or a check-in of no kind. A more urgent kind (suicide,
+  // self-harm, danger now, violence, a child) keeps its own answer even when
+  // the message also minimises ("he never hit me but i want to die").
+  static bool AnswersFor(const SafetyVerdict& verdict) {
+    if (verdict.level == SafetyLevel::kNone) return false;
+    return verdict.kind == SafetyKind::kAbuse ||
+           verdict.kind == SafetyKind::kSexualViolence ||
+           verdict.kind == SafetyKind::kNone;
   }
 
   // The intent marked `safety_answer` of the highest priority among the

@@ -268,7 +268,8 @@ void CheckRequests(const DialogSet& dialogs, std::vector<std::string>* out) {
 
 // Says `example` where it says it is said, as a person would, and returns
 // the intent the engine chose ("" for none, "!safety" when the safety screen
-// answered); "!at" when its node is unknown.
+// answered, unless an intent marked `safety_answer` answered for it); "!at"
+// when its node is unknown.
 std::string IntentAt(const Engine& engine, const IntentExample& example) {
   Session session;
   engine.Start(1, &session);
@@ -278,7 +279,9 @@ std::string IntentAt(const Engine& engine, const IntentExample& example) {
     session.stack = {at};
   }
   const Reply reply = engine.Respond(example.text, &session);
-  if (reply.safety.level != SafetyLevel::kNone) return "!safety";
+  if (reply.safety.level != SafetyLevel::kNone && reply.intent.empty()) {
+    return "!safety";
+  }
   return reply.intent;
 }
 

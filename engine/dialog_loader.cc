@@ -207,10 +207,11 @@ void ReadExamples(Reader* reader, const json& in, std::string_view key,
 void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
                 IntentSpec* intent) {
   if (!reader->IsObject(in, pointer)) return;
-  reader->CheckKeys(in, pointer,
-                    {"id", "topic", "patterns", "priority", "scope", "start",
-                     "interrupts", "kind", "about", "set", "description",
-                     "examples", "not_examples", "backoff", "facts", "aside"});
+  reader->CheckKeys(
+      in, pointer,
+      {"id", "topic", "patterns", "priority", "scope", "start", "interrupts",
+       "kind", "about", "set", "description", "examples", "not_examples",
+       "backoff", "facts", "aside", "safety_answer"});
   intent->file = reader->file();
   intent->pointer = pointer;
   reader->String(in, "id", pointer, &intent->id, /*required=*/true);
@@ -220,6 +221,7 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
   reader->String(in, "start", pointer, &intent->start);
   reader->Bool(in, "interrupts", pointer, &intent->interrupts);
   reader->Bool(in, "backoff", pointer, &intent->backoff);
+  reader->Bool(in, "safety_answer", pointer, &intent->safety_answer);
   reader->String(in, "kind", pointer, &intent->kind);
   reader->String(in, "about", pointer, &intent->about);
   reader->StringMap(in, "set", pointer, &intent->set);
@@ -251,6 +253,11 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
     reader->Error(Child(pointer, "interrupts"),
                   "a local intent only matches where a node names it in `on`; "
                   "it cannot interrupt");
+  } else if (intent->safety_answer &&
+             (intent->local || intent->start.empty())) {
+    reader->Error(Child(pointer, "safety_answer"),
+                  "`safety_answer` needs a `start` and a scope other than "
+                  "local");
   } else if (intent->interrupts && intent->start.empty()) {
     reader->Error(Child(pointer, "interrupts"),
                   "`interrupts` needs a `start` to go to");

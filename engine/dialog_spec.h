@@ -34,6 +34,12 @@ struct IntentSpec {
   // node does not name it in `on`: for intents about the conversation itself
   // (thanks, goodbye, start over, menu, "are you a bot"), not for topics.
   bool interrupts = false;
+  // Answers what the safety screen flagged better than its generic node
+  // ("it's not abuse, he never hit me", "he's my husband so it's not really
+  // rape"): when it matches a message the screen answers with a crisis or a
+  // check-in, its `start` is entered instead of the safety node of the kind,
+  // with the verdict, the risk state and the resources kept.
+  bool safety_answer = false;
   // What kind of signal the message carries: "topic", "feeling", "event",
   // "question", "closing" or "social"; "" when not said. A "question" or
   // "closing" breaks out of a free-text question as `interrupts` does.

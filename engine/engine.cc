@@ -102,10 +102,11 @@ class TurnSteps {
   Reply* Run(std::string_view text) {
     Begin(text);
     Screen();
+    const IntentSpec* answer = AnswersFor(verdict_) ? SafetyAnswer() : nullptr;
     if (verdict_.level == SafetyLevel::kCrisis) {
-      Crisis();
+      Crisis(answer);
     } else if (verdict_.level == SafetyLevel::kCheckIn) {
-      CheckIn();
+      CheckIn(answer);
     } else {
       Route();
       TakeUpSecondSignal();
@@ -144,7 +145,9 @@ class TurnSteps {
 
   // A crisis replaces the conversation with the safety flow's node for the
   // kind, resources attached.
-  void Crisis() {
+  // `answer`, if any, is an intent marked `safety_answer` that matched: its
+  // node answers instead of the kind's.
+  void Crisis(const IntentSpec* answer) {
     action_ = "safety";
     session_.risk = std::string(SafetyKindName(verdict_.kind));
     // `verdict.abuse`: abuse was named even where a more urgent kind decided
@@ -159,7 +162,12 @@ class TurnSteps {
     session_.stack.clear();
     const std::string& safety_flow = dialogs_.config().safety_flow;
     FlowPosition crisis_node{safety_flow, session_.risk};
-    if (dialogs_.FindNode(crisis_node.flow, crisis_node.node) == nullptr) {
+    if (answer != nullptr &&
+        dialogs_.Resolve("", answer->start, &crisis_node)) {
+      action_ = "safety_answer";
+    } else if (dialogs_.FindNode(crisis_node.flow, crisis_node.node) ==
+               nullptr) {
+      crisis_node = {safety_flow, session_.risk};
       dialogs_.Resolve("", safety_flow, &crisis_node);  // the flow's start
     }
     flow_.Replace(crisis_node);
@@ -169,9 +177,13 @@ class TurnSteps {
   }
 
   // A check-in interrupts the current flow, which resumes after it.
-  void CheckIn() {
+  void CheckIn(const IntentSpec* answer) {
     action_ = "safety_check_in";
-    flow_.Interrupt({dialogs_.config().safety_flow, "check_in"});
+    FlowPosition position{dialogs_.config().safety_flow, "check_in"};
+    if (answer != nullptr && dialogs_.Resolve("", answer->start, &position)) {
+      action_ = "safety_answer";
+    }
+    flow_.Interrupt(position);
     reply_.topic = "safety";
     session_.misses = 0;
   }
@@ -237,6 +249,48 @@ class TurnSteps {
     } else {
       Fallback(node);
     }
+  }
+
+  // Whether an intent marked `safety_answer` may answer `verdict`: abuse,
+  // sexual violence, or a check-in of no kind. A more urgent kind (suicide,
+  // self-harm, danger now, violence, a child) keeps its own answer even when
+  // the message also minimises ("he never hit me but i want to die").
+  static bool AnswersFor(const SafetyVerdict& verdict) {
+    if (verdict.level == SafetyLevel::kNone) return false;
+    return verdict.kind == SafetyKind::kAbuse ||
+           verdict.kind == SafetyKind::kSexualViolence ||
+           verdict.kind == SafetyKind::kNone;
+  }
+
+  // The intent marked `safety_answer` of the highest priority among the
+  // message's candidates (null if none): minimising ("he never hit me") or
+  // a question about consent, which the safety screen flags but its generic
+  // node does not answer. It sets no slots and leaves no facts.
+  const IntentSpec* SafetyAnswer() {
+    const std::vector<IntentSpec>& intents = dialogs_.spec().intents;
+    const bool here = !session_.stack.empty();
+    const NodeSpec* node = flow_.CurrentNode();
+    IntentMatch match = dialogs_.matcher().Match(
+        normalized_,
+        {.flow = here ? std::string_view(session_.stack.back().flow) : "",
+         .node = here ? std::string_view(session_.stack.back().node) : "",
+         .expected = node != nullptr ? &node->on : nullptr,
+         .risk = keep_resources_});
+    const IntentCandidate* best = nullptr;
+    for (const IntentCandidate& c : match.candidates) {
+      if (!intents[c.intent].safety_answer || c.held) continue;
+      if (best == nullptr ||
+          intents[c.intent].priority > intents[best->intent].priority) {
+        best = &c;
+      }
+    }
+    if (best == nullptr) return nullptr;
+    match.intent = best->intent;
+    match.pattern = best->pattern;
+    match_ = std::move(match);
+    reply_.intent = intents[match_.intent].id;
+    reply_.topic = intents[match_.intent].topic;
+    return &intents[match_.intent];
   }
 
   // Whether an acknowledgement can carry on from `node`: it offers a way on

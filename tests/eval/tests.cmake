@@ -113,3 +113,20 @@ if(Python3_Interpreter_FOUND)
             --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.9
             ${CMAKE_CURRENT_SOURCE_DIR}/data/follow_conversations.jsonl)
 endif()
+
+# Minimising abuse or control, consent in a marriage, and anxiety felt in the
+# body (issues 14/15, branch minimise): 44 short conversations written for
+# this project in our own wording (not the dev set's). The first 32 were
+# written before the rules, 13 of them minimising inside a risk state opened
+# by a crisis line: 16 of 45 scored turns met before (3 of the 32 lines), 44
+# after. The last 12 were written after the first rules, unseen: 10 of 12
+# met, 12 after two concept fixes. The one turn left is "i can't breathe
+# properly when she mentions her ex", which the screen answers as danger_now
+# (left to the safety screen). The floor is 95%.
+if(Python3_Interpreter_FOUND)
+  add_test(NAME eval_conversations_minimise
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
+            --binary $<TARGET_FILE:trustcoach> --show failures
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.95
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/minimise_conversations.jsonl)
+endif()

@@ -130,3 +130,16 @@ if(Python3_Interpreter_FOUND)
             --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.95
             ${CMAKE_CURRENT_SOURCE_DIR}/data/minimise_conversations.jsonl)
 endif()
+
+# Self-blame as deserving it (in a risk state and outside one), blame-shifting
+# excuses the person reports ("he says he cheated because i was distant") and
+# eating or sleeping slipping (branch blame): 28 short conversations in our own
+# wording, written before the rules. 15 of 28 scored turns met at first, 28
+# after. The floor is 90%.
+if(Python3_Interpreter_FOUND)
+  add_test(NAME eval_conversations_blame
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
+            --binary $<TARGET_FILE:trustcoach> --show failures
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.9
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/blame_conversations.jsonl)
+endif()

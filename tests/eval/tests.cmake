@@ -143,3 +143,17 @@ if(Python3_Interpreter_FOUND)
             --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.9
             ${CMAKE_CURRENT_SOURCE_DIR}/data/blame_conversations.jsonl)
 endif()
+
+# Doubt without a reason (issue 15, "I struggle to trust"): the partner has
+# done nothing wrong and trusting is hard anyway ("she never did anything
+# wrong tho", "i have zero proof"), fears of being left one day ("what if he
+# finds someone prettier"), the ex who cheated as an old hurt, and lines that
+# must not be read so ("he never did anything to help with the kids"). 7 of 14
+# scored turns met before the rules, 14 after; floor 90%.
+if(Python3_Interpreter_FOUND)
+  add_test(NAME eval_conversations_doubt
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
+            --binary $<TARGET_FILE:trustcoach> --show failures
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.9
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/doubt_conversations.jsonl)
+endif()

@@ -267,10 +267,11 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
 void ReadNode(Reader* reader, const json& in, const std::string& pointer,
               NodeSpec* node) {
   if (!reader->IsObject(in, pointer)) return;
-  reader->CheckKeys(in, pointer,
-                    {"say", "again", "quick_replies", "on", "else", "capture",
-                     "answer", "branch", "next", "reprompt", "set", "couples",
-                     "not_for_minors", "therapy", "resources", "note"});
+  reader->CheckKeys(
+      in, pointer,
+      {"say", "again", "quick_replies", "on", "else", "capture", "answer",
+       "capture_unmatched", "branch", "next", "reprompt", "set", "couples",
+       "not_for_minors", "therapy", "resources", "note"});
   reader->Strings(in, "say", pointer, &node->say);
   reader->Strings(in, "again", pointer, &node->again);
   reader->Strings(in, "quick_replies", pointer, &node->quick_replies);
@@ -278,6 +279,7 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
   reader->String(in, "else", pointer, &node->else_to);
   reader->String(in, "capture", pointer, &node->capture);
   reader->Strings(in, "answer", pointer, &node->answer);
+  reader->Bool(in, "capture_unmatched", pointer, &node->capture_unmatched);
   reader->String(in, "next", pointer, &node->next);
   reader->Strings(in, "reprompt", pointer, &node->reprompt);
   reader->StringMap(in, "set", pointer, &node->set);
@@ -316,6 +318,14 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
   if (!node->capture.empty() && node->else_to.empty()) {
     reader->Error(Child(pointer, "capture"),
                   "`capture` needs an `else` target to go to");
+  }
+  if (node->capture_unmatched && node->capture.empty()) {
+    reader->Error(Child(pointer, "capture_unmatched"),
+                  "`capture_unmatched` needs `capture`");
+  }
+  if (node->capture_unmatched && !node->answer.empty()) {
+    reader->Error(Child(pointer, "capture_unmatched"),
+                  "a node has `answer` or `capture_unmatched`, not both");
   }
   if (!node->answer.empty() && node->capture.empty()) {
     reader->Error(Child(pointer, "answer"),
@@ -865,6 +875,7 @@ void DialogSet::CompileAnswers(std::vector<std::string>* errors) {
 }
 
 bool DialogSet::Answers(const NodeSpec& node, std::string_view text) const {
+  if (node.capture_unmatched) return false;
   if (node.answer.empty()) return true;
   auto it = answers_.find(&node);
   return it == answers_.end() || RE2::PartialMatch(text, *it->second);

@@ -236,7 +236,13 @@ class TurnSteps {
       session_.misses = 0;
       FlowPosition position;
       if (dialogs_.Resolve("", intent->start, &position)) {
-        flow_.Interrupt(position);
+        // A clarifying question is answered by the topic named: go on from
+        // there, with nothing to come back to.
+        if (node != nullptr && node->capture_unmatched) {
+          flow_.Replace(position);
+        } else {
+          flow_.Interrupt(position);
+        }
       }
     } else if (node != nullptr && !node->else_to.empty()) {
       action_ = "else";

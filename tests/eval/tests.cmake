@@ -144,12 +144,14 @@ if(Python3_Interpreter_FOUND)
             ${CMAKE_CURRENT_SOURCE_DIR}/data/blame_conversations.jsonl)
 endif()
 
-# Doubt without a reason (issue 15, "I struggle to trust"): the partner has
-# done nothing wrong and trusting is hard anyway ("she never did anything
-# wrong tho", "i have zero proof"), fears of being left one day ("what if he
-# finds someone prettier"), the ex who cheated as an old hurt, and lines that
-# must not be read so ("he never did anything to help with the kids"). 7 of 14
-# scored turns met before the rules, 14 after; floor 90%.
+# Doubt and unease (issue 15, lead's own lines, written before each rule):
+# the partner has done nothing wrong and trusting is hard anyway ("she never
+# did anything wrong tho", "i have zero proof"), fears of being left one day,
+# the ex who cheated as an old hurt, lines that must not be read so ("he never
+# did anything to help with the kids"), being called dramatic, "does porn
+# count", a partner who withdraws or asks for a big change (by side), "is he
+# controlling me", a partner's close friend or ex. 7 of the first 14 scored
+# turns met before the rules; all 32 now. Floor 90%.
 if(Python3_Interpreter_FOUND)
   add_test(NAME eval_conversations_doubt
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py

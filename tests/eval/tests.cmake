@@ -152,7 +152,7 @@ if(Python3_Interpreter_FOUND)
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/eval_crisis.py
             --binary $<TARGET_FILE:trustcoach>
             --dialogs ${TRUSTCOACH_DIALOGS_DIR}
-            --min-crisis 72 --max-false 1
+            --min-crisis 90 --max-false 1
             ${CMAKE_CURRENT_SOURCE_DIR}/data/safety4_lines.jsonl)
   add_test(NAME eval_conversations_safety4
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py

@@ -910,6 +910,19 @@ void DialogSet::WarnUnreachable(std::vector<std::string>* warnings) const {
                  config_.safety_flow + "." + std::string(SafetyKindName(kind)));
   }
   visit_target("", config_.safety_flow + ".check_in");
+  // Nodes that safety rules name as their answer ("answer" in safety.json).
+  const std::vector<std::string> answers =
+      safety_ != nullptr ? safety_->AnswerNodes() : std::vector<std::string>();
+  for (const std::string& answer : answers) {
+    const std::string target = config_.safety_flow + "." + answer;
+    FlowPosition p;
+    if (!Resolve("", target, &p) || FindNode(p.flow, p.node) == nullptr) {
+      warnings->push_back("safety.json: a rule answers with '" + target +
+                          "', which is not a node");
+      continue;
+    }
+    visit(p);
+  }
   while (!todo.empty()) {
     const FlowPosition p = todo.back();
     todo.pop_back();

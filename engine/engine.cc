@@ -162,8 +162,14 @@ class TurnSteps {
     session_.stack.clear();
     const std::string& safety_flow = dialogs_.config().safety_flow;
     FlowPosition crisis_node{safety_flow, session_.risk};
-    if (answer != nullptr &&
-        dialogs_.Resolve("", answer->start, &crisis_node)) {
+    // A rule that names its own answer ("answer" in safety.json) comes
+    // first: it is the rule that decided, so a more urgent kind matched in
+    // the same message would have decided instead.
+    if (!verdict_.answer.empty() &&
+        dialogs_.FindNode(safety_flow, verdict_.answer) != nullptr) {
+      crisis_node = {safety_flow, verdict_.answer};
+    } else if (answer != nullptr &&
+               dialogs_.Resolve("", answer->start, &crisis_node)) {
       action_ = "safety_answer";
     } else if (dialogs_.FindNode(crisis_node.flow, crisis_node.node) ==
                nullptr) {
@@ -179,6 +185,9 @@ class TurnSteps {
   // A check-in interrupts the current flow, which resumes after it.
   void CheckIn(const IntentSpec* answer) {
     action_ = "safety_check_in";
+    // A check-in rule marked "abuse" (the partner checks my phone) stops
+    // couples work, as an abuse answer does.
+    if (verdict_.abuse) session_.abuse = true;
     FlowPosition position{dialogs_.config().safety_flow, "check_in"};
     if (answer != nullptr && dialogs_.Resolve("", answer->start, &position)) {
       action_ = "safety_answer";

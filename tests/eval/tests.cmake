@@ -142,6 +142,23 @@ if(Python3_Interpreter_FOUND)
             --binary $<TARGET_FILE:trustcoach> --show failures
             --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.9
             ${CMAKE_CURRENT_SOURCE_DIR}/data/blame_conversations.jsonl)
+  # After the first disclosure and roles (issue 14, safety4): fear of the
+  # partner's return in an abuse state, bare acknowledgements, the partner as
+  # controller, and unseen crisis families (a place that would make it stop,
+  # self-harm again or deeper, threats to life, children taken, bodily harm
+  # to others, an adult with a minor partner, age tags). Lines written before
+  # the rules (batch A) and after them (batch B, measured blind first).
+  add_test(NAME eval_crisis_safety4
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/eval_crisis.py
+            --binary $<TARGET_FILE:trustcoach>
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR}
+            --min-crisis 90 --max-false 1
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/safety4_lines.jsonl)
+  add_test(NAME eval_conversations_safety4
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
+            --binary $<TARGET_FILE:trustcoach> --show failures
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.95
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/safety4_conversations.jsonl)
 endif()
 
 # Doubt and unease (issue 15, lead's own lines, written before each rule):

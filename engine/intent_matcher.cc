@@ -1,8 +1,8 @@
 #include "engine/intent_matcher.h"
 
 #include <algorithm>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 namespace trustcoach {
@@ -412,6 +412,14 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
           (other.interrupts || other.kind == "closing")) {
         return !a.expected;
       }
+      // Nor a question asked as one, in so many words: "what do i even say
+      // to her?" at "Does your partner know?" is not the answer.
+      if (expected.priority < 0 && context.question &&
+          other.kind == "question" &&
+          Specificity(normalized, hits, a.expected ? b.intent : a.intent) >=
+              kAskedWords) {
+        return !a.expected;
+      }
       return a.expected;
     }
     if (sa.priority != sb.priority) return sa.priority > sb.priority;
@@ -444,8 +452,8 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
   if (best_pattern_index < 0) return result;
   best_pattern_index =
       Specific(normalized, hits, best_pattern_index, &result.candidates);
-  best_pattern_index = Asked(normalized, hits, best_pattern_index, context,
-                             &result.candidates);
+  best_pattern_index =
+      Asked(normalized, hits, best_pattern_index, context, &result.candidates);
   const IntentCandidate& best = result.candidates[best_pattern_index];
   result.intent = best.intent;
   result.pattern = best.pattern;
@@ -571,7 +579,7 @@ bool Elsewhere(std::string_view text, const std::pair<size_t, size_t>& question,
   if (keyword.first >= question.second) {
     // After the question: in a clause of its own ("...therapy if he lied").
     static constexpr std::string_view kConnectors[] = {
-        "if",    "when",     "since", "because", "cause", "after",
+        "if",     "when",     "since", "because", "cause", "after",
         "though", "although", "while", "but",     "even"};
     const std::string_view between =
         text.substr(question.second, keyword.first - question.second);

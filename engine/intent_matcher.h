@@ -198,8 +198,9 @@ class IntentMatcher {
   // therapy if he lied?": if, when, because, but...) or in another
   // sentence. A keyword inside the question is what is asked about ("should
   // i tell my parents that i am bisexual"). The highest priority among such
-  // questions, then the most words. Expected intents, interruptions, closings and social
-  // lines are never overruled; the safety screen comes before any of this.
+  // questions, then the most words. Expected intents, interruptions, closings
+  // and social lines are never overruled; the safety screen comes before any of
+  // this.
   using Span = std::pair<size_t, size_t>;  // [begin, end) in the text
   // Where the candidate's pattern matches the text; nullopt if it does not.
   std::optional<Span> MatchSpan(std::string_view normalized,

@@ -175,4 +175,13 @@ if(Python3_Interpreter_FOUND)
             --binary $<TARGET_FILE:trustcoach> --show failures
             --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.9
             ${CMAKE_CURRENT_SOURCE_DIR}/data/doubt_conversations.jsonl)
+
+  # Issue 15: the question that was asked (choices, therapy questions, the
+  # therapy stance kept as a fact) and roles (apology and confession for the
+  # side that broke trust); 94 own conversations, 98-100% at the time.
+  add_test(NAME eval_conversations_asked
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
+            --binary $<TARGET_FILE:trustcoach> --show failures
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.93
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/asked_conversations.jsonl)
 endif()

@@ -678,8 +678,7 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
                                     set->concepts_.get(), &set->safety_);
       });
     }
-    std::vector<std::string> compile_warnings;
-    const Status compiled = set->Compile(&compile_warnings);
+    const Status compiled = set->Compile();
     if (safety.valid()) {
       Status s = safety.get();
       if (!s.ok()) errors.push_back(s.message());
@@ -691,10 +690,10 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
     }
     if (errors.empty()) {
       if (!compiled.ok()) errors.push_back(compiled.message());
-      if (warnings != nullptr) {
-        warnings->insert(warnings->end(), compile_warnings.begin(),
-                         compile_warnings.end());
-      }
+      // After the screen: safety rules name nodes of their own to answer
+      // with (SafetyScreen::AnswerNodes()), and the screen is only complete
+      // once its thread is done.
+      if (compiled.ok() && warnings != nullptr) set->WarnUnreachable(warnings);
     }
   }
   // A concept a pattern names was parsed with that pattern; the others are
@@ -710,7 +709,7 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
   return Status::OK();
 }
 
-Status DialogSet::Compile(std::vector<std::string>* warnings) {
+Status DialogSet::Compile() {
   std::vector<std::string> errors;
   IndexIds(&errors);
   CheckTargets(&errors);
@@ -718,7 +717,6 @@ Status DialogSet::Compile(std::vector<std::string>* warnings) {
   Status s = CompileMatcher();
   if (!s.ok()) return s;
   CompileAnswers(&errors);
-  if (warnings != nullptr) WarnUnreachable(warnings);
   return JoinErrors(errors);
 }
 

@@ -185,3 +185,18 @@ if(Python3_Interpreter_FOUND)
             --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.93
             ${CMAKE_CURRENT_SOURCE_DIR}/data/asked_conversations.jsonl)
 endif()
+
+# Abuse in the past said with a safe present (issue 14, lead's own lines):
+# "my first husband beat me. we divorced in 2015 and i have a good life now"
+# is left alone (across a sentence, "in my 20s", "before he got sober",
+# "we divorced", "i left him"); the same past with danger now ("now he is
+# outside my house", "i am not okay", "last night he hit me again") stays a
+# crisis. Before the rule: 3 of the 6 safe lines were crisis answers.
+if(Python3_Interpreter_FOUND)
+  add_test(NAME eval_crisis_past_safe
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/eval_crisis.py
+            --binary $<TARGET_FILE:trustcoach>
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR}
+            --min-crisis 5 --max-false 0
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/past_safe_lines.jsonl)
+endif()

@@ -192,11 +192,13 @@ endif()
 # "we divorced", "i left him"); the same past with danger now ("now he is
 # outside my house", "i am not okay", "last night he hit me again") stays a
 # crisis. Before the rule: 3 of the 6 safe lines were crisis answers.
+# And a conditional threat ("if i see that guy again he's dead") is a
+# threat to others, "he is dead to me" is not.
 if(Python3_Interpreter_FOUND)
   add_test(NAME eval_crisis_past_safe
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/eval_crisis.py
             --binary $<TARGET_FILE:trustcoach>
             --dialogs ${TRUSTCOACH_DIALOGS_DIR}
-            --min-crisis 5 --max-false 0
+            --min-crisis 7 --max-false 0
             ${CMAKE_CURRENT_SOURCE_DIR}/data/past_safe_lines.jsonl)
 endif()

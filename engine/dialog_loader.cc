@@ -211,7 +211,7 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
       in, pointer,
       {"id", "topic", "patterns", "priority", "scope", "start", "interrupts",
        "kind", "about", "set", "description", "examples", "not_examples",
-       "backoff", "facts", "aside", "safety_answer"});
+       "backoff", "facts", "aside", "safety_answer", "statement"});
   intent->file = reader->file();
   intent->pointer = pointer;
   reader->String(in, "id", pointer, &intent->id, /*required=*/true);
@@ -221,6 +221,7 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
   reader->String(in, "start", pointer, &intent->start);
   reader->Bool(in, "interrupts", pointer, &intent->interrupts);
   reader->Bool(in, "backoff", pointer, &intent->backoff);
+  reader->Bool(in, "statement", pointer, &intent->statement);
   reader->Bool(in, "safety_answer", pointer, &intent->safety_answer);
   reader->String(in, "kind", pointer, &intent->kind);
   reader->String(in, "about", pointer, &intent->about);

@@ -48,6 +48,10 @@ struct IntentSpec {
   // "we ..."): where a guess (engine.json `guesses`) leads on the concepts
   // in the text, the guess is taken instead.
   bool backoff = false;
+  // An exercise's free-text answer (an "I" statement, a promise, a time):
+  // a message that opens as a question never matches it, so that "what if
+  // she laughs at me?" is answered rather than taken as the attempt.
+  bool statement = false;
   // Whom the signal is about: "self" (the person), "partner", or "".
   std::string about;
   std::map<std::string, std::string> set;  // slots set when it matches

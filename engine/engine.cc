@@ -349,6 +349,7 @@ class TurnSteps {
          .captures_text = node != nullptr && !node->capture.empty() &&
                           dialogs_.Answers(*node, normalized_),
          .question = LooksLikeQuestion(normalized_),
+         .opens_question = OpensAsQuestion(normalized_),
          .brief = CountWords(normalized_, kBriefWords) <= kBriefWords,
          // While the risk state lasts, its follow-ups ("what would i even
          // do with it") are heard in any flow.

@@ -89,6 +89,10 @@ class FlowRunner {
   // ...") was said in the last kRecentTurns turns; MarkRecap() notes one.
   bool RecappedLately() const;
   void MarkRecap();
+  // Whether the offer at `position` (a node that waits for "yes") was made
+  // twice in the last kRecentTurns turns; MarkOffer() notes one.
+  bool OfferedTwiceLately(const FlowPosition& position) const;
+  void MarkOffer(const FlowPosition& position);
   // The variant of `variants` to say for `key` this time (and counts it).
   const std::string& Choose(const std::vector<std::string>& variants,
                             const std::string& key);

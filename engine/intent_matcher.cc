@@ -172,7 +172,10 @@ std::vector<std::string_view> TopLevelAlternatives(std::string_view pattern) {
 }
 
 bool LooksLikeQuestion(std::string_view text) {
-  if (text.find('?') != std::string_view::npos) return true;
+  return text.find('?') != std::string_view::npos || OpensAsQuestion(text);
+}
+
+bool OpensAsQuestion(std::string_view text) {
   static constexpr std::string_view kOpeners[] = {
       "how",  "what",   "why",   "when", "where", "who",   "which", "is",
       "are",  "am",     "do",    "does", "did",   "can",   "could", "would",
@@ -427,6 +430,9 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
     const bool expected =
         context.expected != nullptr && context.expected->count(spec.id) > 0;
     if (!InScope(spec, context, expected)) continue;
+    // An exercise's free-text answer is a statement: "what if she just
+    // laughs at me?" at "try an I statement" asks something instead.
+    if (spec.statement && context.opens_question) continue;
     // Questions and closings break out of a free-text question too: "would
     // therapy help us?" or "bye" is not the answer to it.
     const bool breaks_out = spec.interrupts || spec.kind == "closing" ||

@@ -31,6 +31,9 @@ struct MatchContext {
   // "question" breaks out of a free-text question only then ("would
   // therapy help?", not "i have been seeing a counsellor").
   bool question = false;
+  // The text opens as a question (OpensAsQuestion()): an intent marked
+  // `statement` (an exercise's free-text answer) does not match it.
+  bool opens_question = false;
   // The text is short (at most kBriefWords words): an `interrupts` intent or
   // a closing then beats an expected catch-all (an expected intent of
   // negative priority), so "thanks", "bye" or "where were we" are not taken
@@ -62,6 +65,12 @@ std::vector<std::string_view> TopLevelAlternatives(std::string_view pattern);
 // Whether normalized `text` reads as a question: it has a '?' or its first
 // word is one that opens a question ("how", "would", "is", ...). No regex.
 bool LooksLikeQuestion(std::string_view text);
+
+// Whether normalized `text` opens as a question: its first word, after
+// fillers ("so", "ok", "and"...), is one that opens a question ("how",
+// "what", "is", "should"...). "sunday morning?" does not; "what if he
+// laughs" does.
+bool OpensAsQuestion(std::string_view text);
 
 struct IntentCandidate {
   int intent = -1;   // index into the spec's intents

@@ -30,7 +30,8 @@ constexpr std::string_view kNoEcho[] = {
     "boring", "old", "enough", "pretty", "attractive", "unattractive",
     "interesting", "replaceable", "replaced", "unlovable", "unwanted",
     "invisible", "gross", "hideous", "inadequate", "inferior", "dramatic",
-    "overreacting", "needy", "clingy", "paranoid", "judge", "wrong"};
+    "overreacting", "needy", "clingy", "paranoid", "judge", "wrong", "plain",
+    "basic", "younger", "prettier", "better"};
 
 // Said back, a sentence must start with its subject: "we barely talk now",
 // not a fragment such as "toll on my health".

@@ -271,7 +271,7 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
   reader->CheckKeys(in, pointer,
                     {"say", "again", "quick_replies", "on", "else", "capture",
                      "answer", "branch", "next", "reprompt", "set", "couples",
-                     "not_for_minors", "therapy", "resources", "note"});
+                     "not_for_minors", "therapy", "resources", "note", "offer"});
   reader->Strings(in, "say", pointer, &node->say);
   reader->Strings(in, "again", pointer, &node->again);
   reader->Strings(in, "quick_replies", pointer, &node->quick_replies);
@@ -283,6 +283,7 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
   reader->Strings(in, "reprompt", pointer, &node->reprompt);
   reader->StringMap(in, "set", pointer, &node->set);
   reader->Bool(in, "couples", pointer, &node->couples);
+  reader->Bool(in, "offer", pointer, &node->offer);
   reader->Bool(in, "not_for_minors", pointer, &node->not_for_minors);
   reader->Bool(in, "therapy", pointer, &node->therapy);
   reader->Bool(in, "resources", pointer, &node->resources);

@@ -190,6 +190,7 @@ class TurnSteps {
 
   // Matches the intents in the current context and acts on the winner.
   void Route() {
+    flow_.set_asking(LooksLikeQuestion(normalized_));
     const NodeSpec* node = flow_.CurrentNode();
     const IntentSpec* intent = MatchIntent(node);
     // "yeah", "that makes sense" mid-flow: carry on from the node, not the
@@ -225,6 +226,10 @@ class TurnSteps {
     if (on != nullptr) {
       action_ = "on";
       session_.misses = 0;
+      // An offer declined is not taken as yes when asked for again.
+      if (node->offer && intent->id == "no") {
+        flow_.ForgetOffer(session_.stack.back());
+      }
       flow_.Go(*on);
     } else if (intent != nullptr && (intent->start == kTargetResume ||
                                      intent->start == kTargetBack)) {

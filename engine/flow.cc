@@ -35,9 +35,11 @@ bool IsTerminal(const NodeSpec& node) {
          node.branch.empty();
 }
 
-// An offer: a node that waits for "yes" ("Shall we go through the four
-// parts?", "Ready for step 2?").
-bool IsOffer(const NodeSpec& node) { return node.on.count("yes") > 0; }
+// An offer: a node marked `offer` that waits for "yes" ("Shall we go
+// through the four parts?", "Ready for step 2?").
+bool IsOffer(const NodeSpec& node) {
+  return node.offer && node.on.count("yes") > 0;
+}
 
 }  // namespace
 
@@ -262,10 +264,13 @@ void FlowRunner::Enter(const FlowPosition& position) {
     if (BranchHolds(branch)) return Go(branch.to);
   }
   for (const auto& [slot, value] : node->set) session_.slots[slot] = value;
-  // Asked for a third time in a few turns ("how do i get her to trust me
-  // again" after two offers of the four parts): the person wants what is
-  // offered, not the offer again.
-  if (!returning_ && IsOffer(*node) && OfferedTwiceLately(position)) {
+  // Asked for again a few turns after the offer was made ("how do i get
+  // her to trust me again" after the four parts were offered), or reached a
+  // third time: the person wants what is offered, not the offer again. A
+  // statement that only leads back to it ("i already gave her my
+  // passwords") hears the offer a second time.
+  if (!returning_ && IsOffer(*node) &&
+      (asking_ ? OfferedLately(position) : OfferedTwiceLately(position))) {
     return Go(node->on.at("yes"));
   }
   key_.assign(position.flow).append(1, '.').append(position.node);
@@ -355,12 +360,24 @@ bool FlowRunner::RecappedLately() const { return SaidLately(kRecapMark); }
 // Two marks per offer node in Session::said, the first and the second
 // offer within kRecentTurns turns: "@offer1:flow.node", "@offer2:...".
 bool FlowRunner::OfferedTwiceLately(const FlowPosition& position) const {
+  if (!OfferedLately(position)) return false;
+  const std::string key = position.flow + "." + position.node;
+  return SaidLately("@offer1:" + key) && SaidLately("@offer2:" + key);
+}
+
+bool FlowRunner::OfferedLately(const FlowPosition& position) const {
   // The safety flow asks again while the risk lasts, on purpose.
   if (position.flow == dialogs_.config().safety_flow) return false;
   const NodeSpec* node = dialogs_.FindNode(position.flow, position.node);
   if (node == nullptr || !IsOffer(*node)) return false;
   const std::string key = position.flow + "." + position.node;
-  return SaidLately("@offer1:" + key) && SaidLately("@offer2:" + key);
+  return SaidLately("@offer1:" + key) || SaidLately("@offer2:" + key);
+}
+
+void FlowRunner::ForgetOffer(const FlowPosition& position) {
+  const std::string key = position.flow + "." + position.node;
+  session_.said.erase(SaidKey("@offer1:" + key));
+  session_.said.erase(SaidKey("@offer2:" + key));
 }
 
 void FlowRunner::MarkOffer(const FlowPosition& position) {

@@ -268,10 +268,11 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
 void ReadNode(Reader* reader, const json& in, const std::string& pointer,
               NodeSpec* node) {
   if (!reader->IsObject(in, pointer)) return;
-  reader->CheckKeys(in, pointer,
-                    {"say", "again", "quick_replies", "on", "else", "capture",
-                     "answer", "branch", "next", "reprompt", "set", "couples",
-                     "not_for_minors", "therapy", "resources", "note", "offer"});
+  reader->CheckKeys(
+      in, pointer,
+      {"say", "again", "quick_replies", "on", "else", "capture", "answer",
+       "branch", "next", "reprompt", "set", "couples", "not_for_minors",
+       "therapy", "resources", "note", "offer"});
   reader->Strings(in, "say", pointer, &node->say);
   reader->Strings(in, "again", pointer, &node->again);
   reader->Strings(in, "quick_replies", pointer, &node->quick_replies);

@@ -217,7 +217,11 @@ void FlowRunner::Continue() {
 
 void FlowRunner::Interrupt(const FlowPosition& position) {
   const NodeSpec* current = CurrentNode();
+  // A flow that has ended ("@end": an opener's "go ahead", a moment's
+  // answer) is not come back to: "Let's pick up where we were" would say
+  // its last words again.
   if (current == nullptr || IsTerminal(*current) ||
+      current->next == kTargetEnd ||
       session_.stack.back().flow == position.flow) {
     return Replace(position);
   }

@@ -416,15 +416,20 @@ class TurnSteps {
   // harm, and never the partner's feeling.
   void ReflectFeeling() {
     const EngineConfig& config = dialogs_.config();
-    if (match_.intent < 0 || reply_.fallback || reply_.messages.empty() ||
-        config.echo.empty() || action_ == "guess") {
+    // A free-text answer captured at a question ("How are you feeling about
+    // it?" -> "i miss just joking around with her") has no winner, but its
+    // held feelings are said back as well.
+    if ((match_.intent < 0 && action_ != "else") || reply_.fallback ||
+        reply_.messages.empty() || config.echo.empty() || action_ == "guess") {
       return;
     }
     const std::vector<IntentSpec>& intents = dialogs_.spec().intents;
-    const IntentSpec& winner = intents[match_.intent];
-    if (winner.kind == "closing" || winner.kind == "social" ||
-        winner.about == "partner") {
-      return;
+    if (match_.intent >= 0) {
+      const IntentSpec& winner = intents[match_.intent];
+      if (winner.kind == "closing" || winner.kind == "social" ||
+          winner.about == "partner") {
+        return;
+      }
     }
     const bool emotional =
         std::any_of(match_.candidates.begin(), match_.candidates.end(),

@@ -31,7 +31,8 @@ constexpr std::string_view kNoEcho[] = {
     "interesting", "replaceable", "replaced", "unlovable", "unwanted",
     "invisible", "gross", "hideous", "inadequate", "inferior", "dramatic",
     "overreacting", "needy", "clingy", "paranoid", "judge", "wrong", "plain",
-    "basic", "younger", "prettier", "better"};
+    "basic", "younger", "prettier", "better", "exciting", "sexy", "special",
+    "desirable", "thin", "skinny", "looks"};
 
 // Said back, a sentence must start with its subject: "we barely talk now",
 // not a fragment such as "toll on my health".

@@ -208,6 +208,13 @@ class TurnSteps {
     if (intent != nullptr && node != nullptr) {
       auto it = node->on.find(intent->id);
       if (it != node->on.end()) on = &it->second;
+      // A feeling answers a question about feelings as the ones it names
+      // do: its own node replaces the question.
+      if (on == nullptr && feelings_answer_ && intent->kind == "feeling" &&
+          intent->about != "partner" && !intent->start.empty() &&
+          intent->start.front() != '@') {
+        on = &intent->start;
+      }
     }
     // A backoff ("we need to talk...") does not take a node's own `else`
     // away: the node asked for something and reads the rest itself.
@@ -343,6 +350,9 @@ class TurnSteps {
   // into the session.
   const IntentSpec* MatchIntent(const NodeSpec* node) {
     const bool here = !session_.stack.empty();
+    const bool captures = node != nullptr && !node->capture.empty() &&
+                          dialogs_.Answers(*node, normalized_);
+    feelings_answer_ = captures && AsksFeelings(*node);
     match_ = dialogs_.matcher().Match(
         normalized_,
         {.flow = here ? std::string_view(session_.stack.back().flow) : "",
@@ -351,8 +361,8 @@ class TurnSteps {
          // Free text answers the question: "my sister" to "who could you
          // call?" is not a new topic. Only intents marked `interrupts`
          // (thanks, goodbye, menu...) take over; safety came first above.
-         .captures_text = node != nullptr && !node->capture.empty() &&
-                          dialogs_.Answers(*node, normalized_),
+         .captures_text = captures,
+         .feelings_answer = feelings_answer_,
          .question = LooksLikeQuestion(normalized_),
          .opens_question = OpensAsQuestion(normalized_),
          .brief = CountWords(normalized_, kBriefWords) <= kBriefWords,
@@ -376,6 +386,14 @@ class TurnSteps {
     reply_.intent = intent->id;
     reply_.topic = intent->topic;
     return intent;
+  }
+
+  // Whether `node` asks how the person feels: it names a feeling in `on`.
+  bool AsksFeelings(const NodeSpec& node) const {
+    return std::any_of(node.on.begin(), node.on.end(), [&](const auto& on) {
+      const IntentSpec* intent = dialogs_.FindIntent(on.first);
+      return intent != nullptr && intent->kind == "feeling";
+    });
   }
 
   // A second signal of the message, answered in one short clause: "my wife
@@ -698,7 +716,8 @@ class TurnSteps {
   std::string normalized_;
   NormalizeInfo info_;
   SafetyVerdict verdict_;
-  bool keep_resources_ = false;  // the risk state: helplines on the reply
+  bool keep_resources_ = false;   // the risk state: helplines on the reply
+  bool feelings_answer_ = false;  // MatchContext::feelings_answer
   IntentMatch match_;
   std::vector<ScoredGuess> ranked_;  // filled on a fallback
   std::string action_;

@@ -416,6 +416,16 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
       }
       return a.expected;
     }
+    // A feeling the node names beats one it takes only as a feeling
+    // (`feelings_answer`): "i feel stupid" at "How are you feeling?" is the
+    // shame it lists, not the foolishness a higher priority would pick.
+    if (a.expected && context.feelings_answer) {
+      const bool named_a =
+          context.expected != nullptr && context.expected->count(sa.id) > 0;
+      const bool named_b =
+          context.expected != nullptr && context.expected->count(sb.id) > 0;
+      if (named_a != named_b) return named_a;
+    }
     if (sa.priority != sb.priority) return sa.priority > sb.priority;
     return false;  // earlier wins: keep the incumbent
   };
@@ -428,7 +438,9 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
     previous = ref.intent;
     const IntentSpec& spec = *intents_[ref.intent].spec;
     const bool expected =
-        context.expected != nullptr && context.expected->count(spec.id) > 0;
+        (context.expected != nullptr && context.expected->count(spec.id) > 0) ||
+        (context.feelings_answer && spec.kind == "feeling" &&
+         spec.about != "partner");
     if (!InScope(spec, context, expected)) continue;
     // An exercise's free-text answer is a statement: "what if she just
     // laughs at me?" at "try an I statement" asks something instead.

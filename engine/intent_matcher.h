@@ -27,6 +27,11 @@ struct MatchContext {
   // captured, unless it `interrupts`, is a closing, or is a question while
   // the text reads as one.
   bool captures_text = false;
+  // The node is a free-text question about feelings (it names a feeling in
+  // its `on`): every feeling of the person's (kind "feeling", not about the
+  // partner) answers it as if named there ("im boring and fat" to "How are
+  // you feeling?"), not only the feelings it lists.
+  bool feelings_answer = false;
   // The text reads as a question (LooksLikeQuestion()): an intent of kind
   // "question" breaks out of a free-text question only then ("would
   // therapy help?", not "i have been seeing a counsellor").

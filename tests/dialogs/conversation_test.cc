@@ -88,9 +88,10 @@ TEST_CASE(
   // 60 once a recap is said once in six turns and a question asked lately
   // is not replayed after a detour (issue 15, follow3); what is left is
   // mostly the safety flow's lines. Lower the bound as they are fixed.
-  // 42 once an offer is made at most twice in six turns and taken as yes
-  // when asked for again (issue 15, fallback4; 35 then).
-  CHECK(repeats <= 42);
+  // 40 once an offer is made at most twice in six turns and taken as yes
+  // when asked for again, and an exercise step gives way to what is not an
+  // attempt (issue 15, fallback4; 32 then).
+  CHECK(repeats <= 40);
 }
 
 TEST_CASE("Equal priorities go to the more specific pattern, not file order",

@@ -23,6 +23,9 @@ constexpr int kBackoffScore = 2;
 constexpr int kShortWords = 8;
 // The visits key of the engine's `fallback` line ("say it another way").
 constexpr char kFallbackKey[] = "@fallback";
+// The feelings a free-text question names in `on` for it to ask how the
+// person feels (MatchContext::feelings_answer).
+constexpr long kFeelingsAsked = 3;
 
 std::string Key(const FlowPosition& p) { return p.flow + "." + p.node; }
 
@@ -210,9 +213,10 @@ class TurnSteps {
       if (it != node->on.end()) on = &it->second;
       // A feeling answers a question about feelings as the ones it names
       // do: its own node replaces the question.
-      if (on == nullptr && feelings_answer_ && intent->kind == "feeling" &&
-          intent->about != "partner" && !intent->start.empty() &&
-          intent->start.front() != '@') {
+      if (on == nullptr && feelings_answer_ &&
+          ((intent->kind == "feeling" && intent->about != "partner") ||
+           intent->kind == "event") &&
+          !intent->start.empty() && intent->start.front() != '@') {
         on = &intent->start;
       }
     }
@@ -388,12 +392,16 @@ class TurnSteps {
     return intent;
   }
 
-  // Whether `node` asks how the person feels: it names a feeling in `on`.
+  // Whether `node` asks how the person feels: it names several feelings in
+  // `on` ("How are you feeling?"), not one beside its answer ("What
+  // happened?", "What helped?").
   bool AsksFeelings(const NodeSpec& node) const {
-    return std::any_of(node.on.begin(), node.on.end(), [&](const auto& on) {
-      const IntentSpec* intent = dialogs_.FindIntent(on.first);
-      return intent != nullptr && intent->kind == "feeling";
-    });
+    const auto feelings =
+        std::count_if(node.on.begin(), node.on.end(), [&](const auto& on) {
+          const IntentSpec* intent = dialogs_.FindIntent(on.first);
+          return intent != nullptr && intent->kind == "feeling";
+        });
+    return feelings >= kFeelingsAsked;
   }
 
   // A second signal of the message, answered in one short clause: "my wife

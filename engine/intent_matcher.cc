@@ -439,8 +439,9 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
     const IntentSpec& spec = *intents_[ref.intent].spec;
     const bool expected =
         (context.expected != nullptr && context.expected->count(spec.id) > 0) ||
-        (context.feelings_answer && spec.kind == "feeling" &&
-         spec.about != "partner");
+        (context.feelings_answer &&
+         ((spec.kind == "feeling" && spec.about != "partner") ||
+          spec.kind == "event"));
     if (!InScope(spec, context, expected)) continue;
     // An exercise's free-text answer is a statement: "what if she just
     // laughs at me?" at "try an I statement" asks something instead.

@@ -271,8 +271,8 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
   reader->CheckKeys(
       in, pointer,
       {"say", "again", "quick_replies", "on", "else", "capture", "answer",
-       "branch", "next", "reprompt", "set", "couples", "not_for_minors",
-       "therapy", "resources", "note", "offer"});
+       "capture_unmatched", "branch", "next", "reprompt", "set", "couples",
+       "not_for_minors", "therapy", "resources", "note", "offer"});
   reader->Strings(in, "say", pointer, &node->say);
   reader->Strings(in, "again", pointer, &node->again);
   reader->Strings(in, "quick_replies", pointer, &node->quick_replies);
@@ -280,6 +280,7 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
   reader->String(in, "else", pointer, &node->else_to);
   reader->String(in, "capture", pointer, &node->capture);
   reader->Strings(in, "answer", pointer, &node->answer);
+  reader->Bool(in, "capture_unmatched", pointer, &node->capture_unmatched);
   reader->String(in, "next", pointer, &node->next);
   reader->Strings(in, "reprompt", pointer, &node->reprompt);
   reader->StringMap(in, "set", pointer, &node->set);
@@ -319,6 +320,14 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
   if (!node->capture.empty() && node->else_to.empty()) {
     reader->Error(Child(pointer, "capture"),
                   "`capture` needs an `else` target to go to");
+  }
+  if (node->capture_unmatched && node->capture.empty()) {
+    reader->Error(Child(pointer, "capture_unmatched"),
+                  "`capture_unmatched` needs `capture`");
+  }
+  if (node->capture_unmatched && !node->answer.empty()) {
+    reader->Error(Child(pointer, "capture_unmatched"),
+                  "a node has `answer` or `capture_unmatched`, not both");
   }
   if (!node->answer.empty() && node->capture.empty()) {
     reader->Error(Child(pointer, "answer"),
@@ -671,8 +680,7 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
                                     set->concepts_.get(), &set->safety_);
       });
     }
-    std::vector<std::string> compile_warnings;
-    const Status compiled = set->Compile(&compile_warnings);
+    const Status compiled = set->Compile();
     if (safety.valid()) {
       Status s = safety.get();
       if (!s.ok()) errors.push_back(s.message());
@@ -684,10 +692,10 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
     }
     if (errors.empty()) {
       if (!compiled.ok()) errors.push_back(compiled.message());
-      if (warnings != nullptr) {
-        warnings->insert(warnings->end(), compile_warnings.begin(),
-                         compile_warnings.end());
-      }
+      // After the screen: safety rules name nodes of their own to answer
+      // with (SafetyScreen::AnswerNodes()), and the screen is only complete
+      // once its thread is done.
+      if (compiled.ok() && warnings != nullptr) set->WarnUnreachable(warnings);
     }
   }
   // A concept a pattern names was parsed with that pattern; the others are
@@ -703,7 +711,7 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
   return Status::OK();
 }
 
-Status DialogSet::Compile(std::vector<std::string>* warnings) {
+Status DialogSet::Compile() {
   std::vector<std::string> errors;
   IndexIds(&errors);
   CheckTargets(&errors);
@@ -711,7 +719,6 @@ Status DialogSet::Compile(std::vector<std::string>* warnings) {
   Status s = CompileMatcher();
   if (!s.ok()) return s;
   CompileAnswers(&errors);
-  if (warnings != nullptr) WarnUnreachable(warnings);
   return JoinErrors(errors);
 }
 
@@ -868,6 +875,7 @@ void DialogSet::CompileAnswers(std::vector<std::string>* errors) {
 }
 
 bool DialogSet::Answers(const NodeSpec& node, std::string_view text) const {
+  if (node.capture_unmatched) return false;
   if (node.answer.empty()) return true;
   auto it = answers_.find(&node);
   return it == answers_.end() || RE2::PartialMatch(text, *it->second);
@@ -902,6 +910,19 @@ void DialogSet::WarnUnreachable(std::vector<std::string>* warnings) const {
                  config_.safety_flow + "." + std::string(SafetyKindName(kind)));
   }
   visit_target("", config_.safety_flow + ".check_in");
+  // Nodes that safety rules name as their answer ("answer" in safety.json).
+  const std::vector<std::string> answers =
+      safety_ != nullptr ? safety_->AnswerNodes() : std::vector<std::string>();
+  for (const std::string& answer : answers) {
+    const std::string target = config_.safety_flow + "." + answer;
+    FlowPosition p;
+    if (!Resolve("", target, &p) || FindNode(p.flow, p.node) == nullptr) {
+      warnings->push_back("safety.json: a rule answers with '" + target +
+                          "', which is not a node");
+      continue;
+    }
+    visit(p);
+  }
   while (!todo.empty()) {
     const FlowPosition p = todo.back();
     todo.pop_back();

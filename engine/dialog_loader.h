@@ -60,7 +60,7 @@ class DialogSet {
  private:
   DialogSet() = default;
   // After parsing: indexes, checks and compiles; the steps below in order.
-  Status Compile(std::vector<std::string>* warnings);
+  Status Compile();
   // Indexes intents, flows and nodes by id; reports duplicates.
   void IndexIds(std::vector<std::string>* errors);
   // Every target, intent start and scope, and engine.json target resolves.
@@ -69,7 +69,8 @@ class DialogSet {
   Status CompileMatcher();
   // One RE2 per node that declares `answer`.
   void CompileAnswers(std::vector<std::string>* errors);
-  // Nodes no start, target or safety kind reaches.
+  // Nodes no start, target, safety kind or safety rule's answer reaches;
+  // after the screen is built (Load() builds it on a second thread).
   void WarnUnreachable(std::vector<std::string>* warnings) const;
 
   DialogSpec spec_;

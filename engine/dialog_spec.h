@@ -94,6 +94,11 @@ struct NodeSpec {
   // matches none of them is routed as usual, as at a node without
   // `capture`, and is captured only when nothing else understands it.
   std::vector<std::string> answer;
+  // A clarifying question ("is this about trust, something that happened,
+  // or how things are?"): a message any intent in scope understands is not
+  // its answer but goes where that intent leads, in place of the question
+  // (nothing to come back to); only what nothing understands is captured.
+  bool capture_unmatched = false;
   std::vector<Branch> branch;         // evaluated on entry, before `say`
   std::string next;                   // after saying, continue to this node
   std::vector<std::string> reprompt;  // fallback variants

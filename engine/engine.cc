@@ -165,8 +165,14 @@ class TurnSteps {
     session_.stack.clear();
     const std::string& safety_flow = dialogs_.config().safety_flow;
     FlowPosition crisis_node{safety_flow, session_.risk};
-    if (answer != nullptr &&
-        dialogs_.Resolve("", answer->start, &crisis_node)) {
+    // A rule that names its own answer ("answer" in safety.json) comes
+    // first: it is the rule that decided, so a more urgent kind matched in
+    // the same message would have decided instead.
+    if (!verdict_.answer.empty() &&
+        dialogs_.FindNode(safety_flow, verdict_.answer) != nullptr) {
+      crisis_node = {safety_flow, verdict_.answer};
+    } else if (answer != nullptr &&
+               dialogs_.Resolve("", answer->start, &crisis_node)) {
       action_ = "safety_answer";
     } else if (dialogs_.FindNode(crisis_node.flow, crisis_node.node) ==
                nullptr) {
@@ -182,6 +188,9 @@ class TurnSteps {
   // A check-in interrupts the current flow, which resumes after it.
   void CheckIn(const IntentSpec* answer) {
     action_ = "safety_check_in";
+    // A check-in rule marked "abuse" (the partner checks my phone) stops
+    // couples work, as an abuse answer does.
+    if (verdict_.abuse) session_.abuse = true;
     FlowPosition position{dialogs_.config().safety_flow, "check_in"};
     if (answer != nullptr && dialogs_.Resolve("", answer->start, &position)) {
       action_ = "safety_answer";
@@ -213,9 +222,7 @@ class TurnSteps {
       if (it != node->on.end()) on = &it->second;
       // A feeling answers a question about feelings as the ones it names
       // do: its own node replaces the question.
-      if (on == nullptr && feelings_answer_ &&
-          ((intent->kind == "feeling" && intent->about != "partner") ||
-           intent->kind == "event") &&
+      if (on == nullptr && feelings_answer_ && AnswersFeelings(*intent) &&
           !intent->start.empty() && intent->start.front() != '@') {
         on = &intent->start;
       }
@@ -252,7 +259,13 @@ class TurnSteps {
       session_.misses = 0;
       FlowPosition position;
       if (dialogs_.Resolve("", intent->start, &position)) {
-        flow_.Interrupt(position);
+        // A clarifying question is answered by the topic named: go on from
+        // there, with nothing to come back to.
+        if (node != nullptr && node->capture_unmatched) {
+          flow_.Replace(position);
+        } else {
+          flow_.Interrupt(position);
+        }
       }
     } else if (node != nullptr && !node->else_to.empty()) {
       action_ = "else";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 namespace trustcoach {
@@ -202,6 +203,11 @@ bool OpensAsQuestion(std::string_view text) {
     start = end;
   }
   return false;
+}
+
+bool AnswersFeelings(const IntentSpec& intent) {
+  return (intent.kind == "feeling" && intent.about != "partner") ||
+         (intent.kind == "event" && intent.priority >= kFeelingEventPriority);
 }
 
 int CountWords(std::string_view text, int limit) {
@@ -414,6 +420,14 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
           (other.interrupts || other.kind == "closing")) {
         return !a.expected;
       }
+      // Nor a question asked as one, in so many words: "what do i even say
+      // to her?" at "Does your partner know?" is not the answer.
+      if (expected.priority < 0 && context.question &&
+          other.kind == "question" &&
+          Specificity(normalized, hits, a.expected ? b.intent : a.intent) >=
+              kAskedWords) {
+        return !a.expected;
+      }
       return a.expected;
     }
     // A feeling the node names beats one it takes only as a feeling
@@ -439,9 +453,7 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
     const IntentSpec& spec = *intents_[ref.intent].spec;
     const bool expected =
         (context.expected != nullptr && context.expected->count(spec.id) > 0) ||
-        (context.feelings_answer &&
-         ((spec.kind == "feeling" && spec.about != "partner") ||
-          spec.kind == "event"));
+        (context.feelings_answer && AnswersFeelings(spec));
     if (!InScope(spec, context, expected)) continue;
     // An exercise's free-text answer is a statement: "what if she just
     // laughs at me?" at "try an I statement" asks something instead.
@@ -462,6 +474,8 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
   if (best_pattern_index < 0) return result;
   best_pattern_index =
       Specific(normalized, hits, best_pattern_index, &result.candidates);
+  best_pattern_index =
+      Asked(normalized, hits, best_pattern_index, context, &result.candidates);
   const IntentCandidate& best = result.candidates[best_pattern_index];
   result.intent = best.intent;
   result.pattern = best.pattern;
@@ -568,6 +582,97 @@ int IntentMatcher::Specific(std::string_view normalized,
     }
   }
   return best;
+}
+
+std::optional<IntentMatcher::Span> IntentMatcher::MatchSpan(
+    std::string_view normalized, const IntentCandidate& candidate) const {
+  const RE2* re = Regex(candidate.intent, candidate.pattern);
+  re2::StringPiece match;
+  if (re == nullptr || !re->Match(normalized, 0, normalized.size(),
+                                  RE2::UNANCHORED, &match, 1)) {
+    return std::nullopt;
+  }
+  const size_t begin = static_cast<size_t>(match.data() - normalized.data());
+  return Span{begin, begin + match.size()};
+}
+
+bool Elsewhere(std::string_view text, const std::pair<size_t, size_t>& question,
+               const std::pair<size_t, size_t>& keyword) {
+  if (keyword.first >= question.second) {
+    // After the question: in a clause of its own ("...therapy if he lied").
+    static constexpr std::string_view kConnectors[] = {
+        "if",     "when",     "since", "because", "cause", "after",
+        "though", "although", "while", "but",     "even"};
+    const std::string_view between =
+        text.substr(question.second, keyword.first - question.second);
+    if (between.find_first_of(".!?") != std::string_view::npos) return true;
+    size_t start = 0;
+    while (start < between.size()) {
+      while (start < between.size() &&
+             !(between[start] >= 'a' && between[start] <= 'z')) {
+        ++start;
+      }
+      size_t end = start;
+      while (end < between.size() && between[end] >= 'a' &&
+             between[end] <= 'z') {
+        ++end;
+      }
+      const std::string_view word = between.substr(start, end - start);
+      for (std::string_view connector : kConnectors) {
+        if (word == connector) return true;
+      }
+      start = end;
+    }
+    return false;
+  }
+  // Before it: in a sentence of its own ("he lied again. is therapy
+  // pointless?").
+  if (keyword.second <= question.first) {
+    return text.substr(keyword.second, question.first - keyword.second)
+               .find_first_of(".!?") != std::string_view::npos;
+  }
+  return false;  // inside the question: it is what is asked about
+}
+
+int IntentMatcher::Asked(std::string_view normalized,
+                         const std::vector<PatternRef>& hits, int best,
+                         const MatchContext& context,
+                         std::vector<IntentCandidate>* candidates) const {
+  if (!context.question) return best;
+  IntentCandidate& winner = (*candidates)[static_cast<size_t>(best)];
+  const IntentSpec& won = *intents_[static_cast<size_t>(winner.intent)].spec;
+  // Only a signal found by a keyword is overruled: never an expected
+  // answer, an interruption, a closing, a social line or another question.
+  if (winner.expected || won.interrupts ||
+      (won.kind != "topic" && won.kind != "event" && won.kind != "feeling")) {
+    return best;
+  }
+  if (winner.words < 0) {
+    winner.words = Specificity(normalized, hits, winner.intent);
+  }
+  if (winner.words > kKeywordWords) return best;
+  const std::optional<Span> keyword = MatchSpan(normalized, winner);
+  if (!keyword) return best;
+  int asked = best;
+  for (size_t i = 0; i < candidates->size(); ++i) {
+    IntentCandidate& c = (*candidates)[i];
+    const IntentSpec& spec = *intents_[static_cast<size_t>(c.intent)].spec;
+    if (c.held || c.expected || spec.kind != "question") continue;
+    if (c.words < 0) c.words = Specificity(normalized, hits, c.intent);
+    if (c.words < kAskedWords) continue;
+    const std::optional<Span> question = MatchSpan(normalized, c);
+    if (!question || !Elsewhere(normalized, *question, *keyword)) continue;
+    if (asked == best) {
+      asked = static_cast<int>(i);
+      continue;
+    }
+    const IntentCandidate& a = (*candidates)[static_cast<size_t>(asked)];
+    const int pa = intents_[static_cast<size_t>(a.intent)].spec->priority;
+    if (spec.priority > pa || (spec.priority == pa && c.words > a.words)) {
+      asked = static_cast<int>(i);
+    }
+  }
+  return asked;
 }
 
 std::vector<std::string> IntentMatcher::MatchAll(

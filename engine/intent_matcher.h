@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -51,6 +52,21 @@ struct MatchContext {
 
 inline constexpr int kBriefWords = 5;
 
+// The least priority of an `event` that answers a question about feelings
+// (MatchContext::feelings_answer): the feelings' own range starts here, and
+// below it are facts that only fill in ("we see a counsellor").
+inline constexpr int kFeelingEventPriority = 5;
+
+// Whether `intent` answers a free-text question about feelings as the
+// feelings it names do: a feeling of the person's, or an event.
+bool AnswersFeelings(const IntentSpec& intent);
+
+// A topic matched by at most this many words is a bare keyword, which a
+// question asked as one (a pattern of at least kAskedWords words) outranks
+// (IntentMatcher::Asked()).
+inline constexpr int kKeywordWords = 1;
+inline constexpr int kAskedWords = 3;
+
 // The scope of an intent heard anywhere, but only while the risk state
 // lasts (MatchContext::risk): follow-ups to a crisis answer.
 inline constexpr std::string_view kRiskScope = "@risk";
@@ -66,6 +82,12 @@ int PatternWords(std::string_view pattern);
 
 // The top-level alternatives of a pattern ("a|b(c|d)" -> "a", "b(c|d)").
 std::vector<std::string_view> TopLevelAlternatives(std::string_view pattern);
+
+// Whether `keyword` (a [begin, end) span of `text`) lies outside `question`:
+// after it with a connector ("if", "when", "because", "but"...) or a
+// sentence end between them, or before it with a sentence end between.
+bool Elsewhere(std::string_view text, const std::pair<size_t, size_t>& question,
+               const std::pair<size_t, size_t>& keyword);
 
 // Whether normalized `text` reads as a question: it has a '?' or its first
 // word is one that opens a question ("how", "would", "is", ...). No regex.
@@ -190,6 +212,25 @@ class IntentMatcher {
   // tied candidates' words.
   int Specific(std::string_view normalized, const std::vector<PatternRef>& hits,
                int best, std::vector<IntentCandidate>* candidates) const;
+  // Where the text reads as a question (`context.question`) and `best` is
+  // a topic, event or feeling found by a bare keyword (at most
+  // kKeywordWords words), a candidate of kind "question" whose pattern
+  // needs at least kAskedWords words wins instead, whatever the
+  // priorities, provided the keyword lies outside the question's own match:
+  // in a clause after it that a connector opens ("what's the point of
+  // therapy if he lied?": if, when, because, but...) or in another
+  // sentence. A keyword inside the question is what is asked about ("should
+  // i tell my parents that i am bisexual"). The highest priority among such
+  // questions, then the most words. Expected intents, interruptions, closings
+  // and social lines are never overruled; the safety screen comes before any of
+  // this.
+  using Span = std::pair<size_t, size_t>;  // [begin, end) in the text
+  // Where the candidate's pattern matches the text; nullopt if it does not.
+  std::optional<Span> MatchSpan(std::string_view normalized,
+                                const IntentCandidate& candidate) const;
+  int Asked(std::string_view normalized, const std::vector<PatternRef>& hits,
+            int best, const MatchContext& context,
+            std::vector<IntentCandidate>* candidates) const;
   bool InScope(const IntentSpec& spec, const MatchContext& context,
                bool expected) const;
   // The patterns that match `normalized` among those Match() needs for

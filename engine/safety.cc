@@ -82,6 +82,13 @@ struct Rule {
   // tonight, wish me luck" is the talk the person planned, unless they
   // spoke of ending their life a moment ago.
   bool calm_only = false;
+  // For a "while_risk" rule: the kinds of risk state in which it counts
+  // (empty: any). Fear of the partner's return counts after abuse, not
+  // after thoughts of suicide, where it would turn the state's kind.
+  std::vector<SafetyKind> risk_kinds;
+  // A node of the safety flow that answers this rule instead of the
+  // kind's node (SafetyVerdict::answer); empty: the kind's node.
+  std::string answer;
   std::vector<std::string> concepts;  // named in its patterns
 };
 
@@ -239,7 +246,8 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
     const std::string& key = item.key();
     if (key != "id" && key != "kind" && key != "patterns" && key != "note" &&
         key != "abuse" && key != "negatable" && key != "minor_only" &&
-        key != "while_risk" && key != "with_check_in" && key != "calm_only") {
+        key != "while_risk" && key != "with_check_in" && key != "calm_only" &&
+        key != "risk_kinds" && key != "answer") {
       return Status::InvalidArgument(where + "/" + key + ": unknown key");
     }
   }
@@ -254,6 +262,23 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
   rule.while_risk = in.value("while_risk", false);
   rule.with_check_in = in.value("with_check_in", false);
   rule.calm_only = in.value("calm_only", false);
+  rule.answer = in.value("answer", std::string());
+  if (in.contains("risk_kinds")) {
+    const json& list = in["risk_kinds"];
+    if (!rule.while_risk || !list.is_array() || list.empty()) {
+      return Status::InvalidArgument(
+          named + ": risk_kinds needs while_risk and a list of kinds");
+    }
+    for (const json& item : list) {
+      const std::optional<SafetyKind> parsed =
+          item.is_string() ? ParseSafetyKind(item.get<std::string>())
+                           : std::nullopt;
+      if (!parsed || *parsed == SafetyKind::kNone) {
+        return Status::InvalidArgument(named + ": unknown kind in risk_kinds");
+      }
+      rule.risk_kinds.push_back(*parsed);
+    }
+  }
   if (kinds && !(rule.while_risk && !in.contains("kind"))) {
     // A "while_risk" rule without a kind takes the risk state's.
     const std::string kind = in.value("kind", std::string());
@@ -262,7 +287,9 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
       return Status::InvalidArgument(named + ": unknown kind '" + kind + "'");
     }
     rule.kind = *parsed;
-    rule.abuse = in.value("abuse", IsAbuseKind(rule.kind));
+    // A check-in stops couples work only where it says so ("abuse": true:
+    // the partner checks my phone); a crisis rule of an abuse kind always.
+    rule.abuse = in.value("abuse", id != kCheckIn && IsAbuseKind(rule.kind));
   }
   const json list = in.value("patterns", json::array());
   if (!list.is_array() || list.empty()) {
@@ -295,6 +322,7 @@ class Screen : public SafetyScreen {
                       const SafetyContext& context) const override;
   std::vector<std::string> ConceptsOf(std::string_view rule) const override;
   std::vector<std::string> RuleIds() const override;
+  std::vector<std::string> AnswerNodes() const override;
 
  private:
   // The rule of `set` among `hits` whose kind is most urgent; ties go to
@@ -408,6 +436,20 @@ std::vector<std::string> Screen::RuleIds() const {
   return ids;
 }
 
+std::vector<std::string> Screen::AnswerNodes() const {
+  std::vector<std::string> nodes;
+  for (const RuleSet* set : {&crisis_, &negations_, &check_in_, &idioms_}) {
+    for (size_t i = 0; i < set->size(); ++i) {
+      const std::string& answer = set->rule(i).answer;
+      if (!answer.empty() &&
+          std::find(nodes.begin(), nodes.end(), answer) == nodes.end()) {
+        nodes.push_back(answer);
+      }
+    }
+  }
+  return nodes;
+}
+
 size_t Screen::MostUrgent(const RuleSet& set, const std::vector<size_t>& hits,
                           SafetyKind state) {
   const auto rank = [&](size_t rule) {
@@ -453,7 +495,10 @@ SafetyVerdict Screen::Check(std::string_view normalized,
   // A rule that counts in this context: "minor_only" rules for a minor,
   // "while_risk" rules in a risk state.
   const auto counts = [&](const Rule& rule) {
-    return (!rule.minor_only || minor) && (!rule.while_risk || risk);
+    return (!rule.minor_only || minor) && (!rule.while_risk || risk) &&
+           (rule.risk_kinds.empty() ||
+            std::find(rule.risk_kinds.begin(), rule.risk_kinds.end(),
+                      context.risk) != rule.risk_kinds.end());
   };
   // A negation ("i am not suicidal") softens the indirect rules of its kind
   // ("i wish i was never born") to a check-in, never the direct ones.
@@ -463,6 +508,7 @@ SafetyVerdict Screen::Check(std::string_view normalized,
   std::set<SafetyKind> checked;  // the kinds of the check-ins that count
   for (size_t hit : (*screened)[kCheckIn]) {
     if (!counts(check_in_.rule(hit))) continue;
+    verdict.abuse |= check_in_.rule(hit).abuse;
     check_ins.push_back(hit);
     checked.insert(check_in_.rule(hit).kind);
   }
@@ -494,6 +540,7 @@ SafetyVerdict Screen::Check(std::string_view normalized,
     verdict.kind =
         decided->kind == SafetyKind::kNone ? context.risk : decided->kind;
     verdict.rule = decided->id;
+    verdict.answer = decided->answer;
     if (verdict.minor && minor_upgrades_.count(verdict.kind) > 0) {
       verdict.kind = SafetyKind::kChildSafety;
       verdict.rule += "+" + minor_.rule(minors.front()).id;

@@ -59,6 +59,10 @@ struct SafetyVerdict {
   // Abuse or sexual violence was matched, even if a more urgent kind (say,
   // suicide) decided: the engine stops couples work from now on.
   bool abuse = false;
+  // A node of the safety flow named by the deciding rule ("answer" in
+  // safety.json) that answers in place of the kind's node: fear of the
+  // partner's return after abuse. Empty: the kind's node.
+  std::string answer;
 };
 
 // Crisis detection over normalized text (see Normalize()). Built once from
@@ -100,6 +104,10 @@ class SafetyScreen {
   // The ids of every rule a verdict can name (crisis, negations, check_in,
   // idioms), each section in file order: what coverage counts.
   virtual std::vector<std::string> RuleIds() const = 0;
+
+  // The safety-flow nodes that rules name as their answer ("answer" in
+  // safety.json), each once: the engine enters them by itself.
+  virtual std::vector<std::string> AnswerNodes() const = 0;
 
   // `normalized` is the output of Normalize(). Never fails.
   SafetyVerdict Check(std::string_view normalized) const {

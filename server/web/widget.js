@@ -287,6 +287,7 @@ footer button:hover{color:var(--_fg)}
       this._built = false;
       this.conv = null;      // {id, token}
       this.busy = false;     // one request at a time: double clicks never send twice
+      this.queued = false;   // Enter pressed while busy: submit once free
       this.started = false;
       this.retryFn = null;
       this._strings = null;  // the strings property, if set before connecting
@@ -630,6 +631,10 @@ footer button:hover{color:var(--_fg)}
     setBusy(b) {
       this.busy = b;
       this.log.setAttribute('aria-busy', b ? 'true' : 'false');
+      if (b || !this.queued) return;
+      this.queued = false;
+      // After an error the person decides (Retry, or Enter again).
+      if (this.alert.hidden) queueMicrotask(() => this.submit());
     }
     showTyping(on) {
       this.typing.hidden = !on;
@@ -698,7 +703,10 @@ footer button:hover{color:var(--_fg)}
 
     submit() {
       const text = this.input.value;
-      if (!text.trim() || this.busy) return;
+      if (!text.trim()) return;
+      // While the greeting or a reply is on its way, Enter is remembered and
+      // the text goes as soon as the widget is free (still one at a time).
+      if (this.busy) { this.queued = true; return; }
       this.send(text, 'input');
     }
     pick(text) {
@@ -784,12 +792,14 @@ footer button:hover{color:var(--_fg)}
         }
       } catch (e) {
         if (e.kind !== 'gone') {
+          this.queued = false;
           this.setBusy(false);
           this.showError(e, () => this.deleteConversation());
           return;
         }
       }
       this.forget();
+      this.queued = false;  // nothing typed meanwhile starts a new conversation
       this.setBusy(false);
       this.clearLog();
       this.setReplies([]);

@@ -89,6 +89,14 @@ TEST_CASE("Broken dialog files are refused with file, pointer and problem",
        "flows/bad.json: /flows/0/nodes/a/answer: `answer` describes the "
        "answer to a free-text question: it needs `capture`"},
       {"flows/bad.json",
+       R"({"flows":[{"id":"f","start":"a","nodes":{"a":{"say":"hi","capture_unmatched":true}}}]})",
+       "flows/bad.json: /flows/0/nodes/a/capture_unmatched: "
+       "`capture_unmatched` needs `capture`"},
+      {"flows/bad.json",
+       R"({"flows":[{"id":"f","start":"a","nodes":{"a":{"say":"hi","else":"a","capture":"c","answer":"x","capture_unmatched":true}}}]})",
+       "flows/bad.json: /flows/0/nodes/a/capture_unmatched: a node has "
+       "`answer` or `capture_unmatched`, not both"},
+      {"flows/bad.json",
        R"({"flows":[{"id":"f","start":"a","nodes":{"a":{"say":"hi","else":"a","capture":"c","answer":"(x"}}}]})",
        "flows/bad.json: /flows/0/nodes/a/answer/0: missing ): (x"},
       {"substitutions.json", R"({"words":{},"phrases":{"hes":"he is"}})",

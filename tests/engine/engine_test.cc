@@ -411,6 +411,42 @@ TEST_CASE("A node's `answer` says what answers its question",
   }
 }
 
+TEST_CASE("A clarifying question (`capture_unmatched`) is answered by a topic",
+          "[engine][flow][capture]") {
+  testing::ScratchDialogs dialogs;
+  std::ifstream in(testing::TestDialogsDir() + "/flows/test.json");
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  const std::string from =
+      R"("answer": ["\\b(i|we) (want|wish|hope)\\b", "\\b(more|less)\\b"])";
+  const size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, from.size(), R"("capture_unmatched": true)");
+  dialogs.Write("flows/test.json", text);
+  std::unique_ptr<Engine> engine;
+  REQUIRE(Engine::Load(dialogs.dir(), &engine).ok());
+  Session session;
+  engine->Start(1, &session);
+  REQUIRE(Position(engine->Respond("can we set a goal", &session)) ==
+          "goal.ask");
+
+  SECTION("a topic goes where it leads, in place of the question") {
+    Reply topic = engine->Respond("my sister", &session);
+    CHECK(topic.intent == "family");
+    CHECK(session.slots.count("goal") == 0);
+    REQUIRE(session.stack.size() == 1);
+    CHECK(session.stack.back().flow != "goal");
+    // Nothing to come back to: the question is not asked again.
+    Reply next = engine->Respond("i am so angry", &session);
+    CHECK_THAT(Joined(next), !Catch::Contains("What would you like"));
+  }
+  SECTION("what nothing understands is the answer") {
+    Reply other = engine->Respond("purple elephants", &session);
+    CHECK(other.intent.empty());
+    CHECK(session.slots.at("goal") == "purple elephants");
+  }
+}
+
 // The test dialogs with a return line that recaps, `again` lines on the
 // hurt flow's question, and the anger line also a variant of the family one.
 std::string RevisitFlows() {

@@ -276,3 +276,80 @@ TEST_CASE("Equal priorities: the more specific match wins, not file order",
 
 }  // namespace
 }  // namespace trustcoach
+
+namespace trustcoach {
+namespace {
+
+TEST_CASE("A question asked as one beats a bare keyword outside it",
+          "[engine][intent]") {
+  std::vector<IntentSpec> intents(4);
+  intents[0] = {.id = "lying",
+                .patterns = {"\\blied\\b"},
+                .priority = 9,
+                .kind = "event"};
+  intents[1] = {.id = "point",
+                .patterns = {"\\bwhat is the point of therapy\\b"},
+                .priority = 5,
+                .kind = "question"};
+  intents[2] = {.id = "identity",
+                .patterns = {"\\bbisexual\\b"},
+                .priority = 14,
+                .kind = "topic"};
+  intents[3] = {.id = "tell_others",
+                .patterns = {"\\bshould i tell my parents\\b"},
+                .priority = 13,
+                .kind = "question"};
+  std::unique_ptr<IntentMatcher> matcher;
+  REQUIRE(IntentMatcher::Create(intents, &matcher).ok());
+  const MatchContext asked{.question = true};
+
+  // The keyword in a clause after the question, or in another sentence.
+  CHECK(
+      matcher->Match("what is the point of therapy if he lied", asked).intent ==
+      1);
+  CHECK(matcher->Match("he lied. what is the point of therapy", asked).intent ==
+        1);
+  // Not a question: priority decides as before.
+  CHECK(matcher->Match("he lied. what is the point of therapy", {}).intent ==
+        0);
+  // The keyword is what the question asks about: it keeps its priority.
+  CHECK(matcher->Match("should i tell my parents that i am bisexual", asked)
+            .intent == 2);
+  // A keyword in a clause with no connector stays.
+  CHECK(matcher->Match("what is the point of therapy he lied", asked).intent ==
+        0);
+
+  // Never over an expected answer.
+  const std::map<std::string, std::string> on = {{"lying", "next"}};
+  const MatchContext expecting{.expected = &on, .question = true};
+  CHECK(matcher->Match("what is the point of therapy if he lied", expecting)
+            .intent == 0);
+}
+
+TEST_CASE("An expected catch-all does not swallow a question asked as one",
+          "[engine][intent]") {
+  std::vector<IntentSpec> intents(3);
+  intents[0] = {
+      .id = "any_text", .patterns = {"\\S"}, .priority = -10, .local = true};
+  intents[1] = {.id = "words",
+                .patterns = {"\\bwhat do i say\\b"},
+                .priority = 11,
+                .kind = "question"};
+  intents[2] = {.id = "bare",
+                .patterns = {"\\bsay\\b"},
+                .priority = 11,
+                .kind = "question"};
+  std::unique_ptr<IntentMatcher> matcher;
+  REQUIRE(IntentMatcher::Create(intents, &matcher).ok());
+  const std::map<std::string, std::string> on = {{"any_text", "next"}};
+  const MatchContext answer{.expected = &on};
+  MatchContext asked{.expected = &on, .question = true};
+
+  CHECK(matcher->Match("what do i say to her", asked).intent == 1);
+  // A statement is the answer, and so is a question a bare word matches.
+  CHECK(matcher->Match("what do i say to her", answer).intent == 0);
+  CHECK(matcher->Match("did he say it?", asked).intent == 0);
+}
+
+}  // namespace
+}  // namespace trustcoach

@@ -301,6 +301,47 @@ TEST_CASE("A broken safety.json gives a Status naming the file and rule",
   CHECK(screen == nullptr);
 }
 
+TEST_CASE(
+    "risk_kinds limits a while_risk rule to some states; answer names its node",
+    "[engine][safety]") {
+  const std::string spec = R"({"crisis": [
+      {"id": "risk.fear", "while_risk": true, "risk_kinds": ["abuse"],
+       "answer": "fear_return", "patterns": ["\\bscared\\b"]},
+      {"id": "s.die", "kind": "suicide", "patterns": ["\\bwant to die\\b"]}]})";
+  std::unique_ptr<SafetyScreen> screen;
+  REQUIRE(SafetyScreen::Create(json::parse(spec), "safety.json", &screen).ok());
+  CHECK(screen->AnswerNodes() == std::vector<std::string>{"fear_return"});
+  // Outside a risk state, and in a suicide state, it does not count.
+  CHECK(screen->Check("i am scared").level == SafetyLevel::kNone);
+  const SafetyVerdict suicide_state =
+      screen->Check("i am scared", {.risk = SafetyKind::kSuicide});
+  CHECK(suicide_state.level == SafetyLevel::kNone);
+  // After abuse it does, with the state's kind and its own answer.
+  const SafetyVerdict abuse_state =
+      screen->Check("i am scared", {.risk = SafetyKind::kAbuse});
+  CHECK(abuse_state.level == SafetyLevel::kCrisis);
+  CHECK(abuse_state.kind == SafetyKind::kAbuse);
+  CHECK(abuse_state.answer == "fear_return");
+  // A more urgent kind in the same message decides, with its own node.
+  const SafetyVerdict both = screen->Check("i am scared and i want to die",
+                                           {.risk = SafetyKind::kAbuse});
+  CHECK(both.kind == SafetyKind::kSuicide);
+  CHECK(both.answer.empty());
+}
+
+TEST_CASE("risk_kinds needs while_risk and known kinds", "[engine][safety]") {
+  for (
+      const char* spec :
+      {R"({"crisis": [{"id": "r", "kind": "abuse", "risk_kinds": ["abuse"], "patterns": ["x"]}]})",
+       R"({"crisis": [{"id": "r", "while_risk": true, "risk_kinds": ["grief"], "patterns": ["x"]}]})",
+       R"({"crisis": [{"id": "r", "while_risk": true, "risk_kinds": [], "patterns": ["x"]}]})"}) {
+    CAPTURE(spec);
+    std::unique_ptr<SafetyScreen> screen;
+    CHECK(SafetyScreen::Create(json::parse(spec), "safety.json", &screen)
+              .IsInvalidArgument());
+  }
+}
+
 TEST_CASE("Regions resolve from locales, codes and aliases",
           "[engine][safety][resources]") {
   const Shipped& shipped = LoadShipped();

@@ -111,7 +111,7 @@ describe('conversation', () => {
     await context.close();
   });
 
-  test('a double click, or Enter pressed twice, sends once', async () => {
+  test('a double click, or Enter pressed twice, sends once; Enter while waiting sends after the reply', async () => {
     const { context, page, calls } = await freshPage(shared.browser);
     // Slow the answer down so the second click lands while the first is pending.
     await page.route('**/v1/conversations/*/messages', async (route) => {
@@ -128,14 +128,32 @@ describe('conversation', () => {
     await w.input.press('Enter');
     // While waiting, the typing indicator shows.
     await w.typing.waitFor({ state: 'visible' });
-    await page.waitForTimeout(1200);
-    const sent = calls.filter((c) => c.path.endsWith('/messages')).map((c) => JSON.parse(c.body).text);
-    assert.equal(sent.filter((t) => t === 'hello there').length, 1, JSON.stringify(sent));
-    assert.equal(sent.length, 1, JSON.stringify(sent));
-    // The message typed while waiting is still there to send.
-    assert.equal(await w.input.inputValue(), 'second message');
-    await w.input.press('Enter');
+    // The message typed while waiting goes once, after the first reply.
     await waitCount(w.person, 2);
+    await waitMore(w.coach, 2);
+    await page.waitForTimeout(600);
+    const sent = calls.filter((c) => c.path.endsWith('/messages')).map((c) => JSON.parse(c.body).text);
+    assert.deepEqual(sent, ['hello there', 'second message']);
+    assert.equal(await w.input.inputValue(), '');
+    await context.close();
+  });
+
+  test('Enter pressed while the greeting is on its way sends once it has come', async () => {
+    const { context, page, calls } = await freshPage(shared.browser);
+    await hostPage(page, shared.server, { script: '<script src="/widget.js" data-greeting-delay="1200" async></script>' });
+    const w = widget(page);
+    await w.launcher.click();
+    await w.typing.waitFor({ state: 'visible' });
+    await w.input.fill('my partner lied to me');
+    await w.input.press('Enter');
+    assert.equal(await w.person.count(), 0);
+    await waitCount(w.person, 1);
+    await waitMore(w.coach, 1);
+    const sent = calls.filter((c) => c.path.endsWith('/messages')).map((c) => JSON.parse(c.body).text);
+    assert.deepEqual(sent, ['my partner lied to me']);
+    // The greeting came first, then the message, then its reply.
+    const order = await w.log.locator('.msg').evaluateAll((els) => els.map((e) => (e.classList.contains('person') ? 'p' : 'c')));
+    assert.deepEqual(order.slice(0, 3), ['c', 'p', 'c']);
     await context.close();
   });
 

@@ -159,7 +159,7 @@ export function widget(page, host = 'trustcoach-chat[mode=launcher]') {
 // Types `text` into widget `w` and sends it with Enter; returns once it
 // shows as the person's and a coach message more has come. Waits first for
 // the widget to be idle: while a reply (or the greeting) is on its way,
-// Enter keeps the text in the input and sends nothing, as for a person.
+// Enter only queues the text, so the counts below would race.
 export async function talk(w, text) {
   await w.root.locator('[aria-busy="true"]').waitFor({ state: 'hidden', timeout: 10000 });
   const n = await w.coach.count();

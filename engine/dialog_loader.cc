@@ -211,7 +211,7 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
       in, pointer,
       {"id", "topic", "patterns", "priority", "scope", "start", "interrupts",
        "kind", "about", "set", "description", "examples", "not_examples",
-       "backoff", "facts", "aside", "safety_answer"});
+       "backoff", "facts", "aside", "safety_answer", "statement"});
   intent->file = reader->file();
   intent->pointer = pointer;
   reader->String(in, "id", pointer, &intent->id, /*required=*/true);
@@ -221,6 +221,7 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
   reader->String(in, "start", pointer, &intent->start);
   reader->Bool(in, "interrupts", pointer, &intent->interrupts);
   reader->Bool(in, "backoff", pointer, &intent->backoff);
+  reader->Bool(in, "statement", pointer, &intent->statement);
   reader->Bool(in, "safety_answer", pointer, &intent->safety_answer);
   reader->String(in, "kind", pointer, &intent->kind);
   reader->String(in, "about", pointer, &intent->about);
@@ -271,7 +272,7 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
       in, pointer,
       {"say", "again", "quick_replies", "on", "else", "capture", "answer",
        "capture_unmatched", "branch", "next", "reprompt", "set", "couples",
-       "not_for_minors", "therapy", "resources", "note"});
+       "not_for_minors", "therapy", "resources", "note", "offer"});
   reader->Strings(in, "say", pointer, &node->say);
   reader->Strings(in, "again", pointer, &node->again);
   reader->Strings(in, "quick_replies", pointer, &node->quick_replies);
@@ -284,6 +285,7 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
   reader->Strings(in, "reprompt", pointer, &node->reprompt);
   reader->StringMap(in, "set", pointer, &node->set);
   reader->Bool(in, "couples", pointer, &node->couples);
+  reader->Bool(in, "offer", pointer, &node->offer);
   reader->Bool(in, "not_for_minors", pointer, &node->not_for_minors);
   reader->Bool(in, "therapy", pointer, &node->therapy);
   reader->Bool(in, "resources", pointer, &node->resources);

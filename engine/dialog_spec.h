@@ -48,6 +48,10 @@ struct IntentSpec {
   // "we ..."): where a guess (engine.json `guesses`) leads on the concepts
   // in the text, the guess is taken instead.
   bool backoff = false;
+  // An exercise's free-text answer (an "I" statement, a promise, a time):
+  // a message that opens as a question never matches it, so that "what if
+  // she laughs at me?" is answered rather than taken as the attempt.
+  bool statement = false;
   // Whom the signal is about: "self" (the person), "partner", or "".
   std::string about;
   std::map<std::string, std::string> set;  // slots set when it matches
@@ -100,6 +104,11 @@ struct NodeSpec {
   std::vector<std::string> reprompt;  // fallback variants
   std::map<std::string, std::string> set;  // slots set on entry
   bool couples = false;  // couples/joint work: skipped after abuse
+  // The node offers something and waits for "yes" ("Shall we go through
+  // the four parts?"): made at most twice in a few turns. Asked for again
+  // after it was made, it is taken as yes; on the way back from a second
+  // detour it is not made again (engine/flow.cc).
+  bool offer = false;
   // Advice that assumes an adult relationship (anger, jealousy, repair):
   // once the person said they are under 18, EngineConfig::minor_redirect
   // is entered instead. A flow can say so for all its nodes.

@@ -23,6 +23,9 @@ constexpr int kBackoffScore = 2;
 constexpr int kShortWords = 8;
 // The visits key of the engine's `fallback` line ("say it another way").
 constexpr char kFallbackKey[] = "@fallback";
+// The feelings a free-text question names in `on` for it to ask how the
+// person feels (MatchContext::feelings_answer).
+constexpr long kFeelingsAsked = 3;
 
 std::string Key(const FlowPosition& p) { return p.flow + "." + p.node; }
 
@@ -199,6 +202,7 @@ class TurnSteps {
 
   // Matches the intents in the current context and acts on the winner.
   void Route() {
+    flow_.set_asking(LooksLikeQuestion(normalized_));
     const NodeSpec* node = flow_.CurrentNode();
     const IntentSpec* intent = MatchIntent(node);
     // "yeah", "that makes sense" mid-flow: carry on from the node, not the
@@ -216,6 +220,12 @@ class TurnSteps {
     if (intent != nullptr && node != nullptr) {
       auto it = node->on.find(intent->id);
       if (it != node->on.end()) on = &it->second;
+      // A feeling answers a question about feelings as the ones it names
+      // do: its own node replaces the question.
+      if (on == nullptr && feelings_answer_ && AnswersFeelings(*intent) &&
+          !intent->start.empty() && intent->start.front() != '@') {
+        on = &intent->start;
+      }
     }
     // A backoff ("we need to talk...") does not take a node's own `else`
     // away: the node asked for something and reads the rest itself.
@@ -234,6 +244,10 @@ class TurnSteps {
     if (on != nullptr) {
       action_ = "on";
       session_.misses = 0;
+      // An offer declined is not taken as yes when asked for again.
+      if (node->offer && intent->id == "no") {
+        flow_.ForgetOffer(session_.stack.back());
+      }
       flow_.Go(*on);
     } else if (intent != nullptr && (intent->start == kTargetResume ||
                                      intent->start == kTargetBack)) {
@@ -353,6 +367,9 @@ class TurnSteps {
   // into the session.
   const IntentSpec* MatchIntent(const NodeSpec* node) {
     const bool here = !session_.stack.empty();
+    const bool captures = node != nullptr && !node->capture.empty() &&
+                          dialogs_.Answers(*node, normalized_);
+    feelings_answer_ = captures && AsksFeelings(*node);
     match_ = dialogs_.matcher().Match(
         normalized_,
         {.flow = here ? std::string_view(session_.stack.back().flow) : "",
@@ -361,9 +378,10 @@ class TurnSteps {
          // Free text answers the question: "my sister" to "who could you
          // call?" is not a new topic. Only intents marked `interrupts`
          // (thanks, goodbye, menu...) take over; safety came first above.
-         .captures_text = node != nullptr && !node->capture.empty() &&
-                          dialogs_.Answers(*node, normalized_),
+         .captures_text = captures,
+         .feelings_answer = feelings_answer_,
          .question = LooksLikeQuestion(normalized_),
+         .opens_question = OpensAsQuestion(normalized_),
          .brief = CountWords(normalized_, kBriefWords) <= kBriefWords,
          // While the risk state lasts, its follow-ups ("what would i even
          // do with it") are heard in any flow.
@@ -385,6 +403,18 @@ class TurnSteps {
     reply_.intent = intent->id;
     reply_.topic = intent->topic;
     return intent;
+  }
+
+  // Whether `node` asks how the person feels: it names several feelings in
+  // `on` ("How are you feeling?"), not one beside its answer ("What
+  // happened?", "What helped?").
+  bool AsksFeelings(const NodeSpec& node) const {
+    const auto feelings =
+        std::count_if(node.on.begin(), node.on.end(), [&](const auto& on) {
+          const IntentSpec* intent = dialogs_.FindIntent(on.first);
+          return intent != nullptr && intent->kind == "feeling";
+        });
+    return feelings >= kFeelingsAsked;
   }
 
   // A second signal of the message, answered in one short clause: "my wife
@@ -425,15 +455,20 @@ class TurnSteps {
   // harm, and never the partner's feeling.
   void ReflectFeeling() {
     const EngineConfig& config = dialogs_.config();
-    if (match_.intent < 0 || reply_.fallback || reply_.messages.empty() ||
-        config.echo.empty() || action_ == "guess") {
+    // A free-text answer captured at a question ("How are you feeling about
+    // it?" -> "i miss just joking around with her") has no winner, but its
+    // held feelings are said back as well.
+    if ((match_.intent < 0 && action_ != "else") || reply_.fallback ||
+        reply_.messages.empty() || config.echo.empty() || action_ == "guess") {
       return;
     }
     const std::vector<IntentSpec>& intents = dialogs_.spec().intents;
-    const IntentSpec& winner = intents[match_.intent];
-    if (winner.kind == "closing" || winner.kind == "social" ||
-        winner.about == "partner") {
-      return;
+    if (match_.intent >= 0) {
+      const IntentSpec& winner = intents[match_.intent];
+      if (winner.kind == "closing" || winner.kind == "social" ||
+          winner.about == "partner") {
+        return;
+      }
     }
     const bool emotional =
         std::any_of(match_.candidates.begin(), match_.candidates.end(),
@@ -702,7 +737,8 @@ class TurnSteps {
   std::string normalized_;
   NormalizeInfo info_;
   SafetyVerdict verdict_;
-  bool keep_resources_ = false;  // the risk state: helplines on the reply
+  bool keep_resources_ = false;   // the risk state: helplines on the reply
+  bool feelings_answer_ = false;  // MatchContext::feelings_answer
   IntentMatch match_;
   std::vector<ScoredGuess> ranked_;  // filled on a fallback
   std::string action_;

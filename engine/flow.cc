@@ -35,6 +35,12 @@ bool IsTerminal(const NodeSpec& node) {
          node.branch.empty();
 }
 
+// An offer: a node marked `offer` that waits for "yes" ("Shall we go
+// through the four parts?", "Ready for step 2?").
+bool IsOffer(const NodeSpec& node) {
+  return node.offer && node.on.count("yes") > 0;
+}
+
 }  // namespace
 
 FlowRunner::FlowRunner(const DialogSet& dialogs, Session* session,
@@ -211,7 +217,11 @@ void FlowRunner::Continue() {
 
 void FlowRunner::Interrupt(const FlowPosition& position) {
   const NodeSpec* current = CurrentNode();
+  // A flow that has ended ("@end": an opener's "go ahead", a moment's
+  // answer) is not come back to: "Let's pick up where we were" would say
+  // its last words again.
   if (current == nullptr || IsTerminal(*current) ||
+      current->next == kTargetEnd ||
       session_.stack.back().flow == position.flow) {
     return Replace(position);
   }
@@ -258,6 +268,15 @@ void FlowRunner::Enter(const FlowPosition& position) {
     if (BranchHolds(branch)) return Go(branch.to);
   }
   for (const auto& [slot, value] : node->set) session_.slots[slot] = value;
+  // Asked for again a few turns after the offer was made ("how do i get
+  // her to trust me again" after the four parts were offered), or reached a
+  // third time: the person wants what is offered, not the offer again. A
+  // statement that only leads back to it ("i already gave her my
+  // passwords") hears the offer a second time.
+  if (!returning_ && IsOffer(*node) &&
+      (asking_ ? OfferedLately(position) : OfferedTwiceLately(position))) {
+    return Go(node->on.at("yes"));
+  }
   key_.assign(position.flow).append(1, '.').append(position.node);
   // A node entered again (after a detour, a hub reached twice) says its
   // `again` lines, which do not replay the first visit.
@@ -294,6 +313,7 @@ void FlowRunner::Enter(const FlowPosition& position) {
           session_.turns;
     }
   }
+  if (IsOffer(*node) && reply_.messages.size() > before) MarkOffer(position);
   if (node->resources) AttachResources();
   if (!node->next.empty()) return Go(node->next);
   if (IsTerminal(*node) && session_.stack.size() > 1) Return();
@@ -302,6 +322,13 @@ void FlowRunner::Enter(const FlowPosition& position) {
 void FlowRunner::Return() {
   if (session_.stack.size() <= 1) return EndFlow();
   session_.stack.pop_back();
+  // An offer made twice lately, and left for something else both times, is
+  // not made a third time on the way back: the detour's answer stands, and
+  // the offer's `on` still reads the next message ("yes" still takes it).
+  if (OfferedTwiceLately(session_.stack.back())) {
+    if (session_.stack.size() > 1) return Return();
+    return;
+  }
   // "We were talking about how you feel." tells the person which thread is
   // picked up again; flows without a recap get the plain line. Once in six
   // turns: after a second detour close to the first, the thread is plain
@@ -333,6 +360,36 @@ constexpr char kRecapMark[] = "@recap";
 }  // namespace
 
 bool FlowRunner::RecappedLately() const { return SaidLately(kRecapMark); }
+
+// Two marks per offer node in Session::said, the first and the second
+// offer within kRecentTurns turns: "@offer1:flow.node", "@offer2:...".
+bool FlowRunner::OfferedTwiceLately(const FlowPosition& position) const {
+  if (!OfferedLately(position)) return false;
+  const std::string key = position.flow + "." + position.node;
+  return SaidLately("@offer1:" + key) && SaidLately("@offer2:" + key);
+}
+
+bool FlowRunner::OfferedLately(const FlowPosition& position) const {
+  // The safety flow asks again while the risk lasts, on purpose.
+  if (position.flow == dialogs_.config().safety_flow) return false;
+  const NodeSpec* node = dialogs_.FindNode(position.flow, position.node);
+  if (node == nullptr || !IsOffer(*node)) return false;
+  const std::string key = position.flow + "." + position.node;
+  return SaidLately("@offer1:" + key) || SaidLately("@offer2:" + key);
+}
+
+void FlowRunner::ForgetOffer(const FlowPosition& position) {
+  const std::string key = position.flow + "." + position.node;
+  session_.said.erase(SaidKey("@offer1:" + key));
+  session_.said.erase(SaidKey("@offer2:" + key));
+}
+
+void FlowRunner::MarkOffer(const FlowPosition& position) {
+  const std::string key = position.flow + "." + position.node;
+  const std::string first = "@offer1:" + key;
+  session_.said[SaidKey(SaidLately(first) ? "@offer2:" + key : first)] =
+      session_.turns;
+}
 
 void FlowRunner::MarkRecap() {
   session_.said[SaidKey(kRecapMark)] = session_.turns;

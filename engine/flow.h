@@ -75,6 +75,14 @@ class FlowRunner {
   // Forgets the lines said kRecentTurns or more turns ago; once a turn.
   void ForgetOldLines();
 
+  // The message of this turn asks something ("how do i get her to trust
+  // me again"): an offer made lately that it leads back to is taken as yes.
+  void set_asking(bool asking) { asking_ = asking; }
+
+  // Forgets that the offer at `position` was made: the person declined it
+  // ("no"), so asking for it again later is not taken as yes.
+  void ForgetOffer(const FlowPosition& position);
+
   // Attaches the safety resources for the session's risk to the reply.
   void AttachResources();
 
@@ -89,6 +97,12 @@ class FlowRunner {
   // ...") was said in the last kRecentTurns turns; MarkRecap() notes one.
   bool RecappedLately() const;
   void MarkRecap();
+  // Whether the offer at `position` (a node that waits for "yes") was made
+  // twice in the last kRecentTurns turns; MarkOffer() notes one.
+  bool OfferedTwiceLately(const FlowPosition& position) const;
+  // Whether the offer at `position` was made in the last kRecentTurns turns.
+  bool OfferedLately(const FlowPosition& position) const;
+  void MarkOffer(const FlowPosition& position);
   // The variant of `variants` to say for `key` this time (and counts it).
   const std::string& Choose(const std::vector<std::string>& variants,
                             const std::string& key);
@@ -99,6 +113,7 @@ class FlowRunner {
   Reply& reply_;
   int hops_ = 0;
   bool returning_ = false;  // Return() is entering the interrupted node
+  bool asking_ = false;     // set_asking()
   std::string key_;  // "flow.node" for Say(), its capacity kept for the turn
 };
 

@@ -24,7 +24,15 @@ constexpr std::string_view kNoEcho[] = {
     "myself", "kms", "unalive",
     // Labels people put on themselves.
     "disgrace", "fraud", "fake", "fool", "hypocrite", "burden", "joke",
-    "embarrassment", "mess", "problem", "mistake"};
+    "embarrassment", "mess", "problem", "mistake",
+    // How people see themselves after the hurt, and what they fear they
+    // are: never agreed with by saying it back ("so you're not enough").
+    "boring", "old", "enough", "pretty", "attractive", "unattractive",
+    "interesting", "replaceable", "replaced", "unlovable", "unwanted",
+    "invisible", "gross", "hideous", "inadequate", "inferior", "dramatic",
+    "overreacting", "needy", "clingy", "paranoid", "judge", "wrong", "plain",
+    "basic", "younger", "prettier", "better", "exciting", "sexy", "special",
+    "desirable", "thin", "skinny", "looks"};
 
 // Said back, a sentence must start with its subject: "we barely talk now",
 // not a fragment such as "toll on my health".

@@ -173,7 +173,10 @@ std::vector<std::string_view> TopLevelAlternatives(std::string_view pattern) {
 }
 
 bool LooksLikeQuestion(std::string_view text) {
-  if (text.find('?') != std::string_view::npos) return true;
+  return text.find('?') != std::string_view::npos || OpensAsQuestion(text);
+}
+
+bool OpensAsQuestion(std::string_view text) {
   static constexpr std::string_view kOpeners[] = {
       "how",  "what",   "why",   "when", "where", "who",   "which", "is",
       "are",  "am",     "do",    "does", "did",   "can",   "could", "would",
@@ -200,6 +203,11 @@ bool LooksLikeQuestion(std::string_view text) {
     start = end;
   }
   return false;
+}
+
+bool AnswersFeelings(const IntentSpec& intent) {
+  return (intent.kind == "feeling" && intent.about != "partner") ||
+         (intent.kind == "event" && intent.priority >= kFeelingEventPriority);
 }
 
 int CountWords(std::string_view text, int limit) {
@@ -422,6 +430,16 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
       }
       return a.expected;
     }
+    // A feeling the node names beats one it takes only as a feeling
+    // (`feelings_answer`): "i feel stupid" at "How are you feeling?" is the
+    // shame it lists, not the foolishness a higher priority would pick.
+    if (a.expected && context.feelings_answer) {
+      const bool named_a =
+          context.expected != nullptr && context.expected->count(sa.id) > 0;
+      const bool named_b =
+          context.expected != nullptr && context.expected->count(sb.id) > 0;
+      if (named_a != named_b) return named_a;
+    }
     if (sa.priority != sb.priority) return sa.priority > sb.priority;
     return false;  // earlier wins: keep the incumbent
   };
@@ -434,8 +452,12 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
     previous = ref.intent;
     const IntentSpec& spec = *intents_[ref.intent].spec;
     const bool expected =
-        context.expected != nullptr && context.expected->count(spec.id) > 0;
+        (context.expected != nullptr && context.expected->count(spec.id) > 0) ||
+        (context.feelings_answer && AnswersFeelings(spec));
     if (!InScope(spec, context, expected)) continue;
+    // An exercise's free-text answer is a statement: "what if she just
+    // laughs at me?" at "try an I statement" asks something instead.
+    if (spec.statement && context.opens_question) continue;
     // Questions and closings break out of a free-text question too: "would
     // therapy help us?" or "bye" is not the answer to it.
     const bool breaks_out = spec.interrupts || spec.kind == "closing" ||

@@ -28,10 +28,18 @@ struct MatchContext {
   // captured, unless it `interrupts`, is a closing, or is a question while
   // the text reads as one.
   bool captures_text = false;
+  // The node is a free-text question about feelings (it names a feeling in
+  // its `on`): every feeling of the person's (kind "feeling", not about the
+  // partner) answers it as if named there ("im boring and fat" to "How are
+  // you feeling?"), not only the feelings it lists.
+  bool feelings_answer = false;
   // The text reads as a question (LooksLikeQuestion()): an intent of kind
   // "question" breaks out of a free-text question only then ("would
   // therapy help?", not "i have been seeing a counsellor").
   bool question = false;
+  // The text opens as a question (OpensAsQuestion()): an intent marked
+  // `statement` (an exercise's free-text answer) does not match it.
+  bool opens_question = false;
   // The text is short (at most kBriefWords words): an `interrupts` intent or
   // a closing then beats an expected catch-all (an expected intent of
   // negative priority), so "thanks", "bye" or "where were we" are not taken
@@ -43,6 +51,15 @@ struct MatchContext {
 };
 
 inline constexpr int kBriefWords = 5;
+
+// The least priority of an `event` that answers a question about feelings
+// (MatchContext::feelings_answer): the feelings' own range starts here, and
+// below it are facts that only fill in ("we see a counsellor").
+inline constexpr int kFeelingEventPriority = 5;
+
+// Whether `intent` answers a free-text question about feelings as the
+// feelings it names do: a feeling of the person's, or an event.
+bool AnswersFeelings(const IntentSpec& intent);
 
 // A topic matched by at most this many words is a bare keyword, which a
 // question asked as one (a pattern of at least kAskedWords words) outranks
@@ -75,6 +92,12 @@ bool Elsewhere(std::string_view text, const std::pair<size_t, size_t>& question,
 // Whether normalized `text` reads as a question: it has a '?' or its first
 // word is one that opens a question ("how", "would", "is", ...). No regex.
 bool LooksLikeQuestion(std::string_view text);
+
+// Whether normalized `text` opens as a question: its first word, after
+// fillers ("so", "ok", "and"...), is one that opens a question ("how",
+// "what", "is", "should"...). "sunday morning?" does not; "what if he
+// laughs" does.
+bool OpensAsQuestion(std::string_view text);
 
 struct IntentCandidate {
   int intent = -1;   // index into the spec's intents

@@ -165,6 +165,42 @@ TEST_CASE("LooksLikeQuestion reads a question mark or an opening word",
   }
 }
 
+TEST_CASE("OpensAsQuestion reads the opening word only", "[engine][intent]") {
+  for (const char* text : {"what if she laughs at me", "ok so how long",
+                           "should i say it tonight", "is that selfish?"}) {
+    INFO(text);
+    CHECK(OpensAsQuestion(text));
+  }
+  for (const char* text : {"sunday morning?", "i feel hurt when you leave", "",
+                           "maybe after dinner?"}) {
+    INFO(text);
+    CHECK_FALSE(OpensAsQuestion(text));
+  }
+}
+
+TEST_CASE("A statement answer does not take a text that opens as a question",
+          "[engine][intent]") {
+  std::vector<IntentSpec> intents(2);
+  intents[0] = {.id = "attempt",
+                .patterns = {"^(?P<said>.{1,120})"},
+                .priority = -10,
+                .local = true,
+                .statement = true};
+  intents[1] = {.id = "worry", .patterns = {"\\bwhat if\\b"}, .priority = 12};
+  std::unique_ptr<IntentMatcher> matcher;
+  REQUIRE(IntentMatcher::Create(intents, &matcher).ok());
+  const std::map<std::string, std::string> on = {{"attempt", "check"}};
+  MatchContext context{.expected = &on};
+
+  context.opens_question = OpensAsQuestion("i feel hurt when you go quiet");
+  CHECK(matcher->Match("i feel hurt when you go quiet", context).intent == 0);
+  // An expected intent wins over others, but a question is not an attempt.
+  context.opens_question = OpensAsQuestion("what if she laughs at me");
+  CHECK(matcher->Match("what if she laughs at me", context).intent == 1);
+  context.opens_question = OpensAsQuestion("how long should it last");
+  CHECK(matcher->Match("how long should it last", context).intent == -1);
+}
+
 TEST_CASE("Questions and closings break out of a free-text question",
           "[engine][intent]") {
   std::vector<IntentSpec> intents(4);

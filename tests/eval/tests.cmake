@@ -202,3 +202,21 @@ if(Python3_Interpreter_FOUND)
             --min-crisis 7 --max-false 0
             ${CMAKE_CURRENT_SOURCE_DIR}/data/past_safe_lines.jsonl)
 endif()
+
+# Following the person (issue 15, branch fallback4): emotional one-liners
+# (fear of being judged, "is that selfish", how one sees oneself, missing how
+# it was, how long it went on, what was found), casual greetings and goodbyes,
+# an exercise step that gives way to a question, a feeling, a new topic or a
+# goodbye, and an offer asked for again. 65 conversations in our own wording:
+# the first 25 written before the rules (49 of 60 scored turns met at first,
+# 60 after), 18 after them and not tuned on (34 of 42 met on the dialogs
+# before this work, 41 after), 12 after a second round (25 of 28 before the
+# work, 26 unseen), 10 after a third (22 of 24 before, 24 unseen). The floor
+# is 93%.
+if(Python3_Interpreter_FOUND)
+  add_test(NAME eval_conversations_moments
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/converse.py
+            --binary $<TARGET_FILE:trustcoach> --show failures
+            --dialogs ${TRUSTCOACH_DIALOGS_DIR} --min 0.93
+            ${CMAKE_CURRENT_SOURCE_DIR}/data/moments_conversations.jsonl)
+endif()

@@ -176,7 +176,8 @@ endif()
 # questions answered with a short check. 12 conversations written before the
 # rules (cf-a: 20 of 31 scored turns met before, 31 after) and 10 written
 # after them (cf-b: 15 of 29 before, 19 blind, 29 after fixes in general
-# form). The floor is 95%.
+# form), then 8 more after those fixes (cf-c: 12 of 21 before, 16 blind, 21
+# after). The floor is 95%.
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_crisis_followthrough crisis_followthrough_conversations.jsonl 0.95)
 endif()

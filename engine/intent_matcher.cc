@@ -428,6 +428,27 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
               kAskedWords) {
         return !a.expected;
       }
+      // Nor does a topic, feeling or narrower question the node lists
+      // swallow a practical question of higher priority on another topic,
+      // asked in so many words: "how do we have sex again after the
+      // affair?" at "What are you feeling?" asks about closeness, not the
+      // affair again.
+      if (context.question && other.kind == "question" &&
+          other.priority > expected.priority &&
+          other.topic != expected.topic &&
+          (expected.kind == "topic" || expected.kind == "event" ||
+           expected.kind == "feeling" || expected.kind == "question")) {
+        const int asked =
+            Specificity(normalized, hits, a.expected ? b.intent : a.intent);
+        // A narrower question the node lists keeps a question that is no
+        // more specific ("is there any hope for us" at "What happened?").
+        if (asked >= kAskedWords &&
+            (expected.kind != "question" ||
+             asked > Specificity(normalized, hits,
+                                 a.expected ? a.intent : b.intent))) {
+          return !a.expected;
+        }
+      }
       return a.expected;
     }
     // A feeling the node names beats one it takes only as a feeling

@@ -351,5 +351,42 @@ TEST_CASE("An expected catch-all does not swallow a question asked as one",
   CHECK(matcher->Match("did he say it?", asked).intent == 0);
 }
 
+TEST_CASE("A practical question beats a listed topic of lower priority",
+          "[engine][intent]") {
+  std::vector<IntentSpec> intents(4);
+  intents[0] = {.id = "infidelity",
+                .topic = "infidelity",
+                .patterns = {"\\baffair\\b"},
+                .priority = 10,
+                .kind = "event"};
+  intents[1] = {.id = "intimacy_after",
+                .topic = "intimacy",
+                .patterns = {"\\bhave sex again after the affair\\b"},
+                .priority = 16,
+                .kind = "question"};
+  intents[2] = {.id = "ask_too_late",
+                .topic = "therapy",
+                .patterns = {"\\bis there any hope\\b"},
+                .priority = 9,
+                .kind = "question"};
+  intents[3] = {.id = "survive",
+                .topic = "stay_or_leave",
+                .patterns = {"\\bany hope\\b"},
+                .priority = 16,
+                .kind = "question"};
+  std::unique_ptr<IntentMatcher> matcher;
+  REQUIRE(IntentMatcher::Create(intents, &matcher).ok());
+  const std::map<std::string, std::string> on = {{"infidelity", "x"},
+                                                 {"ask_too_late", "y"}};
+  MatchContext context{.expected = &on};
+  const std::string text = "how do we have sex again after the affair";
+  // Said as a statement, the listed topic keeps it.
+  CHECK(matcher->Match(text, context).intent == 0);
+  context.question = true;
+  CHECK(matcher->Match(text, context).intent == 1);
+  // A listed question keeps a question that is no more specific.
+  CHECK(matcher->Match("is there any hope", context).intent == 2);
+}
+
 }  // namespace
 }  // namespace trustcoach

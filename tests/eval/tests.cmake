@@ -181,3 +181,13 @@ endif()
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_crisis_followthrough crisis_followthrough_conversations.jsonl 0.95)
 endif()
+
+# Direct practical questions (issue 15, branch questions5): a context turn on
+# either side, then a question such as "what do i say to the in laws", "should
+# i stay for the kids", "how much detail should i tell her", "should we do
+# couples therapy or individual first". The 63 questions behind them were
+# written before the rules: 7 of the 30 question turns met before (main's
+# binary and dialogs), 29 after. The floor is 95%.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_questions questions_conversations.jsonl 0.95)
+endif()

@@ -59,7 +59,11 @@ if os.path.exists(path("engine.json")):
         b = m.get("BM_TurnKind/%d" % kind)
         if b:
             print("  turn, %-8s %.2f us CPU" % (b.get("label", kind), ns(b)[0] / 1e3))
-    load_cpu, load_wall = ns(m["BM_LoadShippedDialogs"])
+    # Registered with MeasureProcessCPUTime(): the run is named
+    # ".../process_time" (the whole process's CPU: the screen compiles on a
+    # second thread).
+    load = m.get("BM_LoadShippedDialogs/process_time") or m["BM_LoadShippedDialogs"]
+    load_cpu, load_wall = ns(load)
     check("load of the shipped dialogs",
           "%.0f ms CPU (%.0f ms wall)" % (load_cpu / 1e6, load_wall / 1e6),
           "<= 100 ms", load_cpu <= 100e6)

@@ -434,8 +434,7 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
       // affair?" at "What are you feeling?" asks about closeness, not the
       // affair again.
       if (context.question && other.kind == "question" &&
-          other.priority > expected.priority &&
-          other.topic != expected.topic &&
+          other.priority > expected.priority && other.topic != expected.topic &&
           (expected.kind == "topic" || expected.kind == "event" ||
            expected.kind == "feeling" || expected.kind == "question")) {
         const int asked =
@@ -495,6 +494,8 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
   if (best_pattern_index < 0) return result;
   best_pattern_index =
       Specific(normalized, hits, best_pattern_index, &result.candidates);
+  best_pattern_index =
+      Within(normalized, hits, best_pattern_index, context, &result.candidates);
   best_pattern_index =
       Asked(normalized, hits, best_pattern_index, context, &result.candidates);
   const IntentCandidate& best = result.candidates[best_pattern_index];
@@ -694,6 +695,60 @@ int IntentMatcher::Asked(std::string_view normalized,
     }
   }
   return asked;
+}
+
+int IntentMatcher::Within(std::string_view normalized,
+                          const std::vector<PatternRef>& hits, int best,
+                          const MatchContext& context,
+                          std::vector<IntentCandidate>* candidates) const {
+  IntentCandidate& winner = (*candidates)[static_cast<size_t>(best)];
+  const IntentSpec& won = *intents_[static_cast<size_t>(winner.intent)].spec;
+  if (!winner.expected || won.interrupts ||
+      (won.kind != "topic" && won.kind != "event" && won.kind != "feeling")) {
+    return best;
+  }
+  auto phrase_kind = [](const IntentSpec& spec) {
+    return spec.kind == "topic" || spec.kind == "event" ||
+           spec.kind == "feeling" || spec.kind == "question";
+  };
+  std::optional<Span> keyword;
+  int phrase = best;
+  for (size_t i = 0; i < candidates->size(); ++i) {
+    IntentCandidate& c = (*candidates)[i];
+    const IntentSpec& spec = *intents_[static_cast<size_t>(c.intent)].spec;
+    // Expected only as an answer to "how are you feeling?" is not named.
+    const bool named =
+        context.expected != nullptr && context.expected->count(spec.id) > 0;
+    if (c.held || named || spec.about != "partner" ||
+        spec.priority <= won.priority || !phrase_kind(spec)) {
+      continue;
+    }
+    // The keyword's span only once some candidate could overrule it.
+    if (!keyword) {
+      if (winner.words < 0) {
+        winner.words = Specificity(normalized, hits, winner.intent);
+      }
+      if (winner.words > kKeywordWords) return best;
+      keyword = MatchSpan(normalized, winner);
+      if (!keyword) return best;
+    }
+    if (c.words < 0) c.words = Specificity(normalized, hits, c.intent);
+    if (c.words < kAskedWords) continue;
+    const std::optional<Span> span = MatchSpan(normalized, c);
+    if (!span || keyword->first < span->first ||
+        keyword->second > span->second) {
+      continue;
+    }
+    if (phrase != best) {
+      const IntentCandidate& p = (*candidates)[static_cast<size_t>(phrase)];
+      const int pp = intents_[static_cast<size_t>(p.intent)].spec->priority;
+      if (spec.priority < pp || (spec.priority == pp && c.words <= p.words)) {
+        continue;
+      }
+    }
+    phrase = static_cast<int>(i);
+  }
+  return phrase;
 }
 
 std::vector<std::string> IntentMatcher::MatchAll(

@@ -231,6 +231,17 @@ class IntentMatcher {
   int Asked(std::string_view normalized, const std::vector<PatternRef>& hits,
             int best, const MatchContext& context,
             std::vector<IntentCandidate>* candidates) const;
+  // Where `best` is an expected topic, event or feeling found by a bare
+  // keyword (at most kKeywordWords words), a candidate about the partner
+  // that the node does not name wins instead when it has a higher priority,
+  // needs at least kAskedWords words and its own match holds the keyword:
+  // the keyword is part of what the partner says or does. "he says i am being
+  // paranoid" at "How are you feeling?" is the partner's label for a
+  // worry, not the person's anxiety. The highest priority among such
+  // phrases, then the most words.
+  int Within(std::string_view normalized, const std::vector<PatternRef>& hits,
+             int best, const MatchContext& context,
+             std::vector<IntentCandidate>* candidates) const;
   bool InScope(const IntentSpec& spec, const MatchContext& context,
                bool expected) const;
   // The patterns that match `normalized` among those Match() needs for

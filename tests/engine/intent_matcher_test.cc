@@ -388,5 +388,43 @@ TEST_CASE("A practical question beats a listed topic of lower priority",
   CHECK(matcher->Match("is there any hope", context).intent == 2);
 }
 
+TEST_CASE("A keyword inside what the partner says is not the node's feeling",
+          "[engine][intent]") {
+  std::vector<IntentSpec> intents(3);
+  intents[0] = {.id = "anxiety",
+                .topic = "anxiety",
+                .patterns = {"\\b(anxious|paranoid|worried)\\b"},
+                .priority = 6,
+                .kind = "feeling"};
+  intents[1] = {
+      .id = "labelled",
+      .topic = "communication",
+      .patterns = {"\\b(he|she) says i am (being )?(paranoid|crazy)\\b"},
+      .priority = 13,
+      .kind = "event",
+      .about = "partner"};
+  intents[2] = {.id = "fear_of_loss",
+                .topic = "loss",
+                .patterns = {"\\bworried (he|she) will leave me\\b"},
+                .priority = 13,
+                .kind = "feeling"};
+  std::unique_ptr<IntentMatcher> matcher;
+  REQUIRE(IntentMatcher::Create(intents, &matcher).ok());
+  const std::map<std::string, std::string> on = {{"anxiety", "x"}};
+  MatchContext context{.expected = &on};
+  // The keyword is part of the partner's words: the label wins.
+  CHECK(matcher->Match("he says i am being paranoid", context).intent == 1);
+  // The keyword outside it is the person's own feeling: the node's answer.
+  CHECK(matcher->Match("i am so anxious and he says i am crazy", context)
+            .intent == 0);
+  // A phrase not about the partner does not overrule the expected feeling.
+  CHECK(matcher->Match("i am worried he will leave me", context).intent == 0);
+  // Named by the node, the label is simply the expected answer.
+  const std::map<std::string, std::string> both = {{"anxiety", "x"},
+                                                   {"labelled", "y"}};
+  MatchContext named{.expected = &both};
+  CHECK(matcher->Match("he says i am paranoid", named).intent == 1);
+}
+
 }  // namespace
 }  // namespace trustcoach

@@ -136,6 +136,15 @@ endif()
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_doubt doubt_conversations.jsonl 0.9)
 
+  # Issue 15: the partner's label for a worry ("he says im overthinking",
+  # "she calls me paranoid", "apparently i have trust issues") is not the
+  # person's own anxiety, checking or self-blame, also where the node asked
+  # how they feel (IntentMatcher::Within()); words that are not such a label
+  # ("my therapist says i have trust issues", "he says im controlling") keep
+  # their answers. The 12 first lines were written before the rule: none got
+  # an answer about being labelled. Floor 95%.
+  trustcoach_eval_conversations(eval_conversations_labels labels_conversations.jsonl 0.95)
+
   # Issue 15: the question that was asked (choices, therapy questions, the
   # therapy stance kept as a fact) and roles (apology and confession for the
   # side that broke trust); 94 own conversations, 98-100% at the time.

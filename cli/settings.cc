@@ -339,6 +339,10 @@ void Declare(ServeSettings* s, KeySet* keys) {
                 "seconds to keep serving with /readyz 503 on stop (0)");
   keys->Integer("drain-timeout", &o->drain_timeout_seconds, 0, 3600,
                 "seconds requests in flight get to finish on stop (10)");
+  keys->OptionalInteger<uint64_t>("variant-seed", &o->variant_seed, 0,
+                                  std::numeric_limits<uint64_t>::max(),
+                                  "evaluation: every conversation's reply "
+                                  "variants from this seed (random)");
 }
 
 // --- The folders' defaults, filled in after loading.

@@ -757,7 +757,8 @@ void Api::CreateConversation(const Request& request, Response& response) {
   ConversationSecrets secrets = NewConversationSecrets();
   Session session;
   const Reply reply =
-      engine->Start(secrets.seed, &session, TurnOptions{.region = body.region});
+      engine->Start(options_.variant_seed.value_or(secrets.seed), &session,
+                    TurnOptions{.region = body.region});
   const std::string& token = secrets.token;
   Conversation conversation;
   conversation.token_hash = Sha256Hex(token);

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,11 @@ struct ServerOptions : StoreOptions {
   // `drain_timeout_seconds` to finish before it exits anyway.
   int drain_delay_seconds = 0;
   int drain_timeout_seconds = 10;
+
+  // For evaluation only: when set, every conversation chooses its reply
+  // variants with this seed instead of a random one, so that two runs of
+  // the same conversations get the same replies. Ids and tokens stay random.
+  std::optional<uint64_t> variant_seed;
 };
 
 }  // namespace trustcoach::server

@@ -174,6 +174,36 @@ TEST_CASE("The API talks, remembers and forgets over HTTP",
   }
 }
 
+TEST_CASE("A variant seed makes conversations choose the same replies",
+          "[server][api][http]") {
+  ServerOptions options;
+  options.variant_seed = 7;
+  options.conversation_rate = 0;
+  TestServer test(options);
+  auto replies = [&test] {
+    const json created = test.Create();
+    const std::string path =
+        "/v1/conversations/" + created.at("id").get<std::string>();
+    std::vector<std::string> said;
+    for (const char* text :
+         {R"({"text": "my husband cheated on me"})", R"({"text": "angry"})",
+          R"({"text": "i feel so sad"})", R"({"text": "thanks"})"}) {
+      auto reply =
+          test.client().Post((path + "/messages").c_str(), Bearer(created),
+                             text, "application/json");
+      REQUIRE(reply);
+      REQUIRE(reply->status == 200);
+      said.push_back(json::parse(reply->body).at("messages").dump());
+    }
+    return std::make_pair(created.at("id").get<std::string>(), said);
+  };
+  const auto [first_id, first] = replies();
+  const auto [second_id, second] = replies();
+  CHECK(first == second);
+  // Ids (and tokens) stay random.
+  CHECK(first_id != second_id);
+}
+
 TEST_CASE("Per-node and per-intent counters reach /metrics, by dialog ids only",
           "[server][api][http][metrics]") {
   TestServer test;

@@ -191,8 +191,17 @@ class TurnSteps {
     // A check-in rule marked "abuse" (the partner checks my phone) stops
     // couples work, as an abuse answer does.
     if (verdict_.abuse) session_.abuse = true;
-    FlowPosition position{dialogs_.config().safety_flow, "check_in"};
-    if (answer != nullptr && dialogs_.Resolve("", answer->start, &position)) {
+    const std::string& safety_flow = dialogs_.config().safety_flow;
+    FlowPosition position{safety_flow, "check_in"};
+    // A check-in rule that names its own answer ("answer" in safety.json:
+    // knowing when someone is alone is asked about as a threat, not with
+    // the general "are you okay") is asked that way outside a risk state;
+    // in one, the check-in of the state comes first.
+    if (!verdict_.answer.empty() && session_.risk.empty() &&
+        dialogs_.FindNode(safety_flow, verdict_.answer) != nullptr) {
+      position = {safety_flow, verdict_.answer};
+    } else if (answer != nullptr &&
+               dialogs_.Resolve("", answer->start, &position)) {
       action_ = "safety_answer";
     }
     flow_.Interrupt(position);

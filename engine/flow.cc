@@ -265,7 +265,11 @@ void FlowRunner::Enter(const FlowPosition& position) {
   }
   if (&session_.stack.back() != &position) session_.stack.back() = position;
   for (const Branch& branch : node->branch) {
-    if (BranchHolds(branch)) return Go(branch.to);
+    if (!BranchHolds(branch)) continue;
+    // The node it leads to is entered afresh: its own first line, not only
+    // its last paragraph as after a detour.
+    if (branch.if_slot == "@back") returning_ = false;
+    return Go(branch.to);
   }
   for (const auto& [slot, value] : node->set) session_.slots[slot] = value;
   // Asked for again a few turns after the offer was made ("how do i get
@@ -420,6 +424,10 @@ bool FlowRunner::BranchHolds(const Branch& branch) const {
     value = session_.minor ? "true" : "";
   } else if (branch.if_slot == "@risk") {
     value = session_.risk;
+  } else if (branch.if_slot == "@back") {
+    // Entered again by Return() after a detour: a crisis node answers with
+    // a short line rather than its whole block once more.
+    value = returning_ ? "true" : "";
   } else {
     auto it = session_.slots.find(branch.if_slot);
     if (it != session_.slots.end()) value = it->second;

@@ -205,4 +205,8 @@ endif()
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_questions6_lines questions6_lines.jsonl 0.90)
   trustcoach_eval_conversations(eval_conversations_questions6 questions6_conversations.jsonl 0.85)
+  # 20 more lines written after the first round, before their replies were
+  # seen: 15 of 20 questions met unseen, 19 after (the one left is a
+  # financial-control safety answer to the person who hid a loan).
+  trustcoach_eval_conversations(eval_conversations_questions6_lines_b questions6_lines_b.jsonl 0.90)
 endif()

@@ -209,4 +209,9 @@ if(Python3_Interpreter_FOUND)
   # seen: 15 of 20 questions met unseen, 19 after (the one left is a
   # financial-control safety answer to the person who hid a loan).
   trustcoach_eval_conversations(eval_conversations_questions6_lines_b questions6_lines_b.jsonl 0.90)
+  # 15 conversations written after round b, before their replies were seen:
+  # 10 of 15 questions met unseen, 15 after (a budget, savings into a house
+  # deposit, 'how much do we tell them' after the children were named, 'she
+  # asks me every night why i did it', checking a bank app).
+  trustcoach_eval_conversations(eval_conversations_questions6_c questions6_conversations_c.jsonl 0.85)
 endif()

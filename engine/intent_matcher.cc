@@ -173,7 +173,20 @@ std::vector<std::string_view> TopLevelAlternatives(std::string_view pattern) {
 }
 
 bool LooksLikeQuestion(std::string_view text) {
-  return text.find('?') != std::string_view::npos || OpensAsQuestion(text);
+  if (text.find('?') != std::string_view::npos || OpensAsQuestion(text)) {
+    return true;
+  }
+  // A question asked after a statement, in its own sentence or clause: "we
+  // have our first appt thursday. what should i bring up", "ive never been
+  // to therapy, how do i find one".
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if ((c == '.' || c == ',' || c == ';' || c == '!') &&
+        OpensAsQuestion(text.substr(i + 1))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 bool OpensAsQuestion(std::string_view text) {

@@ -90,7 +90,8 @@ bool Elsewhere(std::string_view text, const std::pair<size_t, size_t>& question,
                const std::pair<size_t, size_t>& keyword);
 
 // Whether normalized `text` reads as a question: it has a '?' or its first
-// word is one that opens a question ("how", "would", "is", ...). No regex.
+// word, or the first word after a '.', ',', ';' or '!', is one that opens a
+// question ("how", "would", "is", ...). No regex.
 bool LooksLikeQuestion(std::string_view text);
 
 // Whether normalized `text` opens as a question: its first word, after

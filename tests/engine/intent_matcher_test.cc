@@ -154,12 +154,16 @@ TEST_CASE("LooksLikeQuestion reads a question mark or an opening word",
   for (const char* text :
        {"would couples therapy help us", "how much does it cost",
         "ok, how do i", "so what now", "she lied?", "is it normal",
-        "and should i tell him"}) {
+        "and should i tell him",
+        "we have our first counselling appt thursday. what should i bring up",
+        "i have never been to therapy, how do i find one"}) {
     INFO(text);
     CHECK(LooksLikeQuestion(text));
   }
   for (const char* text : {"i have been seeing a counsellor", "my sister",
-                           "whatever", "", "showing up", "so so tired"}) {
+                           "whatever", "", "showing up", "so so tired",
+                           "i lied to her, then i hid it. it was wrong",
+                           "she knows. i told her everything"}) {
     INFO(text);
     CHECK_FALSE(LooksLikeQuestion(text));
   }

@@ -219,3 +219,26 @@ if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_safety6 safety6_conversations.jsonl 0.9)
   trustcoach_eval_conversations(eval_lines_safety6 safety6_lines.jsonl 0.95)
 endif()
+
+# Practical questions, second round (issue 15, branch questions6): a question
+# frame ("how do i", "should we", "is it fair", "what if") with a topic
+# (concepts/questions.json): the shared money, big plans on hold, what to tell
+# the children, how to stop punishing, preparing for a first appointment, a
+# partner who refuses therapy, 'what do i say when she asks why'. 64 two-turn
+# lines and 15 longer conversations, both sides, written before any reply was
+# seen: unseen-first 45 of 64 lines and 5 of 15 conversations fully met
+# (main's binary and dialogs); after the work 60-61/64 and 12-13/15 (replies
+# vary by seed). The floors leave room for that variation.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_questions6_lines questions6_lines.jsonl 0.90)
+  trustcoach_eval_conversations(eval_conversations_questions6 questions6_conversations.jsonl 0.85)
+  # 20 more lines written after the first round, before their replies were
+  # seen: 15 of 20 questions met unseen, 19 after (the one left is a
+  # financial-control safety answer to the person who hid a loan).
+  trustcoach_eval_conversations(eval_conversations_questions6_lines_b questions6_lines_b.jsonl 0.90)
+  # 15 conversations written after round b, before their replies were seen:
+  # 10 of 15 questions met unseen, 15 after (a budget, savings into a house
+  # deposit, 'how much do we tell them' after the children were named, 'she
+  # asks me every night why i did it', checking a bank app).
+  trustcoach_eval_conversations(eval_conversations_questions6_c questions6_conversations_c.jsonl 0.85)
+endif()

@@ -272,7 +272,7 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
       in, pointer,
       {"say", "again", "quick_replies", "on", "else", "capture", "answer",
        "capture_unmatched", "branch", "next", "reprompt", "set", "couples",
-       "not_for_minors", "therapy", "resources", "note", "offer"});
+       "not_for_minors", "therapy", "resources", "note", "offer", "clarify"});
   reader->Strings(in, "say", pointer, &node->say);
   reader->Strings(in, "again", pointer, &node->again);
   reader->Strings(in, "quick_replies", pointer, &node->quick_replies);
@@ -281,6 +281,7 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
   reader->String(in, "capture", pointer, &node->capture);
   reader->Strings(in, "answer", pointer, &node->answer);
   reader->Bool(in, "capture_unmatched", pointer, &node->capture_unmatched);
+  reader->Bool(in, "clarify", pointer, &node->clarify);
   reader->String(in, "next", pointer, &node->next);
   reader->Strings(in, "reprompt", pointer, &node->reprompt);
   reader->StringMap(in, "set", pointer, &node->set);

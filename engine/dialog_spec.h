@@ -99,6 +99,11 @@ struct NodeSpec {
   // its answer but goes where that intent leads, in place of the question
   // (nothing to come back to); only what nothing understands is captured.
   bool capture_unmatched = false;
+  // A clarifying question that sorts the situation ("which is closer:
+  // something happened, or no single event?"). Left behind by a detour, it
+  // is not asked again on the way back (the person has moved on); nodes
+  // that ask it branch away once the situation is known (`@topic`).
+  bool clarify = false;
   std::vector<Branch> branch;         // evaluated on entry, before `say`
   std::string next;                   // after saying, continue to this node
   std::vector<std::string> reprompt;  // fallback variants

@@ -260,8 +260,12 @@ class TurnSteps {
       FlowPosition position;
       if (dialogs_.Resolve("", intent->start, &position)) {
         // A clarifying question is answered by the topic named: go on from
-        // there, with nothing to come back to.
-        if (node != nullptr && node->capture_unmatched) {
+        // there, with nothing to come back to. An offer or a clarifying
+        // question left for another topic (not a question asked on the
+        // way) is dropped too: the person has moved on.
+        if (node != nullptr &&
+            (node->capture_unmatched ||
+             ((node->clarify || node->offer) && MovesOn(*intent)))) {
           flow_.Replace(position);
         } else {
           flow_.Interrupt(position);
@@ -405,6 +409,23 @@ class TurnSteps {
     return intent;
   }
 
+  // Whether the message moves to another topic: its winner tells
+  // something (a topic, an event, a feeling) rather than asking a question
+  // or talking about the conversation.
+  bool MovesOn(const IntentSpec& intent) const {
+    if ((intent.kind != "topic" && intent.kind != "event" &&
+         intent.kind != "feeling") ||
+        LooksLikeQuestion(normalized_)) {
+      return false;
+    }
+    // A coaching topic (a flow with a recap), not an aside such as
+    // "who won the football?".
+    FlowPosition position;
+    if (!dialogs_.Resolve("", intent.start, &position)) return false;
+    const FlowSpec* flow = dialogs_.FindFlow(position.flow);
+    return flow != nullptr && !flow->recap.empty();
+  }
+
   // Whether `node` asks how the person feels: it names several feelings in
   // `on` ("How are you feeling?"), not one beside its answer ("What
   // happened?", "What helped?").
@@ -434,6 +455,7 @@ class TurnSteps {
       return;
     }
     const IntentSpec* second = nullptr;
+    const bool own_feeling = StatesOwnFeeling(normalized_);
     for (const IntentCandidate& c : match_.candidates) {
       const IntentSpec& spec = intents[c.intent];
       if (c.intent == match_.intent || spec.aside.empty() ||
@@ -441,6 +463,10 @@ class TurnSteps {
           spec.kind == winner.kind) {
         continue;
       }
+      // A feeling is named back only when the person said it of
+      // themselves: "calmed down" is not sadness, "she'd be pissed" not
+      // the person's anger.
+      if (spec.facts.count("feeling") > 0 && !own_feeling) continue;
       if (second == nullptr || spec.priority > second->priority) {
         second = &spec;
       }

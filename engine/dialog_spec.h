@@ -157,6 +157,10 @@ struct EngineConfig {
   // "flow.node" for nodes not_for_minors once the person said they are
   // under 18 (docs/safety.md, "The minors' lens"); "": no such gate.
   std::string minor_redirect;
+  // "flow.node" for a statement nothing understands once the conversation
+  // is on a topic (said back in context, not "say it another way"); "":
+  // the plain fallback.
+  std::string heard;
   int reminder_every = 20;  // turns between disclosure reminders; 0: never
   std::vector<std::string> truncated;  // said when the input was cut
   std::vector<std::string> returning;  // said when an interrupted flow resumes

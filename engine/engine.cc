@@ -21,6 +21,13 @@ constexpr int kBackoffScore = 2;
 // Past this many words one concept is too little to act on: in "they were
 // at a concert. phone died. i felt so stupid", "phone" is not the topic.
 constexpr int kShortWords = 8;
+// The fewest words of a statement taken in context rather than missed.
+constexpr int kHeardWords = 4;
+
+// The visits key that holds the turn of the last statement taken in
+// context (Heard()).
+constexpr char kHeardKey[] = "@heard";
+
 // The visits key of the engine's `fallback` line ("say it another way").
 constexpr char kFallbackKey[] = "@fallback";
 // The feelings a free-text question names in `on` for it to ask how the
@@ -576,7 +583,7 @@ class TurnSteps {
   // second miss in a row, or a miss after it was asked, gets the warmer
   // `fallback_again` line with the guesses (the menu without them).
   void Fallback(const NodeSpec* node) {
-    if (Guess()) return;
+    if (Guess() || Heard(node)) return;
     reply_.fallback = true;
     const EngineConfig& config = dialogs_.config();
     const std::vector<std::string> labels = ContextLabels();
@@ -607,6 +614,34 @@ class TurnSteps {
     flow_.Say(
         config.fallback, kFallbackKey,
         labels.size() >= 2 || node == nullptr ? labels : node->quick_replies);
+  }
+
+  // A statement nothing understands, once the conversation is on a topic:
+  // taken in context (EngineConfig::heard: the next step for the side or
+  // what happened) rather than "say it another way" ("she messaged me on
+  // facebook yesterday" after an affair). Not a question, which would go
+  // unanswered; not a line of three words or fewer; not twice in a row;
+  // not where an exercise asks again for its answer (a reprompt that is
+  // not an offer).
+  bool Heard(const NodeSpec* node) {
+    const std::string& heard = dialogs_.config().heard;
+    if (heard.empty() || LooksLikeQuestion(normalized_) ||
+        normalized_.find('?') != std::string::npos ||
+        CountWords(normalized_, kHeardWords) < kHeardWords ||
+        (node != nullptr && !node->reprompt.empty() && !node->offer) ||
+        !flow_.KnowsTopic()) {
+      return false;
+    }
+    FlowPosition position;
+    if (!dialogs_.Resolve("", heard, &position)) return false;
+    // The turn of the last one, kept with the visits (not a node's count).
+    uint32_t& last = session_.visits[kHeardKey];
+    if (last != 0 && session_.turns - last <= 1) return false;
+    last = session_.turns;
+    action_ = "heard";
+    session_.misses = 0;
+    flow_.Interrupt(position);
+    return true;
   }
 
   // Up to three guesses' labels for a miss: those the text's concepts

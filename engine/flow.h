@@ -83,6 +83,11 @@ class FlowRunner {
   // ("no"), so asking for it again later is not taken as yes.
   void ForgetOffer(const FlowPosition& position);
 
+  // Whether the conversation has been on a coaching topic (a node of a flow
+  // with a `recap`, other than a clarifying question, was said):
+  // `{"known": "@topic"}`.
+  bool KnowsTopic() const;
+
   // Attaches the safety resources for the session's risk to the reply.
   void AttachResources();
 
@@ -96,9 +101,6 @@ class FlowRunner {
   // Whether a recap or return line ("We were talking about...", "Back to
   // ...") was said in the last kRecentTurns turns; MarkRecap() notes one.
   bool RecappedLately() const;
-  // Whether the conversation has been on a coaching topic (a node of a flow
-  // with a `recap` was said): `{"known": "@topic"}`.
-  bool KnowsTopic() const;
   void MarkRecap();
   // Whether the offer at `position` (a node that waits for "yes") was made
   // twice in the last kRecentTurns turns; MarkOffer() notes one.

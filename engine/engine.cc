@@ -416,13 +416,13 @@ class TurnSteps {
     return intent;
   }
 
-  // Whether the message moves to another topic: its winner tells
-  // something (a topic, an event, a feeling) rather than asking a question
-  // or talking about the conversation.
+  // Whether the message moves to another topic: a statement ("i havent
+  // said anything to him yet"), not a question nor a line about the
+  // conversation, that starts a coaching flow.
   bool MovesOn(const IntentSpec& intent) const {
-    if ((intent.kind != "topic" && intent.kind != "event" &&
-         intent.kind != "feeling") ||
-        LooksLikeQuestion(normalized_)) {
+    if (intent.kind == "social" || intent.kind == "closing" ||
+        LooksLikeQuestion(normalized_) ||
+        normalized_.find('?') != std::string::npos) {
       return false;
     }
     // A coaching topic (a flow with a recap), not an aside such as

@@ -321,13 +321,19 @@ void FlowRunner::Enter(const FlowPosition& position) {
 
 void FlowRunner::Return() {
   if (session_.stack.size() <= 1) return EndFlow();
+  // The detour was a coaching topic of its own (a flow with a recap), not
+  // an aside such as thanks or an off-topic question.
+  const FlowSpec* detour = dialogs_.FindFlow(session_.stack.back().flow);
+  const bool topic = detour != nullptr && !detour->recap.empty();
   session_.stack.pop_back();
-  // An offer made twice lately, and left for something else both times, or
-  // a clarifying question left for something else, is not put again on the
-  // way back: the detour's answer stands, and the node's `on` still reads
-  // the next message ("yes" still takes it).
+  // An offer made twice lately, and left for something else both times, an
+  // offer left for another coaching topic, or a clarifying question left
+  // for anything, is not put again on the way back: the detour's answer
+  // stands, and the node's `on` still reads the next message ("yes" still
+  // takes it).
   const NodeSpec* left = CurrentNode();
   if (OfferedTwiceLately(session_.stack.back()) ||
+      (topic && OfferedLately(session_.stack.back())) ||
       (left != nullptr && left->clarify)) {
     if (session_.stack.size() > 1) return Return();
     return;

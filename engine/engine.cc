@@ -267,12 +267,16 @@ class TurnSteps {
       FlowPosition position;
       if (dialogs_.Resolve("", intent->start, &position)) {
         // A clarifying question is answered by the topic named: go on from
-        // there, with nothing to come back to. An offer or a clarifying
-        // question left for another topic (not a question asked on the
-        // way) is dropped too: the person has moved on.
+        // there, with nothing to come back to. An offer, a clarifying
+        // question or an exercise's question left for another topic (not
+        // a question asked on the way, nor a feeling about the exercise:
+        // "i feel sick thinking about it") is dropped too: the person has
+        // moved on.
         if (node != nullptr &&
             (node->capture_unmatched ||
-             ((node->clarify || node->offer) && MovesOn(*intent)))) {
+             ((node->clarify || node->offer ||
+               (AsksExercise(*node) && intent->kind != "feeling")) &&
+              MovesOn(*intent)))) {
           flow_.Replace(position);
         } else {
           flow_.Interrupt(position);
@@ -431,6 +435,17 @@ class TurnSteps {
     if (!dialogs_.Resolve("", intent.start, &position)) return false;
     const FlowSpec* flow = dialogs_.FindFlow(position.flow);
     return flow != nullptr && !flow->recap.empty();
+  }
+
+  // Whether `node` is an exercise's question: it waits for the person's
+  // own answer, as a shape (`answer`) or a local catch-all (`statement`:
+  // "What time could work?").
+  bool AsksExercise(const NodeSpec& node) const {
+    if (!node.answer.empty()) return true;
+    return std::any_of(node.on.begin(), node.on.end(), [&](const auto& on) {
+      const IntentSpec* spec = dialogs_.FindIntent(on.first);
+      return spec != nullptr && spec->statement;
+    });
   }
 
   // Whether `node` asks how the person feels: it names several feelings in

@@ -372,8 +372,7 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
   reader->CheckKeys(in, "",
                     {"version", "start", "menu", "safety_flow",
                      "abuse_redirect", "minor_redirect", "heard",
-                     "reminder_every",
-                     "messages", "guesses", "description"});
+                     "reminder_every", "messages", "guesses", "description"});
   reader->String(in, "version", "", &config->version);
   reader->String(in, "start", "", &config->start, true);
   reader->String(in, "menu", "", &config->menu, true);

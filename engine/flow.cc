@@ -381,8 +381,8 @@ bool FlowRunner::KnowsTopic() const {
         const FlowSpec* flow = dialogs_.FindFlow(flow_id);
         if (flow == nullptr || flow->recap.empty()) return false;
         // A clarifying question asked is not the person's answer to it.
-        const NodeSpec* node = dialogs_.FindNode(
-            flow_id, std::string_view(key).substr(dot + 1));
+        const NodeSpec* node =
+            dialogs_.FindNode(flow_id, std::string_view(key).substr(dot + 1));
         return node != nullptr && !node->clarify;
       });
 }

@@ -165,15 +165,16 @@ constexpr std::string_view kJoiners[] = {
 // list than kFeelingStarts ("i keep", "i can not" start plans and facts as
 // often as feelings).
 constexpr std::string_view kOwnFeelingStarts[] = {
-    "i feel ",       "i felt ",         "i am ",          "i was ",
-    "i have been ",  "i get so ",       "i got so ",      "i still feel ",
-    "i just feel ",  "i really feel ",  "i keep crying",  "i can not stop crying",
-    "i cry",         "i am so ",        "i have never felt "};
+    "i feel ",        "i felt ",       "i am ",
+    "i was ",         "i have been ",  "i get so ",
+    "i got so ",      "i still feel ", "i just feel ",
+    "i really feel ", "i keep crying", "i can not stop crying",
+    "i cry",          "i am so ",      "i have never felt "};
 
 // "i am going to...", "i was at work": what the person does, not feels.
 constexpr std::string_view kNotFeelingStarts[] = {
-    "i am going ", "i was going ", "i am trying ", "i was trying ",
-    "i am at ",    "i was at ",    "i am not sure ", "i was told ",
+    "i am going ",   "i was going ",  "i am trying ",   "i was trying ",
+    "i am at ",      "i was at ",     "i am not sure ", "i was told ",
     "i am the one ", "i was the one "};
 
 // Whether `clause` has, where the person speaks for themselves, a start
@@ -200,8 +201,8 @@ bool OwnFeelingClause(std::string_view clause) {
     };
     if (std::any_of(std::begin(kOwnFeelingStarts), std::end(kOwnFeelingStarts),
                     starts) &&
-        std::none_of(std::begin(kNotFeelingStarts),
-                     std::end(kNotFeelingStarts), starts)) {
+        std::none_of(std::begin(kNotFeelingStarts), std::end(kNotFeelingStarts),
+                     starts)) {
       return true;
     }
   }
@@ -216,9 +217,8 @@ bool StatesOwnFeeling(std::string_view normalized) {
     size_t end = normalized.find_first_of(".,!?;", start);
     if (end == std::string_view::npos) end = normalized.size();
     const std::string_view clause = normalized.substr(start, end - start);
-    const bool question =
-        (end < normalized.size() && normalized[end] == '?') ||
-        LooksLikeQuestion(clause);
+    const bool question = (end < normalized.size() && normalized[end] == '?') ||
+                          LooksLikeQuestion(clause);
     if (!question && OwnFeelingClause(clause)) return true;
     start = end + 1;
   }

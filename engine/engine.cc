@@ -636,14 +636,13 @@ class TurnSteps {
   // what happened) rather than "say it another way" ("she messaged me on
   // facebook yesterday" after an affair). Not a question, which would go
   // unanswered; not a line of three words or fewer; not twice in a row;
-  // not where an exercise asks again for its answer (a reprompt that is
-  // not an offer).
+  // not at an exercise's question, which asks again for its answer.
   bool Heard(const NodeSpec* node) {
     const std::string& heard = dialogs_.config().heard;
     if (heard.empty() || LooksLikeQuestion(normalized_) ||
         normalized_.find('?') != std::string::npos ||
         CountWords(normalized_, kHeardWords) < kHeardWords ||
-        (node != nullptr && !node->reprompt.empty() && !node->offer) ||
+        (node != nullptr && AsksExercise(*node)) ||
         !flow_.KnowsTopic()) {
       return false;
     }

@@ -272,8 +272,12 @@ class TurnSteps {
         // a question asked on the way, nor a feeling about the exercise:
         // "i feel sick thinking about it") is dropped too: the person has
         // moved on.
+        // A statement only the backoff understands, once the situation is
+        // known, is taken in context where the person is now, with no
+        // "We were talking about..." after it.
         if (node != nullptr &&
             (node->capture_unmatched ||
+             (intent->backoff && flow_.KnowsTopic()) ||
              ((node->clarify || node->offer ||
                (AsksExercise(*node) && intent->kind != "feeling")) &&
               MovesOn(*intent)))) {
@@ -633,7 +637,8 @@ class TurnSteps {
 
   // A statement nothing understands, once the conversation is on a topic:
   // taken in context (EngineConfig::heard: the next step for the side or
-  // what happened) rather than "say it another way" ("she messaged me on
+  // what happened, in place of the node it was said at) rather than "say
+  // it another way" ("she messaged me on
   // facebook yesterday" after an affair). Not a question, which would go
   // unanswered; not a line of three words or fewer; not twice in a row;
   // not at an exercise's question, which asks again for its answer.
@@ -654,7 +659,7 @@ class TurnSteps {
     last = session_.turns;
     action_ = "heard";
     session_.misses = 0;
-    flow_.Interrupt(position);
+    flow_.Replace(position);
     return true;
   }
 

@@ -272,7 +272,7 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
       in, pointer,
       {"say", "again", "quick_replies", "on", "else", "capture", "answer",
        "capture_unmatched", "branch", "next", "reprompt", "set", "couples",
-       "not_for_minors", "therapy", "resources", "note", "offer"});
+       "not_for_minors", "therapy", "resources", "note", "offer", "clarify"});
   reader->Strings(in, "say", pointer, &node->say);
   reader->Strings(in, "again", pointer, &node->again);
   reader->Strings(in, "quick_replies", pointer, &node->quick_replies);
@@ -281,6 +281,7 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
   reader->String(in, "capture", pointer, &node->capture);
   reader->Strings(in, "answer", pointer, &node->answer);
   reader->Bool(in, "capture_unmatched", pointer, &node->capture_unmatched);
+  reader->Bool(in, "clarify", pointer, &node->clarify);
   reader->String(in, "next", pointer, &node->next);
   reader->Strings(in, "reprompt", pointer, &node->reprompt);
   reader->StringMap(in, "set", pointer, &node->set);
@@ -370,14 +371,15 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
   if (!reader->IsObject(in, "")) return;
   reader->CheckKeys(in, "",
                     {"version", "start", "menu", "safety_flow",
-                     "abuse_redirect", "minor_redirect", "reminder_every",
-                     "messages", "guesses", "description"});
+                     "abuse_redirect", "minor_redirect", "heard",
+                     "reminder_every", "messages", "guesses", "description"});
   reader->String(in, "version", "", &config->version);
   reader->String(in, "start", "", &config->start, true);
   reader->String(in, "menu", "", &config->menu, true);
   reader->String(in, "safety_flow", "", &config->safety_flow);
   reader->String(in, "abuse_redirect", "", &config->abuse_redirect, true);
   reader->String(in, "minor_redirect", "", &config->minor_redirect);
+  reader->String(in, "heard", "", &config->heard);
   reader->Int(in, "reminder_every", "", &config->reminder_every);
   auto messages = in.find("messages");
   if (messages == in.end() || !reader->IsObject(*messages, "/messages")) {
@@ -813,8 +815,10 @@ void DialogSet::CheckTargets(std::vector<std::string>* errors) const {
        {std::pair{"start", config_.start}, std::pair{"menu", config_.menu},
         std::pair{"safety_flow", config_.safety_flow},
         std::pair{"abuse_redirect", config_.abuse_redirect},
-        std::pair{"minor_redirect", config_.minor_redirect}}) {
-    if (target.empty() && std::string_view(name) == "minor_redirect") {
+        std::pair{"minor_redirect", config_.minor_redirect},
+        std::pair{"heard", config_.heard}}) {
+    if (target.empty() && (std::string_view(name) == "minor_redirect" ||
+                           std::string_view(name) == "heard")) {
       continue;  // optional
     }
     FlowPosition position;
@@ -901,6 +905,7 @@ void DialogSet::WarnUnreachable(std::vector<std::string>* warnings) const {
   if (!config_.minor_redirect.empty()) {
     visit_target("", config_.minor_redirect);
   }
+  if (!config_.heard.empty()) visit_target("", config_.heard);
   // The engine enters safety.<kind> and safety.check_in by itself.
   for (SafetyKind kind :
        {SafetyKind::kSuicide, SafetyKind::kSelfHarm, SafetyKind::kAbuse,

@@ -99,6 +99,11 @@ struct NodeSpec {
   // its answer but goes where that intent leads, in place of the question
   // (nothing to come back to); only what nothing understands is captured.
   bool capture_unmatched = false;
+  // A clarifying question that sorts the situation ("which is closer:
+  // something happened, or no single event?"). Left behind by a detour, it
+  // is not asked again on the way back (the person has moved on); nodes
+  // that ask it branch away once the situation is known (`@topic`).
+  bool clarify = false;
   std::vector<Branch> branch;         // evaluated on entry, before `say`
   std::string next;                   // after saying, continue to this node
   std::vector<std::string> reprompt;  // fallback variants
@@ -152,6 +157,10 @@ struct EngineConfig {
   // "flow.node" for nodes not_for_minors once the person said they are
   // under 18 (docs/safety.md, "The minors' lens"); "": no such gate.
   std::string minor_redirect;
+  // "flow.node" for a statement nothing understands once the conversation
+  // is on a topic (said back in context, not "say it another way"); "":
+  // the plain fallback.
+  std::string heard;
   int reminder_every = 20;  // turns between disclosure reminders; 0: never
   std::vector<std::string> truncated;  // said when the input was cut
   std::vector<std::string> returning;  // said when an interrupted flow resumes

@@ -21,6 +21,13 @@ constexpr int kBackoffScore = 2;
 // Past this many words one concept is too little to act on: in "they were
 // at a concert. phone died. i felt so stupid", "phone" is not the topic.
 constexpr int kShortWords = 8;
+// The fewest words of a statement taken in context rather than missed.
+constexpr int kHeardWords = 4;
+
+// The visits key that holds the turn of the last statement taken in
+// context (Heard()).
+constexpr char kHeardKey[] = "@heard";
+
 // The visits key of the engine's `fallback` line ("say it another way").
 constexpr char kFallbackKey[] = "@fallback";
 // The feelings a free-text question names in `on` for it to ask how the
@@ -269,8 +276,20 @@ class TurnSteps {
       FlowPosition position;
       if (dialogs_.Resolve("", intent->start, &position)) {
         // A clarifying question is answered by the topic named: go on from
-        // there, with nothing to come back to.
-        if (node != nullptr && node->capture_unmatched) {
+        // there, with nothing to come back to. An offer, a clarifying
+        // question or an exercise's question left for another topic (not
+        // a question asked on the way, nor a feeling about the exercise:
+        // "i feel sick thinking about it") is dropped too: the person has
+        // moved on.
+        // A statement only the backoff understands, once the situation is
+        // known, is taken in context where the person is now, with no
+        // "We were talking about..." after it.
+        if (node != nullptr &&
+            (node->capture_unmatched ||
+             (intent->backoff && flow_.KnowsTopic()) ||
+             ((node->clarify || node->offer ||
+               (AsksExercise(*node) && intent->kind != "feeling")) &&
+              MovesOn(*intent)))) {
           flow_.Replace(position);
         } else {
           flow_.Interrupt(position);
@@ -414,6 +433,34 @@ class TurnSteps {
     return intent;
   }
 
+  // Whether the message moves to another topic: a statement ("i havent
+  // said anything to him yet"), not a question nor a line about the
+  // conversation, that starts a coaching flow.
+  bool MovesOn(const IntentSpec& intent) const {
+    if (intent.kind == "social" || intent.kind == "closing" ||
+        LooksLikeQuestion(normalized_) ||
+        normalized_.find('?') != std::string::npos) {
+      return false;
+    }
+    // A coaching topic (a flow with a recap), not an aside such as
+    // "who won the football?".
+    FlowPosition position;
+    if (!dialogs_.Resolve("", intent.start, &position)) return false;
+    const FlowSpec* flow = dialogs_.FindFlow(position.flow);
+    return flow != nullptr && !flow->recap.empty();
+  }
+
+  // Whether `node` is an exercise's question: it waits for the person's
+  // own answer, as a shape (`answer`) or a local catch-all (`statement`:
+  // "What time could work?").
+  bool AsksExercise(const NodeSpec& node) const {
+    if (!node.answer.empty()) return true;
+    return std::any_of(node.on.begin(), node.on.end(), [&](const auto& on) {
+      const IntentSpec* spec = dialogs_.FindIntent(on.first);
+      return spec != nullptr && spec->statement;
+    });
+  }
+
   // Whether `node` asks how the person feels: it names several feelings in
   // `on` ("How are you feeling?"), not one beside its answer ("What
   // happened?", "What helped?").
@@ -443,6 +490,7 @@ class TurnSteps {
       return;
     }
     const IntentSpec* second = nullptr;
+    const bool own_feeling = StatesOwnFeeling(normalized_);
     for (const IntentCandidate& c : match_.candidates) {
       const IntentSpec& spec = intents[c.intent];
       if (c.intent == match_.intent || spec.aside.empty() ||
@@ -450,6 +498,10 @@ class TurnSteps {
           spec.kind == winner.kind) {
         continue;
       }
+      // A feeling is named back only when the person said it of
+      // themselves: "calmed down" is not sadness, "she'd be pissed" not
+      // the person's anger.
+      if (spec.facts.count("feeling") > 0 && !own_feeling) continue;
       if (second == nullptr || spec.priority > second->priority) {
         second = &spec;
       }
@@ -559,7 +611,7 @@ class TurnSteps {
   // second miss in a row, or a miss after it was asked, gets the warmer
   // `fallback_again` line with the guesses (the menu without them).
   void Fallback(const NodeSpec* node) {
-    if (Guess()) return;
+    if (Guess() || Heard(node)) return;
     reply_.fallback = true;
     const EngineConfig& config = dialogs_.config();
     const std::vector<std::string> labels = ContextLabels();
@@ -590,6 +642,34 @@ class TurnSteps {
     flow_.Say(
         config.fallback, kFallbackKey,
         labels.size() >= 2 || node == nullptr ? labels : node->quick_replies);
+  }
+
+  // A statement nothing understands, once the conversation is on a topic:
+  // taken in context (EngineConfig::heard: the next step for the side or
+  // what happened, in place of the node it was said at) rather than "say
+  // it another way" ("she messaged me on
+  // facebook yesterday" after an affair). Not a question, which would go
+  // unanswered; not a line of three words or fewer; not twice in a row;
+  // not at an exercise's question, which asks again for its answer.
+  bool Heard(const NodeSpec* node) {
+    const std::string& heard = dialogs_.config().heard;
+    if (heard.empty() || LooksLikeQuestion(normalized_) ||
+        normalized_.find('?') != std::string::npos ||
+        CountWords(normalized_, kHeardWords) < kHeardWords ||
+        (node != nullptr && AsksExercise(*node)) ||
+        !flow_.KnowsTopic()) {
+      return false;
+    }
+    FlowPosition position;
+    if (!dialogs_.Resolve("", heard, &position)) return false;
+    // The turn of the last one, kept with the visits (not a node's count).
+    uint32_t& last = session_.visits[kHeardKey];
+    if (last != 0 && session_.turns - last <= 1) return false;
+    last = session_.turns;
+    action_ = "heard";
+    session_.misses = 0;
+    flow_.Replace(position);
+    return true;
   }
 
   // Up to three guesses' labels for a miss: those the text's concepts

@@ -325,11 +325,20 @@ void FlowRunner::Enter(const FlowPosition& position) {
 
 void FlowRunner::Return() {
   if (session_.stack.size() <= 1) return EndFlow();
+  // The detour was a coaching topic of its own (a flow with a recap), not
+  // an aside such as thanks or an off-topic question.
+  const FlowSpec* detour = dialogs_.FindFlow(session_.stack.back().flow);
+  const bool topic = detour != nullptr && !detour->recap.empty();
   session_.stack.pop_back();
-  // An offer made twice lately, and left for something else both times, is
-  // not made a third time on the way back: the detour's answer stands, and
-  // the offer's `on` still reads the next message ("yes" still takes it).
-  if (OfferedTwiceLately(session_.stack.back())) {
+  // An offer made twice lately, and left for something else both times, an
+  // offer left for another coaching topic, or a clarifying question left
+  // for anything, is not put again on the way back: the detour's answer
+  // stands, and the node's `on` still reads the next message ("yes" still
+  // takes it).
+  const NodeSpec* left = CurrentNode();
+  if (OfferedTwiceLately(session_.stack.back()) ||
+      (topic && OfferedLately(session_.stack.back())) ||
+      (left != nullptr && left->clarify)) {
     if (session_.stack.size() > 1) return Return();
     return;
   }
@@ -362,6 +371,25 @@ namespace {
 // said": any of them, whatever its variant or flow.
 constexpr char kRecapMark[] = "@recap";
 }  // namespace
+
+// A node of a flow with a recap (a coaching topic, not the opening, the
+// menu or a utility), other than a clarifying question, was said before:
+// the person has told the coach what it is about.
+bool FlowRunner::KnowsTopic() const {
+  return std::any_of(
+      session_.visits.begin(), session_.visits.end(), [&](const auto& visit) {
+        const std::string& key = visit.first;
+        const size_t dot = key.find('.');
+        if (dot == std::string::npos || key[0] == '@') return false;
+        const std::string_view flow_id = std::string_view(key).substr(0, dot);
+        const FlowSpec* flow = dialogs_.FindFlow(flow_id);
+        if (flow == nullptr || flow->recap.empty()) return false;
+        // A clarifying question asked is not the person's answer to it.
+        const NodeSpec* node =
+            dialogs_.FindNode(flow_id, std::string_view(key).substr(dot + 1));
+        return node != nullptr && !node->clarify;
+      });
+}
 
 bool FlowRunner::RecappedLately() const { return SaidLately(kRecapMark); }
 
@@ -408,6 +436,8 @@ bool FlowRunner::BranchHolds(const Branch& branch) const {
   if (!branch.known.empty()) {
     if (branch.known == "@returning") {
       value = session_.turns > 1 ? "true" : "";
+    } else if (branch.known == "@topic") {
+      value = KnowsTopic() ? "true" : "";
     } else if (branch.known == "@midflow") {
       // Entered as a detour from a flow that is still going.
       value = session_.stack.size() > 1 ? "true" : "";

@@ -83,6 +83,11 @@ class FlowRunner {
   // ("no"), so asking for it again later is not taken as yes.
   void ForgetOffer(const FlowPosition& position);
 
+  // Whether the conversation has been on a coaching topic (a node of a flow
+  // with a `recap`, other than a clarifying question, was said):
+  // `{"known": "@topic"}`.
+  bool KnowsTopic() const;
+
   // Attaches the safety resources for the session's risk to the reply.
   void AttachResources();
 

@@ -161,7 +161,69 @@ constexpr std::string_view kJoiners[] = {
     " and ", "and ",  " so ", "so ",   "honestly ", "just ",
     "ok ",   "okay ", "now ", "well ", "tbh ",      "because "};
 
+// How a clause in which the person says how they feel starts: a narrower
+// list than kFeelingStarts ("i keep", "i can not" start plans and facts as
+// often as feelings).
+constexpr std::string_view kOwnFeelingStarts[] = {
+    "i feel ",        "i felt ",       "i am ",
+    "i was ",         "i have been ",  "i get so ",
+    "i got so ",      "i still feel ", "i just feel ",
+    "i really feel ", "i keep crying", "i can not stop crying",
+    "i cry",          "i am so ",      "i have never felt "};
+
+// "i am going to...", "i was at work": what the person does, not feels.
+constexpr std::string_view kNotFeelingStarts[] = {
+    "i am going ",   "i was going ",  "i am trying ",   "i was trying ",
+    "i am at ",      "i was at ",     "i am not sure ", "i was told ",
+    "i am the one ", "i was the one "};
+
+// Whether `clause` has, where the person speaks for themselves, a start
+// of kOwnFeelingStarts.
+bool OwnFeelingClause(std::string_view clause) {
+  if (clause.find("makes me ") != std::string_view::npos ||
+      clause.find("made me ") != std::string_view::npos) {
+    return true;
+  }
+  for (size_t at = 0; at < clause.size(); ++at) {
+    if (at > 0 && clause[at - 1] != ' ') continue;
+    const std::string_view before = clause.substr(0, at);
+    const bool own =
+        before.find_first_not_of(' ') == std::string_view::npos ||
+        std::any_of(std::begin(kJoiners), std::end(kJoiners),
+                    [&](std::string_view j) {
+                      return before.size() >= j.size() &&
+                             before.substr(before.size() - j.size()) == j;
+                    });
+    if (!own) continue;
+    const std::string_view rest = clause.substr(at);
+    const auto starts = [&](std::string_view o) {
+      return rest.substr(0, o.size()) == o;
+    };
+    if (std::any_of(std::begin(kOwnFeelingStarts), std::end(kOwnFeelingStarts),
+                    starts) &&
+        std::none_of(std::begin(kNotFeelingStarts), std::end(kNotFeelingStarts),
+                     starts)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
+
+bool StatesOwnFeeling(std::string_view normalized) {
+  size_t start = 0;
+  while (start < normalized.size()) {
+    size_t end = normalized.find_first_of(".,!?;", start);
+    if (end == std::string_view::npos) end = normalized.size();
+    const std::string_view clause = normalized.substr(start, end - start);
+    const bool question = (end < normalized.size() && normalized[end] == '?') ||
+                          LooksLikeQuestion(clause);
+    if (!question && OwnFeelingClause(clause)) return true;
+    start = end + 1;
+  }
+  return false;
+}
 
 std::string EchoFeeling(std::string_view normalized,
                         const Reflections& reflections) {

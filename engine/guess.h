@@ -56,4 +56,12 @@ std::string Echo(std::string_view normalized, const Reflections& reflections);
 std::string EchoFeeling(std::string_view normalized,
                         const Reflections& reflections);
 
+// Whether the person says how they feel in their own words, in a clause
+// that is not a question nor reported speech: "i am furious", "my wife
+// cheated and i feel sick", "it makes me so sad". A feeling word alone in
+// a question ("should i wait till i have calmed down?"), a figure of
+// speech ("i can not blow up our whole life") or the partner's feeling
+// ("she would be so pissed") is not.
+bool StatesOwnFeeling(std::string_view normalized);
+
 }  // namespace trustcoach

@@ -158,3 +158,30 @@ TEST_CASE("EchoFeeling says back one feeling clause, with verbs agreeing",
 
 }  // namespace
 }  // namespace trustcoach
+
+namespace trustcoach {
+namespace {
+
+TEST_CASE("StatesOwnFeeling holds only where the person says how they feel",
+          "[engine][guess]") {
+  auto [text, says] = GENERATE(table<std::string, bool>({
+      {"my wife cheated and i am furious", true},
+      {"honestly i feel sick", true},
+      {"it makes me so sad", true},
+      {"he lied again, i have been crying all day", true},
+      {"should i confront him tonight or wait till i have calmed down", false},
+      {"we have 2 kids i can not just blow up our whole life over a text",
+       false},
+      {"do i tell her i looked? she would be so pissed", false},
+      {"he has been secretive with his phone lately, face down on the table",
+       false},
+      {"i am going to talk to him tonight", false},
+      {"she says he is angry all the time", false},
+      {"how do i feel better?", false},
+  }));
+  CAPTURE(text);
+  CHECK(StatesOwnFeeling(text) == says);
+}
+
+}  // namespace
+}  // namespace trustcoach

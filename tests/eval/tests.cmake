@@ -242,3 +242,14 @@ if(Python3_Interpreter_FOUND)
   # asks me every night why i did it', checking a bank app).
   trustcoach_eval_conversations(eval_conversations_questions6_c questions6_conversations_c.jsonl 0.85)
 endif()
+
+# Follow the person (issue 15, branch follow5): 22 conversations of about five
+# turns, both sides of the hurt, written before looking at the replies, with
+# expectations against a clarifying "which is closer?" asked again, a generic
+# menu, a dangling offer or "We were talking about..." tail, a feeling the
+# person never named, and fallbacks on clear statements. Unseen first: 92 of
+# 110 turns met (main's binary and dialogs); after the work about 100 (runs
+# vary by a turn or two with the seeded variants). The floor is 85%.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_follow5 follow5_conversations.jsonl 0.85)
+endif()

@@ -242,3 +242,13 @@ if(Python3_Interpreter_FOUND)
   # asks me every night why i did it', checking a bank app).
   trustcoach_eval_conversations(eval_conversations_questions6_c questions6_conversations_c.jsonl 0.85)
 endif()
+
+# The first two replies take up what was said (issue 15, branch openers6): 42
+# two-turn openings, both sides, written before any reply was seen: 61 of 84
+# turns met unseen-first (main's dialogs). A feeling named with the event is not
+# asked for again (causes.<event>_felt -> causes.felt); a partner's denial or
+# "just a coworker" at the next turn goes to situations.doubt; "he said it was
+# because i..." is the blame shift.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_openers6 openers6_conversations.jsonl 0.70)
+endif()

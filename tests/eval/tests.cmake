@@ -250,5 +250,11 @@ endif()
 # "just a coworker" at the next turn goes to situations.doubt; "he said it was
 # because i..." is the blame shift.
 if(Python3_Interpreter_FOUND)
-  trustcoach_eval_conversations(eval_conversations_openers6 openers6_conversations.jsonl 0.70)
+  trustcoach_eval_conversations(eval_conversations_openers6 openers6_conversations.jsonl 0.72)
+  # 15 more openings written after the first fixes, before their replies were
+  # seen: 21 of 30 turns met blind; after: a partner's explanation ('an old
+  # account he forgot about', 'she was going to pay it off') is a story to
+  # weigh, 'he told me he quit ... and i found' is a lie, being laughed off
+  # is a label, an old hurt 'all coming back' is a setback.
+  trustcoach_eval_conversations(eval_conversations_openers6_b openers6_conversations_b.jsonl 0.72)
 endif()

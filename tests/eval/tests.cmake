@@ -253,3 +253,19 @@ endif()
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_follow5 follow5_conversations.jsonl 0.85)
 endif()
+
+# The first two replies take up what was said (issue 15, branch openers6): 42
+# two-turn openings, both sides, written before any reply was seen: 61 of 84
+# turns met unseen-first (main's dialogs). A feeling named with the event is not
+# asked for again (causes.<event>_felt -> causes.felt); a partner's denial or
+# "just a coworker" at the next turn goes to situations.doubt; "he said it was
+# because i..." is the blame shift.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_openers6 openers6_conversations.jsonl 0.72)
+  # 15 more openings written after the first fixes, before their replies were
+  # seen: 21 of 30 turns met blind; after: a partner's explanation ('an old
+  # account he forgot about', 'she was going to pay it off') is a story to
+  # weigh, 'he told me he quit ... and i found' is a lie, being laughed off
+  # is a label, an old hurt 'all coming back' is a setback.
+  trustcoach_eval_conversations(eval_conversations_openers6_b openers6_conversations_b.jsonl 0.72)
+endif()

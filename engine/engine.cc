@@ -656,8 +656,7 @@ class TurnSteps {
     if (heard.empty() || LooksLikeQuestion(normalized_) ||
         normalized_.find('?') != std::string::npos ||
         CountWords(normalized_, kHeardWords) < kHeardWords ||
-        (node != nullptr && AsksExercise(*node)) ||
-        !flow_.KnowsTopic()) {
+        (node != nullptr && AsksExercise(*node)) || !flow_.KnowsTopic()) {
       return false;
     }
     FlowPosition position;
@@ -746,13 +745,24 @@ class TurnSteps {
     return true;
   }
 
+  // Whether this turn's reply answers a closing: a goodbye or thanks.
+  bool Closing() const {
+    const IntentSpec* intent = dialogs_.FindIntent(reply_.intent);
+    return intent != nullptr && intent->kind == "closing";
+  }
+
   // Safety info, the disclosure reminder, where the conversation is, and
   // the turn's record in the history.
   void Finish() {
     // The echo lives for this reply only.
     session_.slots.erase("echo");
-    // While the risk state lasts, every reply carries the helplines.
-    if (keep_resources_ && reply_.resources.empty()) flow_.AttachResources();
+    // While the risk state lasts, every reply carries the helplines. After
+    // it, a goodbye or thanks in a conversation that had a crisis answer
+    // still does: it may be the last thing on the person's screen.
+    if (reply_.resources.empty() &&
+        (keep_resources_ || (!session_.risk.empty() && Closing()))) {
+      flow_.AttachResources();
+    }
     reply_.safety.kind = verdict_.kind;
     reply_.safety.level = verdict_.level;
     if (verdict_.level == SafetyLevel::kNone && !session_.risk.empty()) {

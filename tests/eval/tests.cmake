@@ -159,9 +159,10 @@ endif()
 # crisis. Before the rule: 3 of the 6 safe lines were crisis answers.
 # And a conditional threat ("if i see that guy again he's dead") is a
 # threat to others, "he is dead to me" is not; "she says i smother her" is
-# not strangulation, a pillow held over a face is.
+# not strangulation, a pillow held over a face is. "Jumping to the worst"
+# is an anxious habit, not a method; "jumping off the bridge" is.
 if(Python3_Interpreter_FOUND)
-  trustcoach_eval_crisis(eval_crisis_past_safe past_safe_lines.jsonl 10 0)
+  trustcoach_eval_crisis(eval_crisis_past_safe past_safe_lines.jsonl 11 0)
 endif()
 
 # Following the person (issue 15, branch fallback4): emotional one-liners

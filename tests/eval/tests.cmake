@@ -1,6 +1,6 @@
 # The eval tests: tools/converse.py over a file of conversations in
 # tests/data/ (at least FLOOR of the scored turns met; KEYS: only those
-# expectation keys), and tools/eval_crisis.py over labelled lines (at least
+# expectation keys; reply variants from a fixed seed), and tools/eval_crisis.py over labelled lines (at least
 # MIN_CRISIS crisis lines answered as crisis, at most MAX_FALSE false alarms).
 function(trustcoach_eval_conversations name file floor)
   cmake_parse_arguments(ARG "" "KEYS" "" ${ARGN})
@@ -13,6 +13,10 @@ function(trustcoach_eval_conversations name file floor)
             --binary $<TARGET_FILE:trustcoach> --show failures
             --dialogs ${TRUSTCOACH_DIALOGS_DIR} ${keys} --min ${floor}
             ${CMAKE_CURRENT_SOURCE_DIR}/data/${file})
+  # One variant seed for every conversation (serve --variant-seed): the same
+  # replies on every run, so a floor is met or not, never by luck. Random
+  # variants let eval_conversations_openers6 fall to 60/84 once (floor 72%).
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT TRUSTCOACH_VARIANT_SEED=1)
 endfunction()
 
 function(trustcoach_eval_crisis name file min_crisis max_false)

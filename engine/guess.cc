@@ -177,6 +177,19 @@ constexpr std::string_view kNotFeelingStarts[] = {
     "i am at ",      "i was at ",     "i am not sure ", "i was told ",
     "i am the one ", "i was the one "};
 
+// Whether the person speaks for themselves at `at` in `clause`: at its
+// start or after a joiner ("and", "so", "honestly"...), never in reported
+// speech ("he says i am paranoid").
+bool SpeaksForSelf(std::string_view clause, size_t at) {
+  const std::string_view before = clause.substr(0, at);
+  return before.find_first_not_of(' ') == std::string_view::npos ||
+         std::any_of(std::begin(kJoiners), std::end(kJoiners),
+                     [&](std::string_view j) {
+                       return before.size() >= j.size() &&
+                              before.substr(before.size() - j.size()) == j;
+                     });
+}
+
 // Whether `clause` has, where the person speaks for themselves, a start
 // of kOwnFeelingStarts.
 bool OwnFeelingClause(std::string_view clause) {
@@ -186,15 +199,7 @@ bool OwnFeelingClause(std::string_view clause) {
   }
   for (size_t at = 0; at < clause.size(); ++at) {
     if (at > 0 && clause[at - 1] != ' ') continue;
-    const std::string_view before = clause.substr(0, at);
-    const bool own =
-        before.find_first_not_of(' ') == std::string_view::npos ||
-        std::any_of(std::begin(kJoiners), std::end(kJoiners),
-                    [&](std::string_view j) {
-                      return before.size() >= j.size() &&
-                             before.substr(before.size() - j.size()) == j;
-                    });
-    if (!own) continue;
+    if (!SpeaksForSelf(clause, at)) continue;
     const std::string_view rest = clause.substr(at);
     const auto starts = [&](std::string_view o) {
       return rest.substr(0, o.size()) == o;
@@ -252,15 +257,7 @@ std::string EchoFeeling(std::string_view normalized,
       // Only where the person speaks for themselves: at the clause's start
       // or after "and", "so", "honestly"... never in reported speech ("he
       // says i am paranoid").
-      const std::string_view before = clause.substr(0, at);
-      const bool own =
-          before.find_first_not_of(' ') == std::string_view::npos ||
-          std::any_of(std::begin(kJoiners), std::end(kJoiners),
-                      [&](std::string_view j) {
-                        return before.size() >= j.size() &&
-                               before.substr(before.size() - j.size()) == j;
-                      });
-      if (!own) continue;
+      if (!SpeaksForSelf(clause, at)) continue;
       const std::string_view rest = clause.substr(at);
       const bool opens = std::any_of(
           std::begin(kFeelingStarts), std::end(kFeelingStarts),

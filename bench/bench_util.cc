@@ -1,9 +1,13 @@
 #include "bench/bench_util.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <new>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +35,47 @@ std::string Word(size_t n) {
 }  // namespace
 
 std::string ShippedDialogsDir() { return TRUSTCOACH_DIALOGS_DIR; }
+
+const std::vector<std::string>& NovelMessages() {
+  static const std::vector<std::string> messages = [] {
+    std::vector<fs::path> files;
+    std::error_code error;
+    for (const auto& entry :
+         fs::directory_iterator(TRUSTCOACH_TEST_DATA_DIR, error)) {
+      if (entry.path().extension() == ".jsonl") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    std::vector<std::string> out;
+    std::unordered_set<std::string> seen;
+    auto add = [&](const nlohmann::json& text) {
+      if (text.is_string() && seen.insert(text.get<std::string>()).second) {
+        out.push_back(text.get<std::string>());
+      }
+    };
+    for (const fs::path& file : files) {
+      std::ifstream in(file);
+      for (std::string line; std::getline(in, line);) {
+        nlohmann::json item = nlohmann::json::parse(line, nullptr, false);
+        if (!item.is_object()) continue;
+        if (item.contains("text")) add(item["text"]);
+        if (item.contains("turns") && item["turns"].is_array()) {
+          for (const auto& turn : item["turns"]) {
+            if (turn.is_object() && turn.contains("user")) add(turn["user"]);
+          }
+        }
+      }
+    }
+    return out;
+  }();
+  return messages;
+}
+
+double ResidentMegabytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  if (!(statm >> pages >> resident)) return 0;
+  return static_cast<double>(resident) * sysconf(_SC_PAGESIZE) / (1 << 20);
+}
 
 const std::vector<ScriptedTurn>& RealisticMix() {
   static const std::vector<ScriptedTurn> mix = {

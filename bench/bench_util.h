@@ -32,6 +32,14 @@ size_t WriteGrowthDialogs(const std::string& dir, size_t intents);
 // generated intent `index` near its end.
 std::string GrowthMessage(size_t bytes, size_t index);
 
+// Every distinct user message of the conversation and line sets under
+// tests/data (JSON lines: a conversation's turns' "user", a line's "text"),
+// as typed, in file order; empty if the folder is missing.
+const std::vector<std::string>& NovelMessages();
+
+// The process's resident memory (/proc/self/statm), in MB; 0 if unknown.
+double ResidentMegabytes();
+
 // Heap bytes currently allocated through operator new by this thread
 // (bench_util.cc replaces the global operator new/delete to count them).
 size_t ThreadHeapBytes();

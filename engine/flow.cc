@@ -84,21 +84,21 @@ void FlowRunner::Aside(const std::vector<std::string>& variants,
 
 namespace {
 
-// The key of `line` in Session::said: 32 bits of its hash, in hex.
-std::string SaidKey(std::string_view line) {
-  static constexpr char kHex[] = "0123456789abcdef";
+// The key of `line` in Session::said: 32 bits of its hash.
+uint32_t SaidKey(std::string_view line) {
+  // The hash's low nibble first: sessions written when the key was kept as
+  // that text (low nibble first) keep their keys ("%08x" of this).
   const uint64_t h = Hash(line);
-  std::string out(8, '0');
-  for (int i = 0; i < 8; ++i) out[i] = kHex[(h >> (4 * i)) & 0xf];
-  return out;
+  uint32_t key = 0;
+  for (int i = 0; i < 8; ++i) key = (key << 4) | ((h >> (4 * i)) & 0xf);
+  return key;
 }
 
 }  // namespace
 
 bool FlowRunner::SaidLately(std::string_view line) const {
-  auto it = session_.said.find(SaidKey(line));
-  return it != session_.said.end() &&
-         session_.turns - it->second < Session::kRecentTurns;
+  const uint32_t* turn = SaidOn(session_, SaidKey(line));
+  return turn != nullptr && session_.turns - *turn < Session::kRecentTurns;
 }
 
 // The variants rotate per key from a seeded start, so that a node never says
@@ -117,7 +117,7 @@ const std::string& FlowRunner::Choose(const std::vector<std::string>& variants,
   const std::string& chosen =
       variants[(first + count + skip) % variants.size()];
   count += static_cast<uint32_t>(skip) + 1;
-  session_.said[SaidKey(chosen)] = session_.turns;
+  MarkSaid(SaidKey(chosen), session_.turns, &session_);
   return chosen;
 }
 
@@ -312,9 +312,8 @@ void FlowRunner::Enter(const FlowPosition& position) {
       if (question_only && cut != std::string::npos) text.erase(0, cut + 2);
       // The question said, whole or as the last paragraph, for the check
       // above on the next return.
-      session_
-          .said[SaidKey(question_only ? std::string_view(text) : question)] =
-          session_.turns;
+      MarkSaid(SaidKey(question_only ? std::string_view(text) : question),
+               session_.turns, &session_);
     }
   }
   if (IsOffer(*node) && reply_.messages.size() > before) MarkOffer(position);
@@ -412,19 +411,19 @@ bool FlowRunner::OfferedLately(const FlowPosition& position) const {
 
 void FlowRunner::ForgetOffer(const FlowPosition& position) {
   const std::string key = position.flow + "." + position.node;
-  session_.said.erase(SaidKey("@offer1:" + key));
-  session_.said.erase(SaidKey("@offer2:" + key));
+  ForgetSaid(SaidKey("@offer1:" + key), &session_);
+  ForgetSaid(SaidKey("@offer2:" + key), &session_);
 }
 
 void FlowRunner::MarkOffer(const FlowPosition& position) {
   const std::string key = position.flow + "." + position.node;
   const std::string first = "@offer1:" + key;
-  session_.said[SaidKey(SaidLately(first) ? "@offer2:" + key : first)] =
-      session_.turns;
+  MarkSaid(SaidKey(SaidLately(first) ? "@offer2:" + key : first),
+           session_.turns, &session_);
 }
 
 void FlowRunner::MarkRecap() {
-  session_.said[SaidKey(kRecapMark)] = session_.turns;
+  MarkSaid(SaidKey(kRecapMark), session_.turns, &session_);
 }
 
 void FlowRunner::EndFlow() {

@@ -1,5 +1,6 @@
 #include "engine/session.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "engine/json_writer.h"
@@ -7,6 +8,62 @@
 namespace trustcoach {
 
 using nlohmann::json;
+
+namespace {
+
+// Where `key` is or would go in Session::said (sorted by key).
+template <typename Said>
+auto SaidEntry(Said& said, uint32_t key) {
+  return std::lower_bound(
+      said.begin(), said.end(), key,
+      [](const auto& entry, uint32_t k) { return entry.first < k; });
+}
+
+}  // namespace
+
+const uint32_t* SaidOn(const Session& session, uint32_t key) {
+  auto it = SaidEntry(session.said, key);
+  return it != session.said.end() && it->first == key ? &it->second : nullptr;
+}
+
+void MarkSaid(uint32_t key, uint32_t turn, Session* session) {
+  auto it = SaidEntry(session->said, key);
+  if (it != session->said.end() && it->first == key) {
+    it->second = turn;
+  } else {
+    session->said.emplace(it, key, turn);
+  }
+}
+
+void ForgetSaid(uint32_t key, Session* session) {
+  auto it = SaidEntry(session->said, key);
+  if (it != session->said.end() && it->first == key) session->said.erase(it);
+}
+
+std::string SaidKeyText(uint32_t key) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(8, '0');
+  for (int i = 7; i >= 0; --i, key >>= 4) out[i] = kHex[key & 0xf];
+  return out;
+}
+
+bool ParseSaidKey(std::string_view text, uint32_t* key) {
+  if (text.size() != 8) return false;
+  uint32_t value = 0;
+  for (const char c : text) {
+    uint32_t digit;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<uint32_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      digit = static_cast<uint32_t>(c - 'a' + 10);
+    } else {
+      return false;
+    }
+    value = (value << 4) | digit;
+  }
+  *key = value;
+  return true;
+}
 
 json SessionToJson(const Session& session) {
   json stack = json::array();
@@ -25,7 +82,11 @@ json SessionToJson(const Session& session) {
   };
   if (!session.risk.empty()) out["risk"] = session.risk;
   if (session.risk_left > 0) out["risk_left"] = session.risk_left;
-  if (!session.said.empty()) out["said"] = session.said;
+  if (!session.said.empty()) {
+    json said = json::object();
+    for (const auto& [key, turn] : session.said) said[SaidKeyText(key)] = turn;
+    out["said"] = std::move(said);
+  }
   if (session.abuse) out["abuse"] = true;
   if (!session.facts.empty()) out["facts"] = session.facts;
   if (session.minor) out["minor"] = true;
@@ -59,7 +120,9 @@ std::string SerializeSession(const Session& session) {
   if (session.risk_left > 0) writer.Key("risk_left").Uint(session.risk_left);
   if (!session.said.empty()) {
     writer.Key("said").BeginObject();
-    for (const auto& [line, turn] : session.said) writer.Key(line).Uint(turn);
+    for (const auto& [key, turn] : session.said) {
+      writer.Key(SaidKeyText(key)).Uint(turn);
+    }
     writer.EndObject();
   }
   writer.Key("seed").Uint(session.seed);
@@ -144,11 +207,13 @@ Status SessionFromJson(const json& in, Session* session) {
         return Status::InvalidArgument("session: said must be an object");
       }
       for (const auto& [line, turn] : in.at("said").items()) {
-        if (!unsigned_field(turn, UINT32_MAX, &number)) {
+        uint32_t key = 0;
+        if (!ParseSaidKey(line, &key) ||
+            !unsigned_field(turn, UINT32_MAX, &number)) {
           return Status::InvalidArgument(
-              "session: said must hold unsigned integers");
+              "session: said must map 8 hex digits to unsigned integers");
         }
-        parsed.said[line] = static_cast<uint32_t>(number);
+        MarkSaid(key, static_cast<uint32_t>(number), &parsed);
       }
     }
     // Absent in sessions written before facts were kept.
@@ -305,6 +370,23 @@ class CanonicalReader {
       if (!String(&key) || !Literal(":") || !Value(&value)) return false;
       if (!out->empty() && !(out->rbegin()->first < key)) return false;
       out->emplace_hint(out->end(), std::move(key), std::move(value));
+    } while (Literal(","));
+    return Literal("}");
+  }
+
+  // {"8 hex digits":turn,...} with strictly increasing keys (Session::said).
+  bool Object(std::vector<std::pair<uint32_t, uint32_t>>* out) {
+    if (!Literal("{")) return false;
+    if (Literal("}")) return true;
+    do {
+      std::string text;
+      uint32_t key = 0, turn = 0;
+      if (!String(&text) || !ParseSaidKey(text, &key) || !Literal(":") ||
+          !Uint32(&turn)) {
+        return false;
+      }
+      if (!out->empty() && !(out->back().first < key)) return false;
+      out->emplace_back(key, turn);
     } while (Literal(","));
     return Literal("}");
   }

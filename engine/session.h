@@ -4,6 +4,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -42,10 +43,13 @@ struct Session {
   // Nodes branch on them (`known`) and templates say them ({event}).
   std::map<std::string, std::string> facts;
   std::map<std::string, uint32_t> visits;  // "flow.node" -> times entered
-  // Lines said lately, by a hash of their template (8 hex digits) -> the
-  // turn they were last said on, so that no line is said again within
+  // Lines said lately: (a 32-bit hash of the line's template, the turn it
+  // was last said on), sorted by hash, so that no line is said again within
   // kRecentTurns turns while another variant is left. Pruned every turn.
-  std::map<std::string, uint32_t> said;
+  // Written out as an object of 8 hex digits -> turn. A sorted vector: it
+  // holds about a dozen entries, and a map node per entry was a sixth of a
+  // Session's memory.
+  std::vector<std::pair<uint32_t, uint32_t>> said;
   uint32_t turns = 0;
   uint32_t misses = 0;  // consecutive fallbacks
   std::string risk;     // safety kind seen in this conversation, "" if none
@@ -59,6 +63,16 @@ struct Session {
 };
 
 // Compact, versioned JSON ({"v":1,...}).
+// Session::said: the turn the line `key` was last said on, or null.
+const uint32_t* SaidOn(const Session& session, uint32_t key);
+// Records that the line `key` was said on `turn`.
+void MarkSaid(uint32_t key, uint32_t turn, Session* session);
+void ForgetSaid(uint32_t key, Session* session);
+// A said key as it is written out ("%08x"), and back: false unless `text`
+// is exactly 8 lowercase hex digits.
+std::string SaidKeyText(uint32_t key);
+bool ParseSaidKey(std::string_view text, uint32_t* key);
+
 nlohmann::json SessionToJson(const Session& session);
 std::string SerializeSession(const Session& session);
 

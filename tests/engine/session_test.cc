@@ -19,6 +19,8 @@ Session Sample() {
   s.abuse = true;
   s.minor = true;
   s.history = {{"hurt", "hurt.open"}, {"", "hurt.open"}};
+  // Sorted by key; "0000000f" < "2706ff8e" < "a0000000" as text too.
+  s.said = {{0x0000000fu, 3}, {0x2706ff8eu, 6}, {0xa0000000u, 7}};
   return s;
 }
 
@@ -51,6 +53,41 @@ TEST_CASE("SerializeSession writes what SessionToJson().dump() writes",
   for (const Session& session : {Sample(), Session{}, escapes}) {
     CHECK(SerializeSession(session) == SessionToJson(session).dump());
   }
+}
+
+TEST_CASE("Lines said lately are written as 8 hex digits, in key order",
+          "[engine][session]") {
+  const nlohmann::json said =
+      nlohmann::json::parse(SerializeSession(Sample())).at("said");
+  CHECK(said ==
+        nlohmann::json::parse(R"({"0000000f":3,"2706ff8e":6,"a0000000":7})"));
+  uint32_t key = 0;
+  CHECK(ParseSaidKey("2706ff8e", &key));
+  CHECK(key == 0x2706ff8eu);
+  CHECK(SaidKeyText(key) == "2706ff8e");
+  for (const char* bad : {"", "2706ff8", "2706ff8e0", "2706FF8E", "2706ff8g"}) {
+    CHECK_FALSE(ParseSaidKey(bad, &key));
+  }
+
+  Session session;
+  MarkSaid(0x20u, 4, &session);
+  MarkSaid(0x10u, 5, &session);
+  MarkSaid(0x20u, 6, &session);
+  CHECK(session.said ==
+        std::vector<std::pair<uint32_t, uint32_t>>{{0x10u, 5}, {0x20u, 6}});
+  REQUIRE(SaidOn(session, 0x20u) != nullptr);
+  CHECK(*SaidOn(session, 0x20u) == 6);
+  CHECK(SaidOn(session, 0x30u) == nullptr);
+  ForgetSaid(0x10u, &session);
+  ForgetSaid(0x30u, &session);
+  CHECK(session.said == std::vector<std::pair<uint32_t, uint32_t>>{{0x20u, 6}});
+
+  // A key that is not 8 hex digits is refused, by either parser.
+  Session parsed;
+  std::string text = SerializeSession(Sample());
+  text.replace(text.find("2706ff8e"), 8, "line one");
+  CHECK_FALSE(ParseSession(text, &parsed).ok());
+  CHECK(parsed == Session{});
 }
 
 TEST_CASE("ParseSession reads canonical and other JSON alike",

@@ -274,3 +274,14 @@ if(Python3_Interpreter_FOUND)
   # is a label, an old hurt 'all coming back' is a setback.
   trustcoach_eval_conversations(eval_conversations_openers6_b openers6_conversations_b.jsonl 0.72)
 endif()
+
+# A question about rebuilding trust asked wherever the conversation is (session
+# 14): "how do we rebuild trust after an affair" went to the affair flow's words
+# for the one who was cheated on ("That's a painful betrayal to discover") at
+# nodes that do not name `ask_rebuild_trust`, also when the asker had cheated.
+# The question is global now, so ranking rule 5 lets it win over the event it is
+# asked about. 11 conversations of my own, 19.6 of 26 turns met unseen-first
+# (seeds 1-5, main's dialogs), 26 after.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_rebuild_q eval_conversations_rebuild_q.jsonl 0.95)
+endif()

@@ -274,3 +274,15 @@ if(Python3_Interpreter_FOUND)
   # is a label, an old hurt 'all coming back' is a setback.
   trustcoach_eval_conversations(eval_conversations_openers6_b openers6_conversations_b.jsonl 0.72)
 endif()
+
+# Following what the person has already said (branch known7): 18 conversations
+# (36 turns), both sides, written before any reply was seen: 30 of 36 turns met
+# unseen-first (main's dialogs, seed 1). 'told him last week' / 'confessed it to
+# my husband' is `told` (no "does your partner know?"); a report that a talk
+# went badly ('i tried it, he got defensive') or well ('we had an honest talk')
+# is debriefed, not planned; 'brb ...' pauses without re-asking the step;
+# 'that doesnt apply to us' ends the planning script; 'counselling has been
+# going well' is good news.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_known7 known7_conversations.jsonl 0.85)
+endif()

@@ -285,4 +285,9 @@ endif()
 # going well' is good news.
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_known7 known7_conversations.jsonl 0.85)
+  # 13 more (20 turns) written after the first round, before their replies
+  # were seen: 17 of 20 met on main and on the branch then; after: 'ok ill
+  # look into it' is acknowledged (will_try), 'hang on, he just walked in'
+  # pauses, 'how can we talk about it calmly' plans the talk.
+  trustcoach_eval_conversations(eval_conversations_known7_b known7_conversations_b.jsonl 0.85)
 endif()

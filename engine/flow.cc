@@ -312,7 +312,13 @@ void FlowRunner::Enter(const FlowPosition& position) {
                                  : std::string_view(text).substr(cut + 2);
     // Back after a detour, the question asked a moment ago stands: a short
     // carry-on line with its quick replies instead of the same words again.
-    if (question_only && SaidLately(question) &&
+    // So too for a question asked twice lately in other words ("Does your
+    // partner know what happened?", then "First, does your partner know
+    // about it?"): it is not put a third time. The node notes its visits as
+    // "@asked1:flow.node" and "@asked2:flow.node", as offers do.
+    const std::string node_key = position.flow + "." + position.node;
+    if (question_only &&
+        (SaidLately(question) || SaidLately("@asked2:" + node_key)) &&
         !dialogs_.config().carry_on.empty()) {
       carried_on_ = true;
       text = RenderTemplate(Choose(dialogs_.config().carry_on, "@continue"),
@@ -324,6 +330,10 @@ void FlowRunner::Enter(const FlowPosition& position) {
       // above on the next return.
       session_
           .said[SaidKey(question_only ? std::string_view(text) : question)] =
+          session_.turns;
+      const std::string first = "@asked1:" + node_key;
+      session_
+          .said[SaidKey(SaidLately(first) ? "@asked2:" + node_key : first)] =
           session_.turns;
     }
   }

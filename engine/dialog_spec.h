@@ -135,6 +135,15 @@ struct FlowSpec {
   std::string pointer;  // JSON pointer in `file`
 };
 
+// A coaching topic: a flow with a recap (what the person came to talk
+// about), not the opening, the menu, a utility or the safety flow. The one
+// definition behind "moves on to another topic" (Engine::MovesOn), "the
+// detour was a topic of its own" (FlowRunner::Return) and `@topic`
+// (FlowRunner::KnowsTopic).
+inline bool IsCoachingTopic(const FlowSpec* flow) {
+  return flow != nullptr && !flow->recap.empty();
+}
+
 // A best guess for a message nothing understood (engine.json `guesses`):
 // the topic whose concepts occur most in the text.
 struct GuessSpec {

@@ -442,12 +442,10 @@ class TurnSteps {
         normalized_.find('?') != std::string::npos) {
       return false;
     }
-    // A coaching topic (a flow with a recap), not an aside such as
-    // "who won the football?".
+    // A coaching topic, not an aside such as "who won the football?".
     FlowPosition position;
     if (!dialogs_.Resolve("", intent.start, &position)) return false;
-    const FlowSpec* flow = dialogs_.FindFlow(position.flow);
-    return flow != nullptr && !flow->recap.empty();
+    return IsCoachingTopic(dialogs_.FindFlow(position.flow));
   }
 
   // Whether `node` is an exercise's question: it waits for the person's
@@ -650,13 +648,17 @@ class TurnSteps {
   // it another way" ("she messaged me on
   // facebook yesterday" after an affair). Not a question, which would go
   // unanswered; not a line of three words or fewer; not twice in a row;
-  // not at an exercise's question, which asks again for its answer.
+  // not at an exercise's question, which asks again for its answer, unless
+  // it was asked again lately already: a question is not put a third time
+  // ("so i tried it, he got defensive" after "When could work?" twice).
   bool Heard(const NodeSpec* node) {
     const std::string& heard = dialogs_.config().heard;
     if (heard.empty() || LooksLikeQuestion(normalized_) ||
         normalized_.find('?') != std::string::npos ||
         CountWords(normalized_, kHeardWords) < kHeardWords ||
-        (node != nullptr && AsksExercise(*node)) || !flow_.KnowsTopic()) {
+        (node != nullptr && AsksExercise(*node) &&
+         !flow_.RepromptedLately(*node)) ||
+        !flow_.KnowsTopic()) {
       return false;
     }
     FlowPosition position;

@@ -35,6 +35,13 @@ bool IsTerminal(const NodeSpec& node) {
          node.branch.empty();
 }
 
+// A node that asks nothing and leads nowhere once said: no `on`, `else` or
+// `next` (a `branch` is taken on entry, before it says anything). Coming
+// back to it after a detour would only repeat its last words.
+bool WaitsForNothing(const NodeSpec& node) {
+  return node.on.empty() && node.else_to.empty() && node.next.empty();
+}
+
 // An offer: a node marked `offer` that waits for "yes" ("Shall we go
 // through the four parts?", "Ready for step 2?").
 bool IsOffer(const NodeSpec& node) {
@@ -133,8 +140,7 @@ void FlowRunner::Resume(bool back) {
   const auto resumable = [&](std::string_view flow_id,
                              std::string_view node_id) {
     const FlowSpec* f = dialogs_.FindFlow(flow_id);
-    if (f == nullptr || f->recap.empty() ||
-        dialogs_.FindNode(flow_id, node_id) == nullptr) {
+    if (!IsCoachingTopic(f) || dialogs_.FindNode(flow_id, node_id) == nullptr) {
       return false;
     }
     flow = f;
@@ -197,7 +203,10 @@ void FlowRunner::Continue() {
   const FlowSpec* flow = dialogs_.FindFlow(session_.stack.back().flow);
   const NodeSpec* node = CurrentNode();
   std::string text;
-  if (flow != nullptr && !flow->recap.empty() && !RecappedLately()) {
+  // "We were talking about X." only where X still asks something: after an
+  // answer that had said its last words, the carry-on line alone.
+  if (IsCoachingTopic(flow) && !RecappedLately() &&
+      (node == nullptr || !WaitsForNothing(*node))) {
     text = flow->recap;
     MarkRecap();
   }
@@ -303,8 +312,15 @@ void FlowRunner::Enter(const FlowPosition& position) {
                                  : std::string_view(text).substr(cut + 2);
     // Back after a detour, the question asked a moment ago stands: a short
     // carry-on line with its quick replies instead of the same words again.
-    if (question_only && SaidLately(question) &&
+    // So too for a question asked twice lately in other words ("Does your
+    // partner know what happened?", then "First, does your partner know
+    // about it?"): it is not put a third time. The node notes its visits as
+    // "@asked1:flow.node" and "@asked2:flow.node", as offers do.
+    const std::string node_key = position.flow + "." + position.node;
+    if (question_only &&
+        (SaidLately(question) || SaidLately("@asked2:" + node_key)) &&
         !dialogs_.config().carry_on.empty()) {
+      carried_on_ = true;
       text = RenderTemplate(Choose(dialogs_.config().carry_on, "@continue"),
                             session_.slots, dialogs_.reflections(),
                             &session_.facts);
@@ -313,6 +329,9 @@ void FlowRunner::Enter(const FlowPosition& position) {
       // The question said, whole or as the last paragraph, for the check
       // above on the next return.
       MarkSaid(SaidKey(question_only ? std::string_view(text) : question),
+               session_.turns, &session_);
+      const std::string first = "@asked1:" + node_key;
+      MarkSaid(SaidKey(SaidLately(first) ? "@asked2:" + node_key : first),
                session_.turns, &session_);
     }
   }
@@ -324,20 +343,22 @@ void FlowRunner::Enter(const FlowPosition& position) {
 
 void FlowRunner::Return() {
   if (session_.stack.size() <= 1) return EndFlow();
-  // The detour was a coaching topic of its own (a flow with a recap), not
-  // an aside such as thanks or an off-topic question.
-  const FlowSpec* detour = dialogs_.FindFlow(session_.stack.back().flow);
-  const bool topic = detour != nullptr && !detour->recap.empty();
+  // The detour was a coaching topic of its own, not an aside such as
+  // thanks or an off-topic question.
+  const bool topic =
+      IsCoachingTopic(dialogs_.FindFlow(session_.stack.back().flow));
   session_.stack.pop_back();
   // An offer made twice lately, and left for something else both times, an
   // offer left for another coaching topic, or a clarifying question left
   // for anything, is not put again on the way back: the detour's answer
   // stands, and the node's `on` still reads the next message ("yes" still
   // takes it).
+  // A node that waits for nothing (its flow had said its last words) is
+  // not said again either: "Back to that now." would lead nowhere.
   const NodeSpec* left = CurrentNode();
   if (OfferedTwiceLately(session_.stack.back()) ||
       (topic && OfferedLately(session_.stack.back())) ||
-      (left != nullptr && left->clarify)) {
+      (left != nullptr && (left->clarify || WaitsForNothing(*left)))) {
     if (session_.stack.size() > 1) return Return();
     return;
   }
@@ -347,10 +368,10 @@ void FlowRunner::Return() {
   // from the question itself, and a second "We were talking about..." or
   // "Back to..." reads as a loop.
   const FlowSpec* flow = dialogs_.FindFlow(session_.stack.back().flow);
+  const size_t recap_at = reply_.messages.size();
   if (RecappedLately()) {
     // Nothing before the node's question.
-  } else if (flow != nullptr && !flow->recap.empty() &&
-             !dialogs_.config().return_recap.empty()) {
+  } else if (IsCoachingTopic(flow) && !dialogs_.config().return_recap.empty()) {
     std::map<std::string, std::string> slots = session_.slots;
     slots["recap"] = flow->recap;
     reply_.messages.push_back(
@@ -362,7 +383,16 @@ void FlowRunner::Return() {
   }
   MarkRecap();
   returning_ = true;
+  carried_on_ = false;
   Enter(session_.stack.back());
+  // The node's question was asked a moment ago, so it came back as a
+  // carry-on line ("We can pick up from there whenever you're ready."):
+  // "We were talking about X. Back to that now." before it would announce
+  // a question that never comes.
+  if (carried_on_ && reply_.messages.size() > recap_at + 1) {
+    reply_.messages.erase(reply_.messages.begin() +
+                          static_cast<std::ptrdiff_t>(recap_at));
+  }
 }
 
 namespace {
@@ -381,8 +411,7 @@ bool FlowRunner::KnowsTopic() const {
         const size_t dot = key.find('.');
         if (dot == std::string::npos || key[0] == '@') return false;
         const std::string_view flow_id = std::string_view(key).substr(0, dot);
-        const FlowSpec* flow = dialogs_.FindFlow(flow_id);
-        if (flow == nullptr || flow->recap.empty()) return false;
+        if (!IsCoachingTopic(dialogs_.FindFlow(flow_id))) return false;
         // A clarifying question asked is not the person's answer to it.
         const NodeSpec* node =
             dialogs_.FindNode(flow_id, std::string_view(key).substr(dot + 1));
@@ -391,6 +420,11 @@ bool FlowRunner::KnowsTopic() const {
 }
 
 bool FlowRunner::RecappedLately() const { return SaidLately(kRecapMark); }
+
+bool FlowRunner::RepromptedLately(const NodeSpec& node) const {
+  return std::any_of(node.reprompt.begin(), node.reprompt.end(),
+                     [&](const std::string& line) { return SaidLately(line); });
+}
 
 // Two marks per offer node in Session::said, the first and the second
 // offer within kRecentTurns turns: "@offer1:flow.node", "@offer2:...".

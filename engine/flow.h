@@ -88,6 +88,10 @@ class FlowRunner {
   // `{"known": "@topic"}`.
   bool KnowsTopic() const;
 
+  // Whether one of `node`'s reprompts was said in the last kRecentTurns
+  // turns: its question has been asked twice lately.
+  bool RepromptedLately(const NodeSpec& node) const;
+
   // Attaches the safety resources for the session's risk to the reply.
   void AttachResources();
 
@@ -117,8 +121,9 @@ class FlowRunner {
   const TurnOptions& options_;
   Reply& reply_;
   int hops_ = 0;
-  bool returning_ = false;  // Return() is entering the interrupted node
-  bool asking_ = false;     // set_asking()
+  bool returning_ = false;   // Return() is entering the interrupted node
+  bool asking_ = false;      // set_asking()
+  bool carried_on_ = false;  // Enter() said `carry_on` for the question
   std::string key_;  // "flow.node" for Say(), its capacity kept for the turn
 };
 

@@ -285,3 +285,20 @@ endif()
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_rebuild_q eval_conversations_rebuild_q.jsonl 0.95)
 endif()
+
+# Following what the person has already said (branch known7): 18 conversations
+# (36 turns), both sides, written before any reply was seen: 30 of 36 turns met
+# unseen-first (main's dialogs, seed 1). 'told him last week' / 'confessed it to
+# my husband' is `told` (no "does your partner know?"); a report that a talk
+# went badly ('i tried it, he got defensive') or well ('we had an honest talk')
+# is debriefed, not planned; 'brb ...' pauses without re-asking the step;
+# 'that doesnt apply to us' ends the planning script; 'counselling has been
+# going well' is good news.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_known7 known7_conversations.jsonl 0.85)
+  # 13 more (20 turns) written after the first round, before their replies
+  # were seen: 17 of 20 met on main and on the branch then; after: 'ok ill
+  # look into it' is acknowledged (will_try), 'hang on, he just walked in'
+  # pauses, 'how can we talk about it calmly' plans the talk.
+  trustcoach_eval_conversations(eval_conversations_known7_b known7_conversations_b.jsonl 0.85)
+endif()

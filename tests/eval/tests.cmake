@@ -302,3 +302,19 @@ if(Python3_Interpreter_FOUND)
   # pauses, 'how can we talk about it calmly' plans the talk.
   trustcoach_eval_conversations(eval_conversations_known7_b known7_conversations_b.jsonl 0.85)
 endif()
+
+# Questions answered as questions, and what is felt reflected (branch
+# questions7, from the h6 judge's report). Set A: 40 two-turn conversations
+# written before any rule: 19/40 turns met on the dialogs before the work
+# (seed 1), 38/40 after. Set B: 26 more, written after the first round and
+# before its fixes: 11/26 before the work, 20/26 unseen, 25/26 after. Set C:
+# 22 more, written after the second round: 9/22 before, 17/22 unseen, 22/22
+# after. Left in set A: a safety screen on 'i wanted to hurt her back', and
+# repair's 'does your partner know?' taking 'we live in melbourne, where do we
+# even look' as its answer; in set B, 'any cheap counselling in bangalore'
+# (no question mark) captured as the answer to 'How are you feeling?'.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_questions7 questions7_conversations.jsonl 0.85)
+  trustcoach_eval_conversations(eval_conversations_questions7_b questions7_conversations_b.jsonl 0.85)
+  trustcoach_eval_conversations(eval_conversations_questions7_c questions7_conversations_c.jsonl 0.85)
+endif()

@@ -342,7 +342,7 @@ void ReadFlow(Reader* reader, const json& in, const std::string& pointer,
   if (!reader->IsObject(in, pointer)) return;
   reader->CheckKeys(in, pointer,
                     {"id", "topic", "recap", "start", "nodes", "not_for_minors",
-                     "description"});
+                     "repair_work", "description"});
   flow->file = reader->file();
   flow->pointer = pointer;
   reader->String(in, "id", pointer, &flow->id, true);
@@ -350,6 +350,7 @@ void ReadFlow(Reader* reader, const json& in, const std::string& pointer,
   reader->String(in, "recap", pointer, &flow->recap);
   reader->String(in, "start", pointer, &flow->start, true);
   reader->Bool(in, "not_for_minors", pointer, &flow->not_for_minors);
+  reader->Bool(in, "repair_work", pointer, &flow->repair_work);
   if (flow->id.find('.') != std::string::npos) {
     reader->Error(Child(pointer, "id"), "a flow id cannot contain '.'");
   }
@@ -369,16 +370,18 @@ void ReadFlow(Reader* reader, const json& in, const std::string& pointer,
 
 void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
   if (!reader->IsObject(in, "")) return;
-  reader->CheckKeys(in, "",
-                    {"version", "start", "menu", "safety_flow",
-                     "abuse_redirect", "minor_redirect", "heard",
-                     "reminder_every", "messages", "guesses", "description"});
+  reader->CheckKeys(
+      in, "",
+      {"version", "start", "menu", "safety_flow", "abuse_redirect",
+       "minor_redirect", "risk_redirect", "heard", "reminder_every", "messages",
+       "guesses", "description"});
   reader->String(in, "version", "", &config->version);
   reader->String(in, "start", "", &config->start, true);
   reader->String(in, "menu", "", &config->menu, true);
   reader->String(in, "safety_flow", "", &config->safety_flow);
   reader->String(in, "abuse_redirect", "", &config->abuse_redirect, true);
   reader->String(in, "minor_redirect", "", &config->minor_redirect);
+  reader->String(in, "risk_redirect", "", &config->risk_redirect);
   reader->String(in, "heard", "", &config->heard);
   reader->Int(in, "reminder_every", "", &config->reminder_every);
   auto messages = in.find("messages");
@@ -386,10 +389,12 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
     if (messages == in.end()) reader->Error("/messages", "is missing");
     return;
   }
-  reader->CheckKeys(*messages, "/messages",
-                    {"truncated", "return", "return_recap", "fallback",
-                     "reminder", "resume", "resume_none", "guess", "choices",
-                     "echo", "fallback_again", "carry_on", "stay"});
+  reader->CheckKeys(
+      *messages, "/messages",
+      {"truncated", "return", "return_recap", "fallback", "reminder", "resume",
+       "resume_none", "guess", "choices", "echo", "fallback_again", "carry_on",
+       "stay", "closing_crisis", "closing_abuse", "closing_support",
+       "closing_youth"});
   reader->Strings(*messages, "truncated", "/messages", &config->truncated,
                   true);
   reader->Strings(*messages, "return", "/messages", &config->returning, true);
@@ -406,6 +411,14 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
                   &config->fallback_again);
   reader->Strings(*messages, "carry_on", "/messages", &config->carry_on);
   reader->Strings(*messages, "stay", "/messages", &config->stay);
+  reader->Strings(*messages, "closing_crisis", "/messages",
+                  &config->closing_crisis);
+  reader->Strings(*messages, "closing_abuse", "/messages",
+                  &config->closing_abuse);
+  reader->Strings(*messages, "closing_support", "/messages",
+                  &config->closing_support);
+  reader->Strings(*messages, "closing_youth", "/messages",
+                  &config->closing_youth);
   auto guesses = in.find("guesses");
   if (guesses == in.end()) return;
   if (!guesses->is_array()) return reader->Error("/guesses", "expected a list");
@@ -816,8 +829,10 @@ void DialogSet::CheckTargets(std::vector<std::string>* errors) const {
         std::pair{"safety_flow", config_.safety_flow},
         std::pair{"abuse_redirect", config_.abuse_redirect},
         std::pair{"minor_redirect", config_.minor_redirect},
+        std::pair{"risk_redirect", config_.risk_redirect},
         std::pair{"heard", config_.heard}}) {
     if (target.empty() && (std::string_view(name) == "minor_redirect" ||
+                           std::string_view(name) == "risk_redirect" ||
                            std::string_view(name) == "heard")) {
       continue;  // optional
     }
@@ -904,6 +919,9 @@ void DialogSet::WarnUnreachable(std::vector<std::string>* warnings) const {
   visit_target("", config_.abuse_redirect);
   if (!config_.minor_redirect.empty()) {
     visit_target("", config_.minor_redirect);
+  }
+  if (!config_.risk_redirect.empty()) {
+    visit_target("", config_.risk_redirect);
   }
   if (!config_.heard.empty()) visit_target("", config_.heard);
   // The engine enters safety.<kind> and safety.check_in by itself.

@@ -130,6 +130,10 @@ struct FlowSpec {
   std::string recap;
   std::string start;            // node id
   bool not_for_minors = false;  // every node is (NodeSpec::not_for_minors)
+  // Work on the relationship itself: repair, the affair, talking together.
+  // While a risk state of abuse, danger, sexual violence or child safety
+  // lasts, entering one of its nodes goes to EngineConfig::risk_redirect.
+  bool repair_work = false;
   std::vector<NodeSpec> nodes;
   std::string file;
   std::string pointer;  // JSON pointer in `file`
@@ -166,6 +170,9 @@ struct EngineConfig {
   // "flow.node" for nodes not_for_minors once the person said they are
   // under 18 (docs/safety.md, "The minors' lens"); "": no such gate.
   std::string minor_redirect;
+  // "flow.node" for a flow's node marked `repair_work` while a risk state
+  // of harm by someone close lasts (docs/safety.md); "": no such gate.
+  std::string risk_redirect;
   // "flow.node" for a statement nothing understands once the conversation
   // is on a topic (said back in context, not "say it another way"); "":
   // the plain fallback.
@@ -193,6 +200,13 @@ struct EngineConfig {
   std::vector<std::string> resume;
   std::vector<std::string> resume_none;
   std::vector<std::string> reminder;  // "I am an automated coach..."
+  // Added to a goodbye or thanks after a crisis answer, or once the person
+  // said they are under 18: the lines below are there any time, named by
+  // kind (docs/safety.md, "Closings keep the thread").
+  std::vector<std::string> closing_crisis;   // suicide, self-harm, violence
+  std::vector<std::string> closing_abuse;    // abuse, danger now
+  std::vector<std::string> closing_support;  // sexual violence
+  std::vector<std::string> closing_youth;    // a minor, child safety
   // Fallbacks that help: one guess ahead of the others is taken with a
   // `guess` line ({about}, {echo}); otherwise the likeliest are offered as
   // quick replies after a `choices` line ({echo}). `echo`: the person's

@@ -202,9 +202,14 @@ class TurnSteps {
     FlowPosition position{safety_flow, "check_in"};
     // A check-in rule that names its own answer ("answer" in safety.json:
     // knowing when someone is alone is asked about as a threat, not with
-    // the general "are you okay") is asked that way outside a risk state;
-    // in one, the check-in of the state comes first.
-    if (!verdict_.answer.empty() && session_.risk.empty() &&
+    // the general "are you okay") is asked that way outside a risk state
+    // and in one of its own kind; in another, the state's check-in comes
+    // first.
+    // In a risk state of the same kind, the rule's own answer still fits:
+    // control said after an abuse answer is answered as control.
+    const bool same_kind =
+        session_.risk.empty() || session_.risk == SafetyKindName(verdict_.kind);
+    if (!verdict_.answer.empty() && same_kind &&
         dialogs_.FindNode(safety_flow, verdict_.answer) != nullptr) {
       position = {safety_flow, verdict_.answer};
     } else if (answer != nullptr &&
@@ -747,6 +752,33 @@ class TurnSteps {
     return true;
   }
 
+  // Whether the reply already points to the helplines under it.
+  bool SaysLinesBelow() const {
+    for (const Message& message : reply_.messages) {
+      if (message.text.find("line below") != std::string::npos ||
+          message.text.find("lines below") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // The closing line for the conversation's risk: a minor's youth line
+  // first, then the kind of the crisis answer.
+  const std::vector<std::string>& ClosingLine() const {
+    const EngineConfig& config = dialogs_.config();
+    const SafetyKind kind =
+        ParseSafetyKind(session_.risk).value_or(SafetyKind::kNone);
+    if (session_.minor || kind == SafetyKind::kChildSafety) {
+      return config.closing_youth;
+    }
+    if (kind == SafetyKind::kAbuse || kind == SafetyKind::kDangerNow) {
+      return config.closing_abuse;
+    }
+    if (kind == SafetyKind::kSexualViolence) return config.closing_support;
+    return config.closing_crisis;
+  }
+
   // Whether this turn's reply answers a closing: a goodbye or thanks.
   bool Closing() const {
     const IntentSpec* intent = dialogs_.FindIntent(reply_.intent);
@@ -761,9 +793,16 @@ class TurnSteps {
     // While the risk state lasts, every reply carries the helplines. After
     // it, a goodbye or thanks in a conversation that had a crisis answer
     // still does: it may be the last thing on the person's screen.
-    if (reply_.resources.empty() &&
-        (keep_resources_ || (!session_.risk.empty() && Closing()))) {
+    const bool closing_thread =
+        (!session_.risk.empty() || session_.minor) && Closing();
+    if (reply_.resources.empty() && (keep_resources_ || closing_thread)) {
       flow_.AttachResources();
+    }
+    // A goodbye or thanks after a disclosure says where the lines are, in
+    // its text too, unless the reply already points to them ("below").
+    if (closing_thread && !SaysLinesBelow()) {
+      const std::vector<std::string>& line = ClosingLine();
+      if (!line.empty()) flow_.Say(line, "@closing_lines");
     }
     reply_.safety.kind = verdict_.kind;
     reply_.safety.level = verdict_.level;

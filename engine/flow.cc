@@ -4,6 +4,7 @@
 #include <map>
 
 #include "engine/dialog_loader.h"
+#include "engine/risk.h"
 #include "engine/template.h"
 
 namespace trustcoach {
@@ -266,6 +267,17 @@ void FlowRunner::Enter(const FlowPosition& position) {
   if (node->couples && session_.abuse) {
     return Replace(Resolved(dialogs_.config().abuse_redirect));
   }
+  if (HarmRiskLasts() && !dialogs_.config().risk_redirect.empty()) {
+    const FlowSpec* flow = dialogs_.FindFlow(position.flow);
+    if (flow != nullptr && flow->repair_work) {
+      // A minor hears the minors' answer (the youth line), not the adult one.
+      const std::string& redirect =
+          session_.minor && !dialogs_.config().minor_redirect.empty()
+              ? dialogs_.config().minor_redirect
+              : dialogs_.config().risk_redirect;
+      return Replace(Resolved(redirect));
+    }
+  }
   if (session_.minor && !dialogs_.config().minor_redirect.empty()) {
     const FlowSpec* flow = dialogs_.FindFlow(position.flow);
     if (node->not_for_minors || (flow != nullptr && flow->not_for_minors)) {
@@ -464,6 +476,17 @@ void FlowRunner::EndFlow() {
   if (session_.stack.size() > 1) session_.stack.pop_back();
 }
 
+bool FlowRunner::HarmRiskLasts() const {
+  if (session_.risk_left == 0 || session_.slots.count(kRiskWatchSlot) > 0) {
+    return false;
+  }
+  const SafetyKind kind =
+      ParseSafetyKind(session_.risk).value_or(SafetyKind::kNone);
+  return kind == SafetyKind::kAbuse || kind == SafetyKind::kDangerNow ||
+         kind == SafetyKind::kSexualViolence ||
+         kind == SafetyKind::kChildSafety;
+}
+
 bool FlowRunner::BranchHolds(const Branch& branch) const {
   std::string_view value;
   if (!branch.known.empty()) {
@@ -499,8 +522,9 @@ bool FlowRunner::BranchHolds(const Branch& branch) const {
 }
 
 void FlowRunner::AttachResources() {
-  const SafetyKind kind =
-      ParseSafetyKind(session_.risk).value_or(SafetyKind::kNone);
+  SafetyKind kind = ParseSafetyKind(session_.risk).value_or(SafetyKind::kNone);
+  // Control named in a check-in, with no crisis answer yet: the abuse line.
+  if (kind == SafetyKind::kNone && session_.abuse) kind = SafetyKind::kAbuse;
   const ResourceDirectory& directory = dialogs_.resources();
   reply_.resources = directory.ResourcesFor(
       kind, session_.minor, directory.ResolveRegion(options_.region));

@@ -95,6 +95,10 @@ class FlowRunner {
   // Attaches the safety resources for the session's risk to the reply.
   void AttachResources();
 
+  // Whether a crisis state of harm by someone close (abuse, danger now,
+  // sexual violence, child safety) lasts: repair work is then gated.
+  bool HarmRiskLasts() const;
+
   // `target` resolved from no flow; the menu when it does not resolve.
   FlowPosition Resolved(const std::string& target) const;
 

@@ -318,3 +318,15 @@ if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_questions7_b questions7_conversations_b.jsonl 0.85)
   trustcoach_eval_conversations(eval_conversations_questions7_c questions7_conversations_c.jsonl 0.85)
 endif()
+
+# Safety that stays on through the conversation (issue 14, branch safety7):
+# closings after a disclosure name the line below; abuse stays abuse (repair
+# and affair content gated while a harm risk state lasts); control and fear
+# said condition-first; the answer to the jealousy answer's own question about
+# control. Written before any change: 13 of 29 turns met unseen-first (main);
+# control and fear lines 18/26; crisis lines 8/16 crisis, 4/11 false alarms.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_safety7 eval_conversations_safety7.jsonl 0.9)
+  trustcoach_eval_conversations(eval_lines_safety7 safety7_lines.jsonl 0.95)
+  trustcoach_eval_crisis(eval_crisis_safety7 safety7_crisis_lines.jsonl 16 0)
+endif()

@@ -330,3 +330,12 @@ if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_lines_safety7 safety7_lines.jsonl 0.95)
   trustcoach_eval_crisis(eval_crisis_safety7 safety7_crisis_lines.jsonl 16 0)
 endif()
+
+# Asking for a line again by its name (session 14; an independent judge found
+# "whats the samaritans number again" answered with a fallback): the concept
+# ~helpline_name in safety_number_again's patterns, and idiom.helpline_name so
+# that naming "that abuse line" is not a disclosure. 8 conversations of my own:
+# 5 of 9 turns met before (main at 2f8899c), 9 after.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_lines_again eval_conversations_lines_again.jsonl 1.0)
+endif()

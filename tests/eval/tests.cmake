@@ -339,3 +339,14 @@ endif()
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_lines_again eval_conversations_lines_again.jsonl 1.0)
 endif()
+
+# Whose betrayal it is (session 14; an independent judge found "That's a painful
+# betrayal to discover" said to people who had cheated): a clause that starts
+# with the act and no subject ("slept with someone on a stag do") is the
+# writer's (`broke_trust`), and "my affair", "my cheating destroyed us" hold the
+# fact side = broke (`own_betrayal`, fact only), which causes.infidelity
+# follows; "my cheating husband" stays the partner's. 10 lines written with the
+# rules (not unseen): 6 of 10 met before (main at 2f8899c), 10 after.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_own_side eval_conversations_own_side.jsonl 1.0)
+endif()

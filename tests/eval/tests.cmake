@@ -281,7 +281,11 @@ endif()
 # nodes that do not name `ask_rebuild_trust`, also when the asker had cheated.
 # The question is global now, so ranking rule 5 lets it win over the event it is
 # asked about. 11 conversations of my own, 19.6 of 26 turns met unseen-first
-# (seeds 1-5, main's dialogs), 26 after.
+# (seeds 1-5, main's dialogs), 26 after. Two more after an independent judge
+# found "how do i fix this. i'll do anything" and "give me actual things"
+# answered with fallbacks at repair's offer: 'how do/can i fix this|us|things'
+# and 'i will do anything' are ask_rebuild_trust, 'give me practical things' is
+# an example; 29 of 30 before, 30 after.
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_rebuild_q eval_conversations_rebuild_q.jsonl 0.95)
 endif()

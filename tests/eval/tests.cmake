@@ -354,3 +354,11 @@ endif()
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_own_side eval_conversations_own_side.jsonl 1.0)
 endif()
+
+# "Private" as in private care (session 14; the h7 judge found "do we do it on
+# the nhs or is it private? how much roughly" answered with the coach's privacy
+# notice): 'is it private' is about the chat only as the whole question; 'is
+# this private', 'is the chat private' still are. 3 conversations of my own.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_private_care eval_conversations_private_care.jsonl 1.0)
+endif()

@@ -355,10 +355,13 @@ if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_own_side eval_conversations_own_side.jsonl 1.0)
 endif()
 
-# "Private" as in private care (session 14; the h7 judge found "do we do it on
-# the nhs or is it private? how much roughly" answered with the coach's privacy
-# notice): 'is it private' is about the chat only as the whole question; 'is
-# this private', 'is the chat private' still are. 3 conversations of my own.
+# Wrong templates the h7 judge found (session 14), 5 conversations of my own:
+# "private" as in private care ("do we do it on the nhs or is it private? how
+# much roughly" got the coach's privacy notice: 'is it private' is about the
+# chat only as the whole question; 'is this private', 'is the chat private'
+# still are), and "same sex couples" read as sex and intimacy ('same sex' is
+# 'same gender' now, and therapist_fit takes whether therapists see
+# same-gender couples). 2 of 5 met before, 5 after.
 if(Python3_Interpreter_FOUND)
-  trustcoach_eval_conversations(eval_conversations_private_care eval_conversations_private_care.jsonl 1.0)
+  trustcoach_eval_conversations(eval_conversations_judge7 eval_conversations_judge7.jsonl 1.0)
 endif()

@@ -361,7 +361,8 @@ endif()
 # chat only as the whole question; 'is this private', 'is the chat private'
 # still are), and "same sex couples" read as sex and intimacy ('same sex' is
 # 'same gender' now, and therapist_fit takes whether therapists see
-# same-gender couples). 2 of 5 met before, 5 after.
+# same-gender couples), and good news that mentions the affair (good_news outranks
+# the event by one). 4 of 7 met before, 7 after.
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_judge7 eval_conversations_judge7.jsonl 1.0)
 endif()

@@ -82,6 +82,10 @@ struct Rule {
   // tonight, wish me luck" is the talk the person planned, unless they
   // spoke of ending their life a moment ago.
   bool calm_only = false;
+  // An idiom in which the person says they are safe ("i am safe"): with a
+  // negation and nothing else of risk, outside a risk state, the negation
+  // asks no check-in ("i am safe and not going to do anything stupid").
+  bool reassures = false;
   // For a "while_risk" rule: the kinds of risk state in which it counts
   // (empty: any). Fear of the partner's return counts after abuse, not
   // after thoughts of suicide, where it would turn the state's kind.
@@ -247,7 +251,7 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
     if (key != "id" && key != "kind" && key != "patterns" && key != "note" &&
         key != "abuse" && key != "negatable" && key != "minor_only" &&
         key != "while_risk" && key != "with_check_in" && key != "calm_only" &&
-        key != "risk_kinds" && key != "answer") {
+        key != "risk_kinds" && key != "answer" && key != "reassures") {
       return Status::InvalidArgument(where + "/" + key + ": unknown key");
     }
   }
@@ -262,6 +266,7 @@ Status RuleSet::AddRule(const json& in, const std::string& pointer, Section id,
   rule.while_risk = in.value("while_risk", false);
   rule.with_check_in = in.value("with_check_in", false);
   rule.calm_only = in.value("calm_only", false);
+  rule.reassures = in.value("reassures", false);
   rule.answer = in.value("answer", std::string());
   if (in.contains("risk_kinds")) {
     const json& list = in["risk_kinds"];
@@ -522,8 +527,19 @@ SafetyVerdict Screen::Check(std::string_view normalized,
     (soft ? softened : crises).push_back(hit);
   }
 
+  // A clear reassurance beside a negation, with nothing else of risk and
+  // outside a risk state or a watch, is left alone: "i am safe and i am not
+  // going to do anything stupid" asks no check-in.
+  const bool reassured =
+      complete && !risk && crises.empty() && softened.empty() &&
+      check_ins.empty() && !negations.empty() &&
+      std::any_of(idioms.begin(), idioms.end(),
+                  [&](size_t hit) { return idioms_.rule(hit).reassures; });
+
   const Rule* decided = nullptr;
-  if (!crises.empty()) {
+  if (reassured) {
+    // Level none; the rule names the reassurance below.
+  } else if (!crises.empty()) {
     decided = &crisis_.rule(MostUrgent(crisis_, crises, context.risk));
     verdict.level = SafetyLevel::kCrisis;
   } else if (!softened.empty() || !negations.empty() || !check_ins.empty()) {
@@ -549,6 +565,13 @@ SafetyVerdict Screen::Check(std::string_view normalized,
     // RE2 gave up on this text: better a gentle question than silence.
     verdict.level = SafetyLevel::kCheckIn;
     verdict.rule = "screen.incomplete";
+  } else if (reassured) {
+    verdict.rule = idioms_
+                       .rule(*std::find_if(idioms.begin(), idioms.end(),
+                                           [&](size_t hit) {
+                                             return idioms_.rule(hit).reassures;
+                                           }))
+                       .id;
   } else if (!idioms.empty() && !calm_idiom_in_risk) {
     verdict.rule = idioms_.rule(idioms.front()).id;
   }

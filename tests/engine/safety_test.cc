@@ -873,5 +873,32 @@ TEST_CASE("A minor's later messages are read through the minors' lens",
   CHECK(pics.resources[1].kind == "youth");
 }
 
+TEST_CASE(
+    "A clear reassurance beside a negation asks no check-in, outside a "
+    "risk state only (safety8)",
+    "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  SafetyVerdict calm =
+      shipped.Check("i'm safe and i'm not going to do anything stupid");
+  CHECK(calm.level == SafetyLevel::kNone);
+  CHECK(calm.rule == "idiom.safe_said");
+  // The negation alone is still a check-in.
+  CHECK(shipped.Check("i'm not going to do anything stupid").level ==
+        SafetyLevel::kCheckIn);
+  // "I am not okay" is not a reassurance.
+  CHECK(shipped.Check("i am not okay and i am not going to do anything stupid")
+            .level == SafetyLevel::kCheckIn);
+  // A means beside it is still a crisis.
+  CHECK(shipped
+            .Check("im safe, not going to do anything stupid, but i have the "
+                   "pills saved up")
+            .level == SafetyLevel::kCrisis);
+  // In a risk state (or a watch) the check-in stays.
+  SafetyContext risk;
+  risk.risk = SafetyKind::kSuicide;
+  CHECK(shipped.Check("i'm safe and i'm not going to do anything stupid", risk)
+            .level == SafetyLevel::kCheckIn);
+}
+
 }  // namespace
 }  // namespace trustcoach

@@ -366,3 +366,13 @@ endif()
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_judge7 eval_conversations_judge7.jsonl 1.0)
 endif()
+
+# Safety precision (branch safety8): a revenge motive told in the past, a
+# reassurance beside a negation, the distant past said as "long over", and new
+# structures (insulin research, "the easiest thing would be to not be here",
+# a spiked drink then waking up somewhere, an ex parked outside every night).
+# Written before any change: 24/28 crisis, 7/36 false alarms, 5/36 check-ins
+# on benign lines unseen-first (main).
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_crisis(eval_crisis_safety8 safety8_lines.jsonl 30 0)
+endif()

@@ -173,8 +173,194 @@ std::vector<std::string_view> TopLevelAlternatives(std::string_view pattern) {
   return out;
 }
 
+namespace {
+
+// Question frames said without a '?' and not at the start of a sentence:
+// "we live in melbourne where do we even look", "i was wondering is there
+// a cheaper option". A frame is a question word and the word after it
+// ("how to", "where he" are not frames: "i do not know how to feel").
+constexpr std::pair<std::string_view, std::string_view> kQuestionFrames[] = {
+    {"where", "do"},
+    {"where", "can"},
+    {"where", "could"},
+    {"where", "should"},
+    {"where", "would"},
+    {"where", "does"},
+    {"how", "do"},
+    {"how", "can"},
+    {"how", "could"},
+    {"how", "should"},
+    {"how", "would"},
+    {"how", "does"},
+    {"is", "there"},
+    {"are", "there"},
+    {"what", "about"},
+    {"wondering", "if"},
+    {"wondering", "whether"},
+    {"wonder", "if"},
+    {"any", "advice"},
+    {"any", "tips"},
+    {"any", "ideas"},
+    {"any", "suggestions"},
+    {"any", "recommendations"}};
+
+// The first words that ask without a question word: "any cheap counselling
+// in bangalore", "anyone know a good counsellor near me".
+constexpr std::string_view kAnyOpeners[] = {"any", "anyone", "anybody",
+                                            "anywhere"};
+
+std::string_view WordAt(std::string_view text, size_t start) {
+  size_t end = start;
+  while (end < text.size() && text[end] >= 'a' && text[end] <= 'z') ++end;
+  return text.substr(start, end - start);
+}
+
+// The word that ends at `end` (exclusive) in `text`, and where it starts.
+std::string_view WordBefore(std::string_view text, size_t end, size_t* start) {
+  while (end > 0 && !(text[end - 1] >= 'a' && text[end - 1] <= 'z')) --end;
+  size_t begin = end;
+  while (begin > 0 && text[begin - 1] >= 'a' && text[begin - 1] <= 'z') {
+    --begin;
+  }
+  *start = begin;
+  return text.substr(begin, end - begin);
+}
+
+bool HasQuestionFrame(std::string_view text) {
+  size_t first = text.find_first_of("abcdefghijklmnopqrstuvwxyz");
+  if (first != std::string_view::npos) {
+    const std::string_view word = WordAt(text, first);
+    if (std::find(std::begin(kAnyOpeners), std::end(kAnyOpeners), word) !=
+        std::end(kAnyOpeners)) {
+      return true;
+    }
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!(text[i] >= 'a' && text[i] <= 'z')) continue;
+    if (i > 0 && text[i - 1] >= 'a' && text[i - 1] <= 'z') continue;
+    const std::string_view word = WordAt(text, i);
+    const size_t next = i + word.size() + 1;
+    if (next >= text.size() || text[next - 1] != ' ') continue;
+    const std::string_view after = WordAt(text, next);
+    // Reported, not asked: "my sister told me how does therapy work".
+    size_t before_start = 0;
+    const std::string_view before = WordBefore(text, i, &before_start);
+    if (before == "me" || before == "told" || before == "said" ||
+        before == "says" || before == "asked" || before == "asks") {
+      continue;
+    }
+    for (const auto& [a, b] : kQuestionFrames) {
+      if (word == a && after == b) return true;
+    }
+  }
+  return false;
+}
+
+bool IsCheatWord(std::string_view word) {
+  static constexpr std::string_view kWords[] = {
+      "unfaithful", "affair", "affairs", "slept", "strayed", "stray"};
+  return word.substr(0, 5) == "cheat" ||
+         std::find(std::begin(kWords), std::end(kWords), word) !=
+             std::end(kWords);
+}
+
+}  // namespace
+
+bool MaybeNegated(std::string_view text) {
+  return text.find("never") != std::string_view::npos ||
+         text.find("what if") != std::string_view::npos;
+}
+
+bool NegatedCheat(std::string_view text, std::pair<size_t, size_t> span) {
+  // The cheating word: the match's first word or its last.
+  size_t last_start = 0;
+  WordBefore(text, span.second, &last_start);
+  for (size_t at : {span.first, last_start}) {
+    if (!IsCheatWord(WordAt(text, at))) continue;
+    size_t w1_start = 0, w2_start = 0, w3_start = 0;
+    std::string_view w1 = WordBefore(text, at, &w1_start);
+    std::string_view w2 = WordBefore(text, w1_start, &w2_start);
+    // "never been cheated on", "not ever cheated", "never actually cheated"
+    if (w1 == "been" || w1 == "ever" || w1 == "actually" || w1 == "really" ||
+        w1 == "once") {
+      w1 = w2;
+      w2 = WordBefore(text, w2_start, &w3_start);
+    }
+    // "never", not "not": "prove to him i am not cheating" is an accusation.
+    if (w1 == "never" || (w2 == "what" && w1 == "if")) {
+      return true;
+    }
+    // "what if she cheats"
+    if (w2 == "if" && WordBefore(text, w2_start, &w3_start) == "what") {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool MaybePartnerClause(std::string_view text) {
+  return text.find("he ") != std::string_view::npos ||
+         text.find("they ") != std::string_view::npos ||
+         text.find("my ") != std::string_view::npos;
+}
+
+bool PartnerClause(std::string_view text, size_t at) {
+  // The clause: after the last punctuation or joining word before `at`.
+  size_t start = 0;
+  for (size_t i = 0; i < at; ++i) {
+    if (text[i] == '.' || text[i] == ',' || text[i] == ';' || text[i] == '!' ||
+        text[i] == '?') {
+      start = i + 1;
+    }
+  }
+  static constexpr std::string_view kSkip[] = {
+      "and", "but",  "so",  "then", "just", "honestly", "like",   "well",
+      "um",  "also", "now", "ok",   "okay", "and then", "because"};
+  static constexpr std::string_view kPartnerWords[] = {
+      "husband", "wife",    "boyfriend", "girlfriend", "partner",
+      "fiance",  "fiancee", "spouse",    "ex"};
+  size_t cursor = start;
+  std::string_view subject;
+  for (int words = 0; words < 4 && cursor < at; ++words) {
+    while (cursor < at && !(text[cursor] >= 'a' && text[cursor] <= 'z')) {
+      ++cursor;
+    }
+    const std::string_view word = WordAt(text, cursor);
+    if (word.empty()) return false;
+    cursor += word.size();
+    if (std::find(std::begin(kSkip), std::end(kSkip), word) !=
+        std::end(kSkip)) {
+      continue;
+    }
+    if (word == "he" || word == "she" || word == "they") {
+      subject = word;
+    } else if (word == "my") {
+      while (cursor < at && text[cursor] == ' ') ++cursor;
+      const std::string_view who = WordAt(text, cursor);
+      if (std::find(std::begin(kPartnerWords), std::end(kPartnerWords), who) ==
+          std::end(kPartnerWords)) {
+        return false;
+      }
+      cursor += who.size();
+      subject = who;
+    } else {
+      return false;
+    }
+    break;
+  }
+  if (subject.empty() || cursor > at) return false;
+  // "he makes me feel numb", "she said i am cold": the person's own.
+  const std::string between =
+      " " + std::string(text.substr(cursor, at - cursor)) + " ";
+  for (std::string_view self : {" i ", " me ", " my "}) {
+    if (between.find(self) != std::string::npos) return false;
+  }
+  return true;
+}
+
 bool LooksLikeQuestion(std::string_view text) {
-  if (text.find('?') != std::string_view::npos || OpensAsQuestion(text)) {
+  if (text.find('?') != std::string_view::npos || OpensAsQuestion(text) ||
+      HasQuestionFrame(text)) {
     return true;
   }
   // A question asked after a statement, in its own sentence or clause: "we
@@ -528,10 +714,29 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
     if (ref.intent == previous) continue;
     previous = ref.intent;
     const IntentSpec& spec = *intents_[ref.intent].spec;
-    const bool expected =
+    bool expected =
         (context.expected != nullptr && context.expected->count(spec.id) > 0) ||
         (context.feelings_answer && AnswersFeelings(spec));
+    // At "How are you feeling?", a feeling said in a clause whose subject
+    // is the partner ("he just shut down", "she went cold") describes the
+    // partner: it is not the person's own feeling, and the partner's
+    // reaction answers the question instead.
+    if (context.feelings_answer && spec.kind == "feeling" &&
+        (expected || spec.about == "partner") &&
+        MaybePartnerClause(normalized)) {
+      const std::optional<Span> span =
+          MatchSpan(normalized, IntentCandidate{ref.intent, ref.pattern});
+      if (span && PartnerClause(normalized, span->first)) {
+        expected = spec.about == "partner";
+      }
+    }
     if (!InScope(spec, context, expected)) continue;
+    // "i have never cheated", "what if she cheats": not an event.
+    if (spec.kind == "event" && MaybeNegated(normalized)) {
+      const std::optional<Span> span =
+          MatchSpan(normalized, IntentCandidate{ref.intent, ref.pattern});
+      if (span && NegatedCheat(normalized, *span)) continue;
+    }
     // An exercise's free-text answer is a statement: "what if she just
     // laughs at me?" at "try an I statement" asks something instead.
     if (spec.statement && context.opens_question) continue;

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <re2/re2.h>
@@ -99,6 +100,24 @@ bool LooksLikeQuestion(std::string_view text);
 // "what", "is", "should"...). "sunday morning?" does not; "what if he
 // laughs" does.
 bool OpensAsQuestion(std::string_view text);
+
+// Whether `text` may name the partner as a subject ("he ", "they ", "my "):
+// a cheap test before PartnerClause().
+bool MaybePartnerClause(std::string_view text);
+
+// Whether the clause around `at` in `text` has the partner as its subject
+// ("he just shut down", "and then my wife went cold") with nothing of the
+// person's own ("i", "me", "my") before `at`.
+bool PartnerClause(std::string_view text, size_t at);
+
+// Whether `text` may negate or suppose something ("never", "what if"): a
+// cheap test before NegatedCheat().
+bool MaybeNegated(std::string_view text);
+
+// Whether the cheating word at either end of `span` in `text` is negated or
+// supposed: "i have never cheated", "he has never been unfaithful", "what if
+// she cheats". A match on it describes no event.
+bool NegatedCheat(std::string_view text, std::pair<size_t, size_t> span);
 
 struct IntentCandidate {
   int intent = -1;   // index into the spec's intents

@@ -169,6 +169,52 @@ TEST_CASE("LooksLikeQuestion reads a question mark or an opening word",
   }
 }
 
+TEST_CASE("LooksLikeQuestion reads question frames without a question mark",
+          "[engine][intent]") {
+  for (const char* text : {"any cheap counselling in bangalore",
+                           "anyone know a good counsellor near me",
+                           "we live in melbourne where do we even look",
+                           "i was wondering is there a cheaper option"}) {
+    INFO(text);
+    CHECK(LooksLikeQuestion(text));
+  }
+  for (const char* text :
+       {"i do not know how to feel", "i know where he is", "honestly just numb",
+        "anyway he left", "there is nothing there",
+        "my sister told me how does therapy work"}) {
+    INFO(text);
+    CHECK_FALSE(LooksLikeQuestion(text));
+  }
+}
+
+TEST_CASE("NegatedCheat reads a cheating word negated or supposed",
+          "[engine][intent]") {
+  const auto negated = [](std::string_view text, std::string_view match) {
+    const size_t at = text.find(match);
+    return NegatedCheat(text, {at, at + match.size()});
+  };
+  CHECK(negated("i have never been cheated on", "cheated on"));
+  CHECK(negated("even though he has never cheated", "he has never cheated"));
+  CHECK(negated("what if she cheats on me", "cheats"));
+  CHECK_FALSE(negated("my wife cheated on me", "my wife cheated"));
+  CHECK_FALSE(negated("prove to him i am not cheating", "cheating"));
+  CHECK_FALSE(negated("i am not sure if he cheated", "cheated"));
+}
+
+TEST_CASE("PartnerClause reads a clause whose subject is the partner",
+          "[engine][intent]") {
+  const auto partner = [](std::string_view text, std::string_view word) {
+    return PartnerClause(text, text.find(word));
+  };
+  CHECK(partner("he just shut down when i asked", "shut down"));
+  CHECK(partner("i asked, and then my wife went cold", "cold"));
+  CHECK(partner("they just went numb", "numb"));
+  CHECK_FALSE(partner("i just shut down", "shut down"));
+  CHECK_FALSE(partner("he makes me so angry", "angry"));
+  CHECK_FALSE(partner("he left and i feel numb", "numb"));
+  CHECK_FALSE(partner("my sister is angry", "angry"));
+}
+
 TEST_CASE("OpensAsQuestion reads the opening word only", "[engine][intent]") {
   for (const char* text : {"what if she laughs at me", "ok so how long",
                            "should i say it tonight", "is that selfish?"}) {

@@ -376,3 +376,15 @@ endif()
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_crisis(eval_crisis_safety8 safety8_lines.jsonl 30 0)
 endif()
+
+# Misreads left by the last round (branch misreads8): questions without a
+# question mark break out of a free-text question (question frames, 'where do
+# we even look'); calm talk and therapy progress questions; a partner's
+# reaction at "How are you feeling?" (a clause whose subject is the partner);
+# a negated or supposed cheating verb is no event; a stay-or-leave dilemma
+# breaks out of the grounding steps; a past date is not a duration. Main
+# meets 12/26 turns (seed 1); m8-01..20 were written before any change,
+# m8-21..26 are the brief's own lines.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_misreads8 misreads8_conversations.jsonl 0.95)
+endif()

@@ -25,7 +25,13 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kConversations = "/v1/conversations";
-constexpr int kSaveAttempts = 5;
+// A turn whose save finds the conversation changed (another instance or
+// thread saved first) runs again on the new state. Each lost race means some
+// other turn of this conversation was saved, so with at most N turns of one
+// conversation in flight no turn loses more than N - 1 times: this many
+// attempts lose nothing up to 16 at once, whatever the timing (5 lost turns
+// under load when nine were sent together across three instances).
+constexpr int kSaveAttempts = 16;
 // GET of a conversation: transcript entries per page by default and at most,
 // and the bytes of entries a page stops at.
 constexpr size_t kDefaultPageEntries = 200;

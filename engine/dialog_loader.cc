@@ -268,11 +268,27 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
 void ReadNode(Reader* reader, const json& in, const std::string& pointer,
               NodeSpec* node) {
   if (!reader->IsObject(in, pointer)) return;
-  reader->CheckKeys(
-      in, pointer,
-      {"say", "again", "quick_replies", "on", "else", "capture", "answer",
-       "capture_unmatched", "branch", "next", "reprompt", "set", "couples",
-       "not_for_minors", "therapy", "resources", "note", "offer", "clarify"});
+  reader->CheckKeys(in, pointer,
+                    {"say",
+                     "again",
+                     "quick_replies",
+                     "on",
+                     "else",
+                     "capture",
+                     "answer",
+                     "capture_unmatched",
+                     "branch",
+                     "next",
+                     "reprompt",
+                     "set",
+                     "couples",
+                     "not_for_minors",
+                     "therapy",
+                     "resources",
+                     "points_to_lines",
+                     "note",
+                     "offer",
+                     "clarify"});
   reader->Strings(in, "say", pointer, &node->say);
   reader->Strings(in, "again", pointer, &node->again);
   reader->Strings(in, "quick_replies", pointer, &node->quick_replies);
@@ -290,6 +306,7 @@ void ReadNode(Reader* reader, const json& in, const std::string& pointer,
   reader->Bool(in, "not_for_minors", pointer, &node->not_for_minors);
   reader->Bool(in, "therapy", pointer, &node->therapy);
   reader->Bool(in, "resources", pointer, &node->resources);
+  reader->Bool(in, "points_to_lines", pointer, &node->points_to_lines);
   auto branch = in.find("branch");
   if (branch != in.end()) {
     const std::string here = Child(pointer, "branch");

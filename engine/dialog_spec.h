@@ -120,6 +120,10 @@ struct NodeSpec {
   bool not_for_minors = false;
   bool therapy = false;    // this node points to professional help
   bool resources = false;  // attach safety resources to the reply
+  // The node's text tells where the helplines are ("the lines below are
+  // there any time"): a goodbye or thanks after a disclosure that says it
+  // in full adds no closing line of its own (engine.json closing_*).
+  bool points_to_lines = false;
 };
 
 struct FlowSpec {

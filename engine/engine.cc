@@ -752,17 +752,6 @@ class TurnSteps {
     return true;
   }
 
-  // Whether the reply already points to the helplines under it.
-  bool SaysLinesBelow() const {
-    for (const Message& message : reply_.messages) {
-      if (message.text.find("line below") != std::string::npos ||
-          message.text.find("lines below") != std::string::npos) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   // The closing line for the conversation's risk: a minor's youth line
   // first, then the kind of the crisis answer.
   const std::vector<std::string>& ClosingLine() const {
@@ -799,8 +788,9 @@ class TurnSteps {
       flow_.AttachResources();
     }
     // A goodbye or thanks after a disclosure says where the lines are, in
-    // its text too, unless the reply already points to them ("below").
-    if (closing_thread && !SaysLinesBelow()) {
+    // its text too, unless a node said in this reply already tells where
+    // they are (NodeSpec::points_to_lines).
+    if (closing_thread && !flow_.PointsToLines()) {
       const std::vector<std::string>& line = ClosingLine();
       if (!line.empty()) flow_.Say(line, "@closing_lines");
     }

@@ -15,6 +15,29 @@ namespace {
 constexpr int kMaxHops = 12;
 constexpr size_t kMaxStack = 4;
 
+// The helplines as plain text, one a line ("Samaritans: call 116 123"), for
+// the `{lines}` slot of a node that attaches them: asked for a line by
+// name, the person reads its number in the reply itself, not only in the
+// list an integrator shows under it.
+std::string LinesText(const std::vector<Resource>& resources) {
+  std::string out;
+  for (const Resource& line : resources) {
+    std::string how;
+    if (!line.phone.empty()) {
+      how = (line.sms == line.phone ? "call or text " : "call ") + line.phone;
+    }
+    if (!line.sms.empty() && line.sms != line.phone) {
+      if (!how.empty()) how += " or ";
+      how += line.sms.rfind("text", 0) == 0 ? line.sms : "text " + line.sms;
+    }
+    if (how.empty() && !line.web.empty()) how = line.web;
+    if (how.empty()) continue;
+    if (!out.empty()) out += '\n';
+    out += "- " + line.name + ": " + how;
+  }
+  return out;
+}
+
 uint64_t Mix(uint64_t x) {  // splitmix64
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -315,7 +338,13 @@ void FlowRunner::Enter(const FlowPosition& position) {
   const bool question_only = returning_ && !again;
   returning_ = false;
   const size_t before = reply_.messages.size();
+  // A node that attaches the lines may name them in its text: `{lines}`.
+  if (node->resources) {
+    AttachResources();
+    session_.slots["lines"] = LinesText(reply_.resources);
+  }
   Say(again ? node->again : node->say, key_, node->quick_replies);
+  if (node->resources) session_.slots.erase("lines");
   if (reply_.messages.size() > before) {
     std::string& text = reply_.messages.back().text;
     const size_t cut = text.rfind("\n\n");
@@ -348,7 +377,11 @@ void FlowRunner::Enter(const FlowPosition& position) {
     }
   }
   if (IsOffer(*node) && reply_.messages.size() > before) MarkOffer(position);
-  if (node->resources) AttachResources();
+  // Said in full, not only its question after a detour.
+  if (node->points_to_lines && !question_only &&
+      reply_.messages.size() > before) {
+    points_to_lines_ = true;
+  }
   if (!node->next.empty()) return Go(node->next);
   if (IsTerminal(*node) && session_.stack.size() > 1) Return();
 }

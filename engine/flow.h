@@ -95,6 +95,10 @@ class FlowRunner {
   // Attaches the safety resources for the session's risk to the reply.
   void AttachResources();
 
+  // Whether this turn said in full a node whose text tells where the
+  // helplines are (NodeSpec::points_to_lines).
+  bool PointsToLines() const { return points_to_lines_; }
+
   // Whether a crisis state of harm by someone close (abuse, danger now,
   // sexual violence, child safety) lasts: repair work is then gated.
   bool HarmRiskLasts() const;
@@ -125,9 +129,10 @@ class FlowRunner {
   const TurnOptions& options_;
   Reply& reply_;
   int hops_ = 0;
-  bool returning_ = false;   // Return() is entering the interrupted node
-  bool asking_ = false;      // set_asking()
-  bool carried_on_ = false;  // Enter() said `carry_on` for the question
+  bool returning_ = false;        // Return() is entering the interrupted node
+  bool asking_ = false;           // set_asking()
+  bool carried_on_ = false;       // Enter() said `carry_on` for the question
+  bool points_to_lines_ = false;  // PointsToLines()
   std::string key_;  // "flow.node" for Say(), its capacity kept for the turn
 };
 

@@ -530,11 +530,16 @@ SafetyVerdict Screen::Check(std::string_view normalized,
   // A clear reassurance beside a negation, with nothing else of risk and
   // outside a risk state or a watch, is left alone: "i am safe and i am not
   // going to do anything stupid" asks no check-in.
-  const bool reassured =
-      complete && !risk && crises.empty() && softened.empty() &&
-      check_ins.empty() && !negations.empty() &&
-      std::any_of(idioms.begin(), idioms.end(),
-                  [&](size_t hit) { return idioms_.rule(hit).reassures; });
+  // The reassurance, found once: it also names the verdict's rule below.
+  const Rule* reassurance = nullptr;
+  if (complete && !risk && crises.empty() && softened.empty() &&
+      check_ins.empty() && !negations.empty()) {
+    const auto it = std::find_if(idioms.begin(), idioms.end(), [&](size_t hit) {
+      return idioms_.rule(hit).reassures;
+    });
+    if (it != idioms.end()) reassurance = &idioms_.rule(*it);
+  }
+  const bool reassured = reassurance != nullptr;
 
   const Rule* decided = nullptr;
   if (reassured) {
@@ -566,12 +571,7 @@ SafetyVerdict Screen::Check(std::string_view normalized,
     verdict.level = SafetyLevel::kCheckIn;
     verdict.rule = "screen.incomplete";
   } else if (reassured) {
-    verdict.rule = idioms_
-                       .rule(*std::find_if(idioms.begin(), idioms.end(),
-                                           [&](size_t hit) {
-                                             return idioms_.rule(hit).reassures;
-                                           }))
-                       .id;
+    verdict.rule = reassurance->id;
   } else if (!idioms.empty() && !calm_idiom_in_risk) {
     verdict.rule = idioms_.rule(idioms.front()).id;
   }

@@ -388,3 +388,20 @@ endif()
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_conversations(eval_conversations_misreads8 misreads8_conversations.jsonl 0.95)
 endif()
+
+# Safety that generalises further (branch safety9): the classes behind the h7
+# crisis set's misses and false alarms, as our own lines written before any
+# rule (both ways): cutting with its trigger ("i cut when..."), the partner
+# going for the person ("goes for me", "lunged at me"), sex demanded under a
+# threat, going to someone's place with a weapon, revenge beside knowing the
+# person's routine, a partner messaging a child of a named age; hyperbole about
+# everyday things ("this coffee is so bad i want to die", "strangle my
+# phone"), self-harm long past said as over, a denial about oneself with an
+# ordinary feeling named. Unseen first (main): 16/44 crisis, 7/41 false
+# alarms and 6/41 check-ins on benign lines; after: 42/44, 0/41, 0/41. Batch
+# B (10 + 10, written after the rules, measured once): 7/10 crisis, 0/10
+# false alarms (main 3/10, 2/10 and 2 check-ins); 10/10, 0/10 after fixes in
+# general form (a typo'd "cuting", more attack tails).
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_crisis(eval_crisis_safety9 safety9_lines.jsonl 52 0)
+endif()

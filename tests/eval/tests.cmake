@@ -398,3 +398,13 @@ endif()
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_crisis(eval_crisis_safety9_own safety9_own_lines.jsonl 137 1)
 endif()
+
+# Where the person lives (branch minors9): Ireland and New Zealand get their
+# own cost routes (therapy.public_ie, public_nz), places are concepts
+# (~place_uk ... ~place_nz, dialogs/concepts/practical.json) shared by the
+# region_* facts and region_said, "what does it cost in perth" is a cost
+# question, and the repair flow's cost question goes through cost_where.
+# Written before any change: 9/17 turns met on main (seed 1).
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_regions9 regions9_conversations.jsonl 0.95)
+endif()

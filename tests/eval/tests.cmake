@@ -405,3 +405,23 @@ endif()
 if(Python3_Interpreter_FOUND)
   trustcoach_eval_crisis(eval_crisis_safety9 safety9_lines.jsonl 52 0)
 endif()
+
+# Safety classes written this session before any rule (branch minors9): a child
+# at risk told about by someone else, adults in a child's life, grooming signs,
+# chat spellings ("cuttin", "nite", "lil sis"), and crisis said inside a longer
+# story. Unseen-first on main: 98/141 crisis, 3/30 false alarms. The one false
+# alarm left ("she said she'd kill me if i forgot our anniversary lol") is a
+# threat to the person, which the screen never takes as a joke by design.
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_crisis(eval_crisis_safety9_own safety9_own_lines.jsonl 137 1)
+endif()
+
+# Where the person lives (branch minors9): Ireland and New Zealand get their
+# own cost routes (therapy.public_ie, public_nz), places are concepts
+# (~place_uk ... ~place_nz, dialogs/concepts/practical.json) shared by the
+# region_* facts and region_said, "what does it cost in perth" is a cost
+# question, and the repair flow's cost question goes through cost_where.
+# Written before any change: 9/17 turns met on main (seed 1).
+if(Python3_Interpreter_FOUND)
+  trustcoach_eval_conversations(eval_conversations_regions9 regions9_conversations.jsonl 0.95)
+endif()

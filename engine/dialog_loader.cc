@@ -613,6 +613,15 @@ Status DialogSet::Load(const std::string& dir, std::unique_ptr<DialogSet>* out,
     }
   }
   set->concepts_->Finish(&errors);
+  // The words for the partner, which make a clause the partner's after "my"
+  // (PartnerClause()): the `~partner` concept, if the dialogs have one.
+  // One that does not resolve is an error of Finish()'s already.
+  if (set->concepts_->Has("partner")) {
+    std::string error;
+    if (!set->concepts_->Expand("~partner", &set->partner_words_, &error)) {
+      set->partner_words_.clear();
+    }
+  }
   // The concepts a guess counts, checked (and marked used) as a pattern's.
   for (size_t g = 0; g < set->config_.guesses.size(); ++g) {
     for (const std::string& id : set->config_.guesses[g].concepts) {
@@ -862,7 +871,7 @@ void DialogSet::CheckTargets(std::vector<std::string>* errors) const {
 }
 
 Status DialogSet::CompileMatcher() {
-  Status s = IntentMatcher::Create(spec_.intents, &matcher_);
+  Status s = IntentMatcher::Create(spec_.intents, partner_words_, &matcher_);
   for (const FlowSpec& flow : spec_.flows) {
     for (const NodeSpec& node : flow.nodes) {
       if (s.ok() && !node.on.empty()) s = matcher_->Prepare(node.on);

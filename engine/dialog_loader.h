@@ -79,6 +79,8 @@ class DialogSet {
   Reflections reflections_;
   std::unique_ptr<Concepts> concepts_ = std::make_unique<Concepts>();
   std::unique_ptr<GuessScorer> guess_scorer_ = std::make_unique<GuessScorer>();
+  // The `~partner` concept expanded, for the matcher; empty without it.
+  std::string partner_words_;
   std::unique_ptr<IntentMatcher> matcher_;
   std::unique_ptr<SafetyScreen> safety_;
   std::unique_ptr<ResourceDirectory> resources_;

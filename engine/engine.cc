@@ -98,7 +98,8 @@ Reply Engine::Start(uint64_t seed, Session* session,
 namespace {
 
 // One turn of Engine::Respond(), step by step: Begin(), Screen(), then
-// Crisis(), CheckIn() or Route(), then Finish() and Explain().
+// Crisis(), CheckIn() or Route() (with TakeUpSecondSignal() and
+// ReflectFeeling() after it), then Finish() and Explain().
 class TurnSteps {
  public:
   TurnSteps(const DialogSet& dialogs, Session* session,
@@ -143,10 +144,10 @@ class TurnSteps {
     if (info_.truncated) flow_.Say(dialogs_.config().truncated, "@truncated");
   }
 
-  // The safety screen's verdict; what the person said about their age
-  // stays with the session.
-  // The screen reads the message in the conversation's context: the risk
-  // state and the minors' lens (engine/risk.h).
+  // The safety screen's verdict on the message, read in the conversation's
+  // context (the risk state and the minors' lens); UpdateRisk() keeps what
+  // it tells (the person's age, the risk state) with the session
+  // (engine/risk.h).
   void Screen() {
     const SafetyContext context = RiskContext(session_);
     verdict_ = dialogs_.safety().Check(normalized_, context);
@@ -154,9 +155,8 @@ class TurnSteps {
   }
 
   // A crisis replaces the conversation with the safety flow's node for the
-  // kind, resources attached.
-  // `answer`, if any, is an intent marked `safety_answer` that matched: its
-  // node answers instead of the kind's.
+  // kind, resources attached. `answer`, if any, is an intent marked
+  // `safety_answer` that matched: its node answers instead of the kind's.
   void Crisis(const IntentSpec* answer) {
     action_ = "safety";
     session_.risk = std::string(SafetyKindName(verdict_.kind));
@@ -193,6 +193,7 @@ class TurnSteps {
   }
 
   // A check-in interrupts the current flow, which resumes after it.
+  // `answer`, as for Crisis(), answers instead of the general check-in.
   void CheckIn(const IntentSpec* answer) {
     action_ = "safety_check_in";
     // A check-in rule marked "abuse" (the partner checks my phone) stops
@@ -203,10 +204,8 @@ class TurnSteps {
     // A check-in rule that names its own answer ("answer" in safety.json:
     // knowing when someone is alone is asked about as a threat, not with
     // the general "are you okay") is asked that way outside a risk state
-    // and in one of its own kind; in another, the state's check-in comes
-    // first.
-    // In a risk state of the same kind, the rule's own answer still fits:
-    // control said after an abuse answer is answered as control.
+    // and in one of its own kind (control said after an abuse answer is
+    // answered as control); in another, the state's check-in comes first.
     const bool same_kind =
         session_.risk.empty() || session_.risk == SafetyKindName(verdict_.kind);
     if (!verdict_.answer.empty() && same_kind &&
@@ -650,12 +649,12 @@ class TurnSteps {
   // A statement nothing understands, once the conversation is on a topic:
   // taken in context (EngineConfig::heard: the next step for the side or
   // what happened, in place of the node it was said at) rather than "say
-  // it another way" ("she messaged me on
-  // facebook yesterday" after an affair). Not a question, which would go
-  // unanswered; not a line of three words or fewer; not twice in a row;
-  // not at an exercise's question, which asks again for its answer, unless
-  // it was asked again lately already: a question is not put a third time
-  // ("so i tried it, he got defensive" after "When could work?" twice).
+  // it another way" ("she messaged me on facebook yesterday" after an
+  // affair). Not a question, which would go unanswered; not a line of three
+  // words or fewer; not twice in a row; not at an exercise's question,
+  // which asks again for its answer, unless it was asked again lately
+  // already: a question is not put a third time ("so i tried it, he got
+  // defensive" after "When could work?" twice).
   bool Heard(const NodeSpec* node) {
     const std::string& heard = dialogs_.config().heard;
     if (heard.empty() || LooksLikeQuestion(normalized_) ||
@@ -774,8 +773,9 @@ class TurnSteps {
     return intent != nullptr && intent->kind == "closing";
   }
 
-  // Safety info, the disclosure reminder, where the conversation is, and
-  // the turn's record in the history.
+  // The helplines and closing lines the risk calls for, safety info, the
+  // reminder that this is an automated coach, where the conversation is,
+  // and the turn's record in the history.
   void Finish() {
     // The echo lives for this reply only.
     session_.slots.erase("echo");
@@ -870,7 +870,7 @@ class TurnSteps {
   bool keep_resources_ = false;   // the risk state: helplines on the reply
   bool feelings_answer_ = false;  // MatchContext::feelings_answer
   IntentMatch match_;
-  std::vector<ScoredGuess> ranked_;  // filled on a fallback
+  std::vector<ScoredGuess> ranked_;  // filled by Guess()
   std::string action_;
 };
 

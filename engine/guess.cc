@@ -1,7 +1,9 @@
 #include "engine/guess.h"
 
 #include <algorithm>
+#include <iterator>
 
+#include "engine/clause.h"
 #include "engine/intent_matcher.h"
 
 namespace trustcoach {
@@ -157,10 +159,6 @@ constexpr std::string_view kLabelStarts[] = {
     "i feel like a ", "i feel like an ", "i feel like such ", "i felt like a ",
     "i felt like an "};
 
-constexpr std::string_view kJoiners[] = {
-    " and ", "and ",  " so ", "so ",   "honestly ", "just ",
-    "ok ",   "okay ", "now ", "well ", "tbh ",      "because "};
-
 // How a clause in which the person says how they feel starts: a narrower
 // list than kFeelingStarts ("i keep", "i can not" start plans and facts as
 // often as feelings).
@@ -178,15 +176,18 @@ constexpr std::string_view kNotFeelingStarts[] = {
     "i am the one ", "i was the one "};
 
 // Whether the person speaks for themselves at `at` in `clause`: at its
-// start or after a joiner ("and", "so", "honestly"...), never in reported
-// speech ("he says i am paranoid").
+// start or after a joiner ("and", "so", "honestly"...: kClauseJoiners),
+// never in reported speech ("he says i am paranoid").
 bool SpeaksForSelf(std::string_view clause, size_t at) {
   const std::string_view before = clause.substr(0, at);
-  return before.find_first_not_of(' ') == std::string_view::npos ||
-         std::any_of(std::begin(kJoiners), std::end(kJoiners),
-                     [&](std::string_view j) {
-                       return before.size() >= j.size() &&
-                              before.substr(before.size() - j.size()) == j;
+  if (before.find_first_not_of(' ') == std::string_view::npos) return true;
+  if (before.back() != ' ') return false;
+  const std::string_view rest = before.substr(0, before.size() - 1);
+  return std::any_of(std::begin(kClauseJoiners), std::end(kClauseJoiners),
+                     [&](std::string_view joiner) {
+                       return rest.size() >= joiner.size() &&
+                              rest.substr(rest.size() - joiner.size()) ==
+                                  joiner;
                      });
 }
 

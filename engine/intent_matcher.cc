@@ -6,6 +6,8 @@
 #include <optional>
 #include <utility>
 
+#include "engine/clause.h"
+
 namespace trustcoach {
 namespace {
 
@@ -304,8 +306,9 @@ bool MaybePartnerClause(std::string_view text) {
          text.find("my ") != std::string_view::npos;
 }
 
-bool PartnerClause(std::string_view text, size_t at) {
-  // The clause: after the last punctuation or joining word before `at`.
+bool PartnerClause(std::string_view text, size_t at, const RE2* partner_words) {
+  // The clause: after the last punctuation before `at`. Its opening joiners
+  // ("and then my wife...") are skipped to find the subject.
   size_t start = 0;
   for (size_t i = 0; i < at; ++i) {
     if (text[i] == '.' || text[i] == ',' || text[i] == ';' || text[i] == '!' ||
@@ -313,12 +316,6 @@ bool PartnerClause(std::string_view text, size_t at) {
       start = i + 1;
     }
   }
-  static constexpr std::string_view kSkip[] = {
-      "and", "but",  "so",  "then", "just", "honestly", "like",   "well",
-      "um",  "also", "now", "ok",   "okay", "and then", "because"};
-  static constexpr std::string_view kPartnerWords[] = {
-      "husband", "wife",    "boyfriend", "girlfriend", "partner",
-      "fiance",  "fiancee", "spouse",    "ex"};
   size_t cursor = start;
   std::string_view subject;
   for (int words = 0; words < 4 && cursor < at; ++words) {
@@ -328,21 +325,18 @@ bool PartnerClause(std::string_view text, size_t at) {
     const std::string_view word = WordAt(text, cursor);
     if (word.empty()) return false;
     cursor += word.size();
-    if (std::find(std::begin(kSkip), std::end(kSkip), word) !=
-        std::end(kSkip)) {
-      continue;
-    }
+    if (IsClauseOpener(word)) continue;
     if (word == "he" || word == "she" || word == "they") {
       subject = word;
-    } else if (word == "my") {
+    } else if (word == "my" && partner_words != nullptr) {
       while (cursor < at && text[cursor] == ' ') ++cursor;
-      const std::string_view who = WordAt(text, cursor);
-      if (std::find(std::begin(kPartnerWords), std::end(kPartnerWords), who) ==
-          std::end(kPartnerWords)) {
+      re2::StringPiece who;
+      if (!partner_words->Match(text, cursor, text.size(), RE2::ANCHOR_START,
+                                &who, 1)) {
         return false;
       }
       cursor += who.size();
-      subject = who;
+      subject = std::string_view(who.data(), who.size());
     } else {
       return false;
     }
@@ -554,7 +548,23 @@ IntentMatcher::~IntentMatcher() = default;
 
 Status IntentMatcher::Create(const std::vector<IntentSpec>& intents,
                              std::unique_ptr<IntentMatcher>* out) {
+  return Create(intents, "", out);
+}
+
+Status IntentMatcher::Create(const std::vector<IntentSpec>& intents,
+                             std::string_view partner_words,
+                             std::unique_ptr<IntentMatcher>* out) {
   std::unique_ptr<IntentMatcher> matcher(new IntentMatcher());
+  if (!partner_words.empty()) {
+    // Anchored where "my" ends; a whole word or phrase ("my man", not "my
+    // manager").
+    matcher->partner_words_ = std::make_unique<RE2>(
+        "(?:" + std::string(partner_words) + ")\\b", PatternOptions());
+    if (!matcher->partner_words_->ok()) {
+      return Status::InvalidArgument("concept '~partner': " +
+                                     matcher->partner_words_->error());
+    }
+  }
   for (size_t i = 0; i < intents.size(); ++i) {
     const IntentSpec& spec = intents[i];
     Entry entry{.spec = &spec, .regexes = {}, .named = {}, .words = {}};
@@ -726,7 +736,8 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
         MaybePartnerClause(normalized)) {
       const std::optional<Span> span =
           MatchSpan(normalized, IntentCandidate{ref.intent, ref.pattern});
-      if (span && PartnerClause(normalized, span->first)) {
+      if (span &&
+          PartnerClause(normalized, span->first, partner_words_.get())) {
         expected = spec.about == "partner";
       }
     }

@@ -107,8 +107,10 @@ bool MaybePartnerClause(std::string_view text);
 
 // Whether the clause around `at` in `text` has the partner as its subject
 // ("he just shut down", "and then my wife went cold") with nothing of the
-// person's own ("i", "me", "my") before `at`.
-bool PartnerClause(std::string_view text, size_t at);
+// person's own ("i", "me", "my") before `at`. The subject is "he", "she",
+// "they", or "my" and a partner word that `partner_words` matches where it
+// starts (ANCHOR_START); with `partner_words` null, only the pronouns.
+bool PartnerClause(std::string_view text, size_t at, const RE2* partner_words);
 
 // Whether `text` may negate or suppose something ("never", "what if"): a
 // cheap test before NegatedCheat().
@@ -147,7 +149,14 @@ struct IntentMatch {
 class IntentMatcher {
  public:
   // Fails with InvalidArgument naming the intent, its file and pattern, and
-  // RE2's message, when a pattern does not compile.
+  // RE2's message, when a pattern does not compile. `partner_words` is an
+  // RE2 alternation of the words for the partner (the dialogs' `~partner`
+  // concept, expanded): after "my", they make a clause the partner's
+  // (PartnerClause()). Empty: only "he", "she" and "they" do.
+  static Status Create(const std::vector<IntentSpec>& intents,
+                       std::string_view partner_words,
+                       std::unique_ptr<IntentMatcher>* out);
+  // Without partner words.
   static Status Create(const std::vector<IntentSpec>& intents,
                        std::unique_ptr<IntentMatcher>* out);
 
@@ -270,6 +279,8 @@ class IntentMatcher {
                                const MatchContext* context) const;
 
   std::vector<Entry> intents_;
+  // The partner words after "my" (Create()'s `partner_words`); null if none.
+  std::unique_ptr<RE2> partner_words_;
   std::unique_ptr<PatternSet> anywhere_;  // intents that are not local
   std::unique_ptr<PatternSet> local_;     // every local intent, compiled lazily
   // Sets of the local intents of Prepare()'s maps, by their intents.

@@ -96,7 +96,7 @@ TEST_CASE("Intents and safety rules name concepts; explain shows them",
   std::filesystem::create_directory(scratch.dir() + "/concepts");
   scratch.Write("concepts/test.json", R"({"concepts": [
       {"id": "furious", "words": ["furious", "livid", "seething"]},
-      {"id": "partner", "words": ["husband", "wife"]},
+      {"id": "spouse", "words": ["husband", "wife"]},
       {"id": "means", "words": ["pills? saved", "a rope"]}]})");
   scratch.Write("flows/angry.json", R"({"intents": [
       {"id": "angry", "topic": "anger", "start": "angry",
@@ -112,8 +112,7 @@ TEST_CASE("Intents and safety rules name concepts; explain shows them",
   INFO(s.ToString());
   REQUIRE(s.ok());
   CHECK(std::count_if(warnings.begin(), warnings.end(), [](auto& w) {
-          return w.find("concept '~partner' is never used") !=
-                 std::string::npos;
+          return w.find("concept '~spouse' is never used") != std::string::npos;
         }) == 1);
 
   Session session;

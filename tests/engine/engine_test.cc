@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -555,6 +556,68 @@ TEST_CASE("A line said in the last six turns is not said again",
   REQUIRE(ParseSession(SerializeSession(session), &parsed).ok());
   CHECK(parsed == session);
   CHECK_FALSE(parsed.said.empty());
+}
+
+// A feelings question whose feelings a clause about the partner does not
+// answer ("my wife went cold" is the partner's), with the given words in
+// the `~partner` concept.
+std::unique_ptr<Engine> LoadFeelingsQuestion(
+    const testing::ScratchDialogs& dialogs, std::string_view partner_words) {
+  std::filesystem::create_directories(dialogs.dir() + "/concepts");
+  dialogs.Write("concepts/people.json",
+                R"({"concepts": [{"id": "partner", "words": [)" +
+                    std::string(partner_words) + "]}]}");
+  dialogs.Write("flows/feel.json", R"({
+    "intents": [
+      {"id": "check", "start": "feel", "patterns": ["\\bcheck in\\b"]},
+      {"id": "cold", "kind": "feeling", "start": "feel.cold",
+       "patterns": ["\\bcold\\b"]},
+      {"id": "sad", "kind": "feeling", "start": "feel.sad",
+       "patterns": ["\\bsad\\b"]},
+      {"id": "numb", "kind": "feeling", "start": "feel.numb",
+       "patterns": ["\\bnumb\\b"]}
+    ],
+    "flows": [{"id": "feel", "start": "ask", "nodes": {
+      "ask": {"say": ["How are you feeling?"], "capture": "feeling",
+              "on": {"cold": "cold", "sad": "sad", "numb": "numb"},
+              "else": "heard"},
+      "cold": {"say": ["Feeling cold inside is hard."]},
+      "sad": {"say": ["Sadness makes sense."]},
+      "numb": {"say": ["Numbness can be a way through."]},
+      "heard": {"say": ["Thank you for telling me."]}
+    }}]
+  })");
+  std::unique_ptr<Engine> engine;
+  Status s = Engine::Load(dialogs.dir(), &engine);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  return engine;
+}
+
+TEST_CASE("The partner words of a feeling's clause come from ~partner",
+          "[engine][flow][partner]") {
+  const auto position_after = [](const Engine& engine, std::string_view text) {
+    Session session;
+    engine.Start(1, &session);
+    REQUIRE(Position(engine.Respond("check in", &session)) == "feel.ask");
+    return Position(engine.Respond(text, &session));
+  };
+  testing::ScratchDialogs shipped_words;
+  auto without = LoadFeelingsQuestion(shipped_words, R"("husband", "wife")");
+  testing::ScratchDialogs added_word;
+  auto with = LoadFeelingsQuestion(added_word, R"("husband", "wife", "beau")");
+  // The person's own feeling answers the question in both.
+  CHECK(position_after(*without, "i feel cold") == "feel.cold");
+  CHECK(position_after(*with, "i feel cold") == "feel.cold");
+  // The partner's, by a word of the concept or a pronoun, does not: the
+  // node takes it as free text.
+  for (const Engine* engine : {without.get(), with.get()}) {
+    CHECK(position_after(*engine, "my wife went cold") == "feel.heard");
+    CHECK(position_after(*engine, "and then he went cold") == "feel.heard");
+  }
+  // A word added to the concept reaches the clause.
+  CHECK(position_after(*without, "my beau went cold") == "feel.cold");
+  CHECK(position_after(*with, "my beau went cold") == "feel.heard");
 }
 
 TEST_CASE("\"Where were we\" resumes the last topic with a recap",

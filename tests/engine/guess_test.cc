@@ -149,6 +149,11 @@ TEST_CASE("EchoFeeling says back one feeling clause, with verbs agreeing",
       {"i feel like i want to disappear", ""},       // could be harm
       {"i am so stupid for not seeing it", ""},      // self-blame
       {"he is a liar and i feel used by him", "you feel used by him"},
+      // After any of the clause joiners (engine/clause.h), not after "like":
+      // what the partner makes the person feel is not said back as theirs.
+      {"but i still cant sleep most nights",
+       "you still cant sleep most nights"},
+      {"he makes me feel like i am nothing", ""},
       {"she cheated on me", ""},      // no feeling clause
       {"how do i feel better?", ""},  // a question
   }));

@@ -203,16 +203,26 @@ TEST_CASE("NegatedCheat reads a cheating word negated or supposed",
 
 TEST_CASE("PartnerClause reads a clause whose subject is the partner",
           "[engine][intent]") {
-  const auto partner = [](std::string_view text, std::string_view word) {
-    return PartnerClause(text, text.find(word));
+  const RE2 partner_words("(?:husband|wife|other half)\\b");
+  const auto partner = [&](std::string_view text, std::string_view word) {
+    return PartnerClause(text, text.find(word), &partner_words);
   };
   CHECK(partner("he just shut down when i asked", "shut down"));
   CHECK(partner("i asked, and then my wife went cold", "cold"));
   CHECK(partner("they just went numb", "numb"));
+  CHECK(partner("um so my other half went quiet", "quiet"));
+  CHECK(partner("like he just shut down", "shut down"));
   CHECK_FALSE(partner("i just shut down", "shut down"));
   CHECK_FALSE(partner("he makes me so angry", "angry"));
   CHECK_FALSE(partner("he left and i feel numb", "numb"));
   CHECK_FALSE(partner("my sister is angry", "angry"));
+  CHECK_FALSE(partner("my wifes friend is angry", "angry"));
+
+  // Without partner words, only a pronoun is the partner.
+  const std::string_view text = "my wife went cold";
+  CHECK_FALSE(PartnerClause(text, text.find("cold"), nullptr));
+  const std::string_view pronoun = "she went cold";
+  CHECK(PartnerClause(pronoun, pronoun.find("cold"), nullptr));
 }
 
 TEST_CASE("OpensAsQuestion reads the opening word only", "[engine][intent]") {

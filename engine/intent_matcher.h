@@ -119,8 +119,8 @@ bool MaybeNegated(std::string_view text);
 // she cheats". A match on it describes no event.
 bool NegatedCheat(std::string_view text, std::pair<size_t, size_t> span);
 
-// Whether `text` may name someone else's ("my ", "his ", "her ",
-// "their "): a cheap test before ThirdPartyCheat().
+// Whether `text` has a cheating word said of someone other than the partner
+// ("my ex cheated"): a word scan, the cheap test before ThirdPartyCheat().
 bool MaybeThirdParty(std::string_view text);
 
 // Whether the cheating word at either end of `span` in `text` is said of

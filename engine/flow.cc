@@ -345,12 +345,14 @@ void FlowRunner::Enter(const FlowPosition& position) {
                             &session_.facts);
     } else {
       if (question_only && cut != std::string::npos) text.erase(0, cut + 2);
-      // How the person feels, asked a moment ago by this node or another
-      // in other words ("How are you feeling about it?", then "What are you
-      // feeling most right now?"), and answered with something else: the
-      // node's own words stand without the question, and its `on` still
-      // reads the answer.
-      if (!question_only && cut != std::string::npos && AsksFeelings(*node)) {
+      // How the person feels (a free-text question naming the feelings,
+      // not an offer such as the anger node's), asked a moment ago by this
+      // node or another in other words ("How are you feeling about it?", then
+      // "What are you feeling most right now?"), and answered with something
+      // else: the node's own words stand without the question, and its `on`
+      // still reads the answer.
+      if (!question_only && cut != std::string::npos &&
+          !node->capture.empty() && AsksFeelings(*node)) {
         const uint32_t* asked = SaidOn(session_, SaidKey(kFeelingsMark));
         if (asked != nullptr && session_.turns - *asked <= 1) {
           text.erase(cut);

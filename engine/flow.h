@@ -108,8 +108,8 @@ class FlowRunner {
   bool SaidLately(std::string_view line) const;
   // Whether a recap or return line ("We were talking about...", "Back to
   // ...") was said in the last kRecentTurns turns; MarkRecap() notes one.
-  // Whether `node` asks how the person feels: it names three or more
-  // feelings in `on` ("How are you feeling?").
+  // Whether `node` names three or more feelings in `on`; with `capture`,
+  // it asks how the person feels ("How are you feeling?").
   bool AsksFeelings(const NodeSpec& node) const;
   bool RecappedLately() const;
   void MarkRecap();

@@ -288,8 +288,18 @@ class TurnSteps {
         // A statement only the backoff understands, once the situation is
         // known, is taken in context where the person is now, with no
         // "We were talking about..." after it.
+        // A question asked at a free-text question and answered in full
+        // ("how do i get my confidence back" at "What are you most unsure
+        // about?") stands on its own: asking the old question again, with
+        // "Back to that now.", would take the next message as its answer.
+        // A question about the conversation itself ("is this private") is
+        // an aside, and the question comes back after it.
         if (node != nullptr &&
             (node->capture_unmatched ||
+             (intent->kind == "question" && !intent->interrupts &&
+              AsksFreeText(*node) && !AsksExercise(*node) &&
+              AnswersWhole(position) &&
+              session_.stack.back().flow != dialogs_.config().safety_flow) ||
              (intent->backoff && flow_.KnowsTopic()) ||
              ((node->clarify || node->offer ||
                (AsksExercise(*node) && intent->kind != "feeling")) &&
@@ -461,6 +471,27 @@ class TurnSteps {
       const IntentSpec* spec = dialogs_.FindIntent(on.first);
       return spec != nullptr && spec->statement;
     });
+  }
+
+  // Whether `node` asks for the person's own words, not for an exercise's
+  // attempt: it stores free text (`capture`) or names a local catch-all
+  // that does ("What are you most unsure about?").
+  bool AsksFreeText(const NodeSpec& node) const {
+    if (!node.capture.empty()) return true;
+    return std::any_of(node.on.begin(), node.on.end(), [&](const auto& on) {
+      const IntentSpec* spec = dialogs_.FindIntent(on.first);
+      return spec != nullptr && spec->local && spec->priority < 0 &&
+             !spec->statement && !spec->patterns.empty() &&
+             spec->patterns.front().find("(?P<") != std::string::npos;
+    });
+  }
+
+  // Whether `position` answers in full: its node leads nowhere once said
+  // (no `on`, `else` or `next`; a router's `branch` ends in such a node).
+  bool AnswersWhole(const FlowPosition& position) const {
+    const NodeSpec* node = dialogs_.FindNode(position.flow, position.node);
+    return node != nullptr && node->on.empty() && node->else_to.empty() &&
+           node->next.empty();
   }
 
   // Whether `node` asks how the person feels: it names several feelings in

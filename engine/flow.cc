@@ -54,6 +54,13 @@ uint64_t Hash(std::string_view text) {  // FNV-1a
   return h;
 }
 
+// The key in Session::said that stands for "a question about how the
+// person feels was asked", whatever its words or node.
+constexpr char kFeelingsMark[] = "@feelings_asked";
+
+// How many feelings a node names in `on` to ask how the person feels.
+constexpr long kFeelingsNamed = 3;
+
 bool IsTerminal(const NodeSpec& node) {
   return node.on.empty() && node.else_to.empty() && node.next.empty() &&
          node.branch.empty();
@@ -367,6 +374,21 @@ void FlowRunner::Enter(const FlowPosition& position) {
                             &session_.facts);
     } else {
       if (question_only && cut != std::string::npos) text.erase(0, cut + 2);
+      // How the person feels (a free-text question naming the feelings,
+      // not an offer such as the anger node's), asked a moment ago by this
+      // node or another in other words ("How are you feeling about it?", then
+      // "What are you feeling most right now?"), and answered with something
+      // else: the node's own words stand without the question, and its `on`
+      // still reads the answer.
+      if (!question_only && cut != std::string::npos &&
+          !node->capture.empty() && AsksFeelings(*node)) {
+        const uint32_t* asked = SaidOn(session_, SaidKey(kFeelingsMark));
+        if (asked != nullptr && session_.turns - *asked <= 1) {
+          text.erase(cut);
+        } else {
+          MarkSaid(SaidKey(kFeelingsMark), session_.turns, &session_);
+        }
+      }
       // The question said, whole or as the last paragraph, for the check
       // above on the next return.
       MarkSaid(SaidKey(question_only ? std::string_view(text) : question),
@@ -384,6 +406,15 @@ void FlowRunner::Enter(const FlowPosition& position) {
   }
   if (!node->next.empty()) return Go(node->next);
   if (IsTerminal(*node) && session_.stack.size() > 1) Return();
+}
+
+bool FlowRunner::AsksFeelings(const NodeSpec& node) const {
+  const auto feelings =
+      std::count_if(node.on.begin(), node.on.end(), [&](const auto& on) {
+        const IntentSpec* intent = dialogs_.FindIntent(on.first);
+        return intent != nullptr && intent->kind == "feeling";
+      });
+  return feelings >= kFeelingsNamed;
 }
 
 void FlowRunner::Return() {

@@ -112,6 +112,9 @@ class FlowRunner {
   bool SaidLately(std::string_view line) const;
   // Whether a recap or return line ("We were talking about...", "Back to
   // ...") was said in the last kRecentTurns turns; MarkRecap() notes one.
+  // Whether `node` names three or more feelings in `on`; with `capture`,
+  // it asks how the person feels ("How are you feeling?").
+  bool AsksFeelings(const NodeSpec& node) const;
   bool RecappedLately() const;
   void MarkRecap();
   // Whether the offer at `position` (a node that waits for "yes") was made

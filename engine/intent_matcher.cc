@@ -300,6 +300,50 @@ bool NegatedCheat(std::string_view text, std::pair<size_t, size_t> span) {
   return false;
 }
 
+namespace {
+
+// Whether the word at `at` in `text` is a cheating word said of someone
+// other than the partner, named right before it: "my ex cheated on me", "my
+// dad cheated on my mom", "her ex had cheated".
+bool ThirdPartyAt(std::string_view text, size_t at) {
+  static constexpr std::string_view kOthers[] = {
+      "ex",      "dad",     "father",  "mum",     "mom",    "mother",
+      "parents", "stepdad", "stepmom", "stepmum", "uncle",  "aunt",
+      "friend",  "sister",  "brother", "grandad", "grandpa"};
+  static constexpr std::string_view kOwners[] = {"my", "his", "her", "their"};
+  if (!IsCheatWord(WordAt(text, at))) return false;
+  size_t w1_start = 0, w2_start = 0;
+  std::string_view w1 = WordBefore(text, at, &w1_start);
+  // "my ex had cheated", "my dad also cheated", "my ex once cheated"
+  if (w1 == "has" || w1 == "had" || w1 == "also" || w1 == "once" ||
+      w1 == "was" || w1 == "always") {
+    w1 = WordBefore(text, w1_start, &w1_start);
+  }
+  const std::string_view w2 = WordBefore(text, w1_start, &w2_start);
+  return std::find(std::begin(kOthers), std::end(kOthers), w1) !=
+             std::end(kOthers) &&
+         std::find(std::begin(kOwners), std::end(kOwners), w2) !=
+             std::end(kOwners);
+}
+
+}  // namespace
+
+bool MaybeThirdParty(std::string_view text) {
+  // A word scan, no regex: any cheating word said of someone else.
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!(text[i] >= 'a' && text[i] <= 'z')) continue;
+    if (i > 0 && text[i - 1] >= 'a' && text[i - 1] <= 'z') continue;
+    if (ThirdPartyAt(text, i)) return true;
+  }
+  return false;
+}
+
+bool ThirdPartyCheat(std::string_view text, std::pair<size_t, size_t> span) {
+  size_t last_start = 0;
+  WordBefore(text, span.second, &last_start);
+  return ThirdPartyAt(text, span.first) || ThirdPartyAt(text, last_start);
+}
+
 bool MaybePartnerClause(std::string_view text) {
   return text.find("he ") != std::string_view::npos ||
          text.find("they ") != std::string_view::npos ||
@@ -747,6 +791,13 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
       const std::optional<Span> span =
           MatchSpan(normalized, IntentCandidate{ref.intent, ref.pattern});
       if (span && NegatedCheat(normalized, *span)) continue;
+    }
+    // "my ex cheated on me", "my dad cheated on my mom": someone else's
+    // cheating, not an event between the person and the partner.
+    if (spec.kind == "event" && MaybeThirdParty(normalized)) {
+      const std::optional<Span> span =
+          MatchSpan(normalized, IntentCandidate{ref.intent, ref.pattern});
+      if (span && ThirdPartyCheat(normalized, *span)) continue;
     }
     // An exercise's free-text answer is a statement: "what if she just
     // laughs at me?" at "try an I statement" asks something instead.

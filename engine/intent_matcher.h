@@ -121,6 +121,15 @@ bool MaybeNegated(std::string_view text);
 // she cheats". A match on it describes no event.
 bool NegatedCheat(std::string_view text, std::pair<size_t, size_t> span);
 
+// Whether `text` has a cheating word said of someone other than the partner
+// ("my ex cheated"): a word scan, the cheap test before ThirdPartyCheat().
+bool MaybeThirdParty(std::string_view text);
+
+// Whether the cheating word at either end of `span` in `text` is said of
+// someone other than the partner: "my ex cheated on me", "my dad cheated on
+// my mom". A match on it describes no event between the two of them.
+bool ThirdPartyCheat(std::string_view text, std::pair<size_t, size_t> span);
+
 struct IntentCandidate {
   int intent = -1;   // index into the spec's intents
   int pattern = -1;  // index into that intent's patterns

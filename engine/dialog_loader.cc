@@ -237,8 +237,8 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
                   "social");
   }
   if (!intent->about.empty() && intent->about != "self" &&
-      intent->about != "partner") {
-    reader->Error(Child(pointer, "about"), "expected self or partner");
+      intent->about != "partner" && intent->about != "past") {
+    reader->Error(Child(pointer, "about"), "expected self, partner or past");
   }
   ReadExamples(reader, in, "examples", pointer, &intent->examples);
   ReadExamples(reader, in, "not_examples", pointer, &intent->not_examples);
@@ -409,9 +409,8 @@ void ReadEngineConfig(Reader* reader, const json& in, EngineConfig* config) {
   reader->CheckKeys(
       *messages, "/messages",
       {"truncated", "return", "return_recap", "fallback", "reminder", "resume",
-       "resume_none", "guess", "choices", "echo", "fallback_again",
-       "stay", "closing_crisis", "closing_abuse", "closing_support",
-       "closing_youth"});
+       "resume_none", "guess", "choices", "echo", "fallback_again", "stay",
+       "closing_crisis", "closing_abuse", "closing_support", "closing_youth"});
   reader->Strings(*messages, "truncated", "/messages", &config->truncated,
                   true);
   reader->Strings(*messages, "return", "/messages", &config->returning, true);

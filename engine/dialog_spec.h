@@ -52,7 +52,9 @@ struct IntentSpec {
   // a message that opens as a question never matches it, so that "what if
   // she laughs at me?" is answered rather than taken as the attempt.
   bool statement = false;
-  // Whom the signal is about: "self" (the person), "partner", or "".
+  // Whom the signal is about: "self" (the person), "partner", "past" (an
+  // earlier relationship: the events in the same message are not this
+  // one's, so they leave no facts), or "".
   std::string about;
   std::map<std::string, std::string> set;  // slots set when it matches
   // Facts this signal gives whenever it matches, winner or not, held or

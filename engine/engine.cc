@@ -597,10 +597,25 @@ class TurnSteps {
   // "my wife cheated and i am furious, would therapy help" tells the event
   // and the feeling although the question wins. Held candidates count too.
   // The winner comes last, so its facts override.
+  //
+  // A message about an earlier relationship ("my last bf cheated on me for
+  // a year, so now i can't relax") names events that are not this
+  // relationship's: while a signal `about` "past" is among them, the other
+  // events (but the winner) leave no facts, so the coach does not ask "is this
+  // new since the affair?" of a partner who has done nothing.
   void KeepFacts() {
     const std::vector<IntentSpec>& intents = dialogs_.spec().intents;
+    const bool past =
+        std::any_of(match_.candidates.begin(), match_.candidates.end(),
+                    [&](const IntentCandidate& c) {
+                      return intents[c.intent].about == "past";
+                    });
     for (const IntentCandidate& c : match_.candidates) {
       if (c.intent == match_.intent) continue;
+      if (past && intents[c.intent].kind == "event" &&
+          intents[c.intent].about != "past") {
+        continue;
+      }
       for (const auto& [name, value] : intents[c.intent].facts) {
         SetFact(name, value);
       }

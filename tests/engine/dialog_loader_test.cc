@@ -83,7 +83,7 @@ TEST_CASE("Broken dialog files are refused with file, pointer and problem",
        "question, closing or social"},
       {"flows/bad.json",
        R"({"intents":[{"id":"z","patterns":"x","about":"him"}]})",
-       "flows/bad.json: /intents/0/about: expected self or partner"},
+       "flows/bad.json: /intents/0/about: expected self, partner or past"},
       {"flows/bad.json",
        R"({"flows":[{"id":"f","start":"a","nodes":{"a":{"say":"hi","answer":"x"}}}]})",
        "flows/bad.json: /flows/0/nodes/a/answer: `answer` describes the "

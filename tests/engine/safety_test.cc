@@ -329,6 +329,26 @@ TEST_CASE(
   CHECK(both.answer.empty());
 }
 
+TEST_CASE("a check-in that counts only in a risk state is risk_only",
+          "[engine][safety]") {
+  const std::string spec = R"({"check_in": [
+      {"id": "risk.change_subject", "while_risk": true,
+       "patterns": ["\\bsomething else\\b"]},
+      {"id": "c.passive", "kind": "suicide", "patterns": ["\\bno point\\b"]}]})";
+  std::unique_ptr<SafetyScreen> screen;
+  REQUIRE(SafetyScreen::Create(json::parse(spec), "safety.json", &screen).ok());
+  const SafetyContext risk{.risk = SafetyKind::kSuicide};
+  // The risk state's own check-in: a safety node's `on` may answer it.
+  const SafetyVerdict change = screen->Check("something else", risk);
+  CHECK(change.level == SafetyLevel::kCheckIn);
+  CHECK(change.kind == SafetyKind::kSuicide);
+  CHECK(change.risk_only);
+  // A check-in that counts anywhere is not, alone or beside it.
+  CHECK_FALSE(screen->Check("no point", risk).risk_only);
+  CHECK_FALSE(screen->Check("no point, something else", risk).risk_only);
+  CHECK_FALSE(screen->Check("no point").risk_only);
+}
+
 TEST_CASE("risk_kinds needs while_risk and known kinds", "[engine][safety]") {
   for (
       const char* spec :

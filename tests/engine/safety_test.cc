@@ -331,7 +331,9 @@ TEST_CASE(
 
 TEST_CASE("a check-in that counts only in a risk state is risk_only",
           "[engine][safety]") {
-  const std::string spec = R"({"check_in": [
+  const std::string spec = R"({"crisis": [
+      {"id": "s.die", "kind": "suicide", "patterns": ["\\bwant to die\\b"]}],
+      "check_in": [
       {"id": "risk.change_subject", "while_risk": true,
        "patterns": ["\\bsomething else\\b"]},
       {"id": "c.passive", "kind": "suicide", "patterns": ["\\bno point\\b"]}]})";

@@ -351,6 +351,27 @@ TEST_CASE("a check-in that counts only in a risk state is risk_only",
   CHECK_FALSE(screen->Check("no point").risk_only);
 }
 
+TEST_CASE("The long-tail net: a means and hopelessness together ask a check-in",
+          "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  for (const std::string text :
+       {"the knot is tied, i just need the house empty",
+        "meds all counted, nothing left for me here",
+        "no way out of this, the rope is in the shed"}) {
+    INFO(text);
+    const SafetyVerdict verdict = shipped.Check(text);
+    CHECK(verdict.level != SafetyLevel::kNone);
+    CHECK(verdict.kind == SafetyKind::kSuicide);
+  }
+  for (const std::string text :
+       {"we tied the knot in june", "i gave up the sleeping pills last month",
+        "last time i took those pills i felt sick",
+        "we are better off taking the train, no point driving"}) {
+    INFO(text);
+    CHECK(shipped.Check(text).level == SafetyLevel::kNone);
+  }
+}
+
 TEST_CASE("risk_kinds needs while_risk and known kinds", "[engine][safety]") {
   for (
       const char* spec :

@@ -211,7 +211,7 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
       in, pointer,
       {"id", "topic", "patterns", "priority", "scope", "start", "interrupts",
        "kind", "about", "set", "description", "examples", "not_examples",
-       "backoff", "facts", "aside", "safety_answer", "statement"});
+       "backoff", "facts", "aside", "safety_answer", "statement", "dismisses"});
   intent->file = reader->file();
   intent->pointer = pointer;
   reader->String(in, "id", pointer, &intent->id, /*required=*/true);
@@ -223,6 +223,7 @@ void ReadIntent(Reader* reader, const json& in, const std::string& pointer,
   reader->Bool(in, "backoff", pointer, &intent->backoff);
   reader->Bool(in, "statement", pointer, &intent->statement);
   reader->Bool(in, "safety_answer", pointer, &intent->safety_answer);
+  reader->Bool(in, "dismisses", pointer, &intent->dismisses);
   reader->String(in, "kind", pointer, &intent->kind);
   reader->String(in, "about", pointer, &intent->about);
   reader->StringMap(in, "set", pointer, &intent->set);

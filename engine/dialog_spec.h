@@ -40,6 +40,10 @@ struct IntentSpec {
   // check-in, its `start` is entered instead of the safety node of the kind,
   // with the verdict, the risk state and the resources kept.
   bool safety_answer = false;
+  // A dismissal or a change of subject ("i'm fine i promise", "i won't do
+  // anything", "can we go on"): in a risk state it never answers the state's
+  // own check-in, which is asked anyway (engine.cc, Screen()).
+  bool dismisses = false;
   // What kind of signal the message carries: "topic", "feeling", "event",
   // "question", "closing" or "social"; "" when not said. A "question" or
   // "closing" breaks out of a free-text question as `interrupts` does.

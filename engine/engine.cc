@@ -151,7 +151,46 @@ class TurnSteps {
   void Screen() {
     const SafetyContext context = RiskContext(session_);
     verdict_ = dialogs_.safety().Check(normalized_, context);
+    // The risk state's own check-in ("can we talk about something else",
+    // "he's back, i have to go") gives way to an answer the conversation
+    // already has for the message: the safety node's own `on`, or a
+    // follow-up heard anywhere in the risk state. A crisis always wins.
+    if (verdict_.level == SafetyLevel::kCheckIn && verdict_.risk_only &&
+        AnsweredInRisk()) {
+      set_aside_ = std::move(verdict_.rule);
+      verdict_ =
+          SafetyVerdict{.minor = verdict_.minor, .abuse = verdict_.abuse};
+    }
     keep_resources_ = UpdateRisk(context, &verdict_, &session_);
+  }
+
+  // Whether the winning intent for the message answers it in the risk
+  // state: one the current safety node expects (its `on`), or one scoped
+  // "@risk", anywhere. Not a catch-all of negative priority (the grounding
+  // exercise's free text), nor a dismissal ("i'm fine i promise", marked
+  // `dismisses`), which is what the check-in is there to ask about.
+  bool AnsweredInRisk() const {
+    if (session_.stack.empty()) return false;
+    const FlowPosition& here = session_.stack.back();
+    const bool safety_node = here.flow == dialogs_.config().safety_flow;
+    const NodeSpec* node = flow_.CurrentNode();
+    const IntentMatch match = dialogs_.matcher().Match(
+        normalized_,
+        {.flow = here.flow,
+         .node = here.node,
+         .expected = node != nullptr ? &node->on : nullptr,
+         .question = LooksLikeQuestion(normalized_),
+         .opens_question = OpensAsQuestion(normalized_),
+         .brief = CountWords(normalized_, kBriefWords) <= kBriefWords,
+         .risk = true});
+    if (match.intent < 0) return false;
+    const IntentSpec& intent = dialogs_.spec().intents[match.intent];
+    if (intent.priority < 0 || intent.dismisses) return false;
+    const bool expected =
+        safety_node && node != nullptr && node->on.count(intent.id) > 0;
+    const bool risk_scope = std::find(intent.scope.begin(), intent.scope.end(),
+                                      kRiskScope) != intent.scope.end();
+    return expected || risk_scope;
   }
 
   // A crisis replaces the conversation with the safety flow's node for the
@@ -895,7 +934,8 @@ class TurnSteps {
           {"concepts",
            dialogs_.concepts().Present(
                normalized_, dialogs_.safety().ConceptsOf(verdict_.rule))},
-          {"minor", verdict_.minor}}},
+          {"minor", verdict_.minor},
+          {"set_aside", set_aside_}}},
         {"candidates", ExplainCandidates(dialogs_, match_)},
         {"chosen", chosen},
         {"action", action_},
@@ -913,7 +953,10 @@ class TurnSteps {
   std::string normalized_;
   NormalizeInfo info_;
   SafetyVerdict verdict_;
-  bool keep_resources_ = false;   // the risk state: helplines on the reply
+  bool keep_resources_ = false;  // the risk state: helplines on the reply
+  // The risk check-in the safety node answered instead (Screen()), for
+  // explain; empty if none.
+  std::string set_aside_;
   bool feelings_answer_ = false;  // MatchContext::feelings_answer
   IntentMatch match_;
   std::vector<ScoredGuess> ranked_;  // filled by Guess()

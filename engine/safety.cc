@@ -555,6 +555,10 @@ SafetyVerdict Screen::Check(std::string_view normalized,
             ? &negations_.rule(MostUrgent(negations_, negations))
             : &check_in_.rule(MostUrgent(check_in_, check_ins, context.risk));
     verdict.level = SafetyLevel::kCheckIn;
+    verdict.risk_only =
+        softened.empty() && negations.empty() &&
+        std::all_of(check_ins.begin(), check_ins.end(),
+                    [&](size_t hit) { return check_in_.rule(hit).while_risk; });
   }
   if (decided != nullptr) {
     // A "while_risk" rule without a kind of its own takes the risk state's.

@@ -63,6 +63,11 @@ struct SafetyVerdict {
   // safety.json) that answers in place of the kind's node: fear of the
   // partner's return after abuse. Empty: the kind's node.
   std::string answer;
+  // A check-in that counted only because of the risk state: every check-in
+  // rule that matched is "while_risk" ("can we talk about something else",
+  // "i have to go, he's back"), with no crisis, softened rule or negation.
+  // The engine lets a safety node's own `on` answer it (engine.cc).
+  bool risk_only = false;
 };
 
 // Crisis detection over normalized text (see Normalize()). Built once from

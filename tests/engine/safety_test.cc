@@ -329,6 +329,49 @@ TEST_CASE(
   CHECK(both.answer.empty());
 }
 
+TEST_CASE("a check-in that counts only in a risk state is risk_only",
+          "[engine][safety]") {
+  const std::string spec = R"({"crisis": [
+      {"id": "s.die", "kind": "suicide", "patterns": ["\\bwant to die\\b"]}],
+      "check_in": [
+      {"id": "risk.change_subject", "while_risk": true,
+       "patterns": ["\\bsomething else\\b"]},
+      {"id": "c.passive", "kind": "suicide", "patterns": ["\\bno point\\b"]}]})";
+  std::unique_ptr<SafetyScreen> screen;
+  REQUIRE(SafetyScreen::Create(json::parse(spec), "safety.json", &screen).ok());
+  const SafetyContext risk{.risk = SafetyKind::kSuicide};
+  // The risk state's own check-in: a safety node's `on` may answer it.
+  const SafetyVerdict change = screen->Check("something else", risk);
+  CHECK(change.level == SafetyLevel::kCheckIn);
+  CHECK(change.kind == SafetyKind::kSuicide);
+  CHECK(change.risk_only);
+  // A check-in that counts anywhere is not, alone or beside it.
+  CHECK_FALSE(screen->Check("no point", risk).risk_only);
+  CHECK_FALSE(screen->Check("no point, something else", risk).risk_only);
+  CHECK_FALSE(screen->Check("no point").risk_only);
+}
+
+TEST_CASE("The long-tail net: a means and hopelessness together ask a check-in",
+          "[engine][safety]") {
+  const Shipped& shipped = LoadShipped();
+  for (const std::string text :
+       {"the knot is tied, i just need the house empty",
+        "meds all counted, nothing left for me here",
+        "no way out of this, the rope is in the shed"}) {
+    INFO(text);
+    const SafetyVerdict verdict = shipped.Check(text);
+    CHECK(verdict.level != SafetyLevel::kNone);
+    CHECK(verdict.kind == SafetyKind::kSuicide);
+  }
+  for (const std::string text :
+       {"we tied the knot in june", "i gave up the sleeping pills last month",
+        "last time i took those pills i felt sick",
+        "we are better off taking the train, no point driving"}) {
+    INFO(text);
+    CHECK(shipped.Check(text).level == SafetyLevel::kNone);
+  }
+}
+
 TEST_CASE("risk_kinds needs while_risk and known kinds", "[engine][safety]") {
   for (
       const char* spec :

@@ -424,6 +424,7 @@ class TurnSteps {
          .feelings_answer = feelings_answer_,
          .question = LooksLikeQuestion(normalized_),
          .opens_question = OpensAsQuestion(normalized_),
+         .asks = OpensWithQuestionFrame(normalized_),
          .brief = CountWords(normalized_, kBriefWords) <= kBriefWords,
          // While the risk state lasts, its follow-ups ("what would i even
          // do with it") are heard in any flow.

@@ -396,3 +396,13 @@ trustcoach_eval_conversations(eval_conversations_follow9 follow9_conversations.j
 # paid in sex, a partner messaging a named child, a parent throwing things at
 # the children. Main at 82723d7: 0/10 crisis.
 trustcoach_eval_crisis(eval_crisis_h8_misses h8_crisis_misses.jsonl 10 0)
+
+# Direct questions answered generically or wrongly (branch asked10, the h9
+# judge's largest group): 'is one lie a dealbreaker' at 'What are you
+# feeling?', 'is cheating unforgivable', 'what would i have to do to earn it
+# back', 'do people actually stay together after this', 'is it pathetic that
+# i still want to stay', 'all at once or bit by bit', 'is that enough?',
+# 'what if it doesnt work', 'ok but how' after a suggestion, a son or daughter
+# whose parents split. Written before any change: 22/46 met on main (seed 1;
+# 21-26 over seeds 1-5).
+trustcoach_eval_conversations(eval_conversations_asked10 asked10_conversations.jsonl 0.9)

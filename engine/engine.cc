@@ -315,11 +315,25 @@ class TurnSteps {
       if (!node->capture.empty()) {
         session_.slots[node->capture] =
             SanitizeUtf8(normalized_, kMaxCaptureBytes);
+        flow_.set_held_topic(HeldTopic());
       }
       flow_.Go(node->else_to);
     } else {
       Fallback(node);
     }
+  }
+
+  // The topic of the held candidate of kind "topic" with the highest
+  // priority (the first of equals), or "" if none was held.
+  std::string_view HeldTopic() const {
+    const IntentSpec* best = nullptr;
+    for (const IntentCandidate& c : match_.candidates) {
+      if (!c.held) continue;
+      const IntentSpec& spec = dialogs_.spec().intents[c.intent];
+      if (spec.kind != "topic" || spec.topic.empty()) continue;
+      if (best == nullptr || spec.priority > best->priority) best = &spec;
+    }
+    return best != nullptr ? std::string_view(best->topic) : "";
   }
 
   // Whether an intent marked `safety_answer` may answer `verdict`: abuse,

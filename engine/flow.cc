@@ -567,6 +567,8 @@ bool FlowRunner::BranchHolds(const Branch& branch) const {
       const IntentSpec* intent =
           dialogs_.FindIntent(session_.history.back().intent);
       if (intent != nullptr) value = intent->topic;
+    } else if (branch.known == "@held") {
+      value = held_topic_;
     } else if (branch.known == "@midflow") {
       // Entered as a detour from a flow that is still going.
       value = session_.stack.size() > 1 ? "true" : "";

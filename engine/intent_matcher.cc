@@ -790,7 +790,11 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
             Specificity(normalized, hits, a.expected ? b.intent : a.intent);
         // A narrower question the node lists keeps a question that is no
         // more specific ("is there any hope for us" at "What happened?").
-        if (asked >= kAskedWords &&
+        // Opening with a question frame asks it however few words the
+        // pattern needs ("is an affair always a dealbreaker" at "What are
+        // you feeling?"), unless the node lists a question itself.
+        if ((asked >= kAskedWords ||
+             (context.asks && expected.kind != "question")) &&
             (expected.kind != "question" ||
              asked > Specificity(normalized, hits,
                                  a.expected ? a.intent : b.intent))) {

@@ -316,6 +316,7 @@ class TurnSteps {
         session_.slots[node->capture] =
             SanitizeUtf8(normalized_, kMaxCaptureBytes);
         flow_.set_held_topic(HeldTopic());
+        flow_.set_framed_question(OpensWithQuestionFrame(normalized_));
       }
       flow_.Go(node->else_to);
     } else {

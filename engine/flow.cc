@@ -585,6 +585,8 @@ bool FlowRunner::BranchHolds(const Branch& branch) const {
     value = session_.minor ? "true" : "";
   } else if (branch.if_slot == "@risk") {
     value = session_.risk;
+  } else if (branch.if_slot == "@asking") {
+    value = framed_question_ ? "true" : "";
   } else if (branch.if_slot == "@back") {
     // Entered again by Return() after a detour: a crisis node answers with
     // a short line rather than its whole block once more.

@@ -87,6 +87,12 @@ class FlowRunner {
   // line that only names what happened.
   void set_held_topic(std::string_view topic) { held_topic_ = topic; }
 
+  // The message of this turn opens with a question frame
+  // (OpensWithQuestionFrame()): a branch `{"if": "@asking"}` holds, so that
+  // a question nothing understood, captured at a free-text question, is not
+  // thanked for as if it were the answer.
+  void set_framed_question(bool framed) { framed_question_ = framed; }
+
   // Forgets that the offer at `position` was made: the person declined it
   // ("no"), so asking for it again later is not taken as yes.
   void ForgetOffer(const FlowPosition& position);
@@ -143,6 +149,7 @@ class FlowRunner {
   bool returning_ = false;        // Return() is entering the interrupted node
   bool asking_ = false;           // set_asking()
   std::string_view held_topic_;   // set_held_topic()
+  bool framed_question_ = false;  // set_framed_question()
   bool points_to_lines_ = false;  // PointsToLines()
   std::string key_;  // "flow.node" for Say(), its capacity kept for the turn
 };

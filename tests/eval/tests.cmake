@@ -404,6 +404,6 @@ trustcoach_eval_crisis(eval_crisis_h8_misses h8_crisis_misses.jsonl 10 0)
 # i still want to stay', 'all at once or bit by bit', 'is that enough?',
 # 'what if it doesnt work', 'ok but how' after a suggestion, a son or daughter
 # whose parents split. asked10-01..46 were written before any change: 22/46
-# met on main (seed 1; 21-26 over seeds 1-5); 47-52 after the first changes
-# (0/6 on main).
+# met on main (seed 1; 21-26 over seeds 1-5); 47-56 after the first changes
+# (0/10 on main).
 trustcoach_eval_conversations(eval_conversations_asked10 asked10_conversations.jsonl 0.9)

@@ -354,11 +354,26 @@ class TurnSteps {
       if (!node->capture.empty()) {
         session_.slots[node->capture] =
             SanitizeUtf8(normalized_, kMaxCaptureBytes);
+        flow_.set_held_topic(HeldTopic());
+        flow_.set_framed_question(OpensWithQuestionFrame(normalized_));
       }
       flow_.Go(node->else_to);
     } else {
       Fallback(node);
     }
+  }
+
+  // The topic of the held candidate of kind "topic" with the highest
+  // priority (the first of equals), or "" if none was held.
+  std::string_view HeldTopic() const {
+    const IntentSpec* best = nullptr;
+    for (const IntentCandidate& c : match_.candidates) {
+      if (!c.held) continue;
+      const IntentSpec& spec = dialogs_.spec().intents[c.intent];
+      if (spec.kind != "topic" || spec.topic.empty()) continue;
+      if (best == nullptr || spec.priority > best->priority) best = &spec;
+    }
+    return best != nullptr ? std::string_view(best->topic) : "";
   }
 
   // Whether an intent marked `safety_answer` may answer `verdict`: abuse,
@@ -463,6 +478,7 @@ class TurnSteps {
          .feelings_answer = feelings_answer_,
          .question = LooksLikeQuestion(normalized_),
          .opens_question = OpensAsQuestion(normalized_),
+         .asks = OpensWithQuestionFrame(normalized_),
          .brief = CountWords(normalized_, kBriefWords) <= kBriefWords,
          // While the risk state lasts, its follow-ups ("what would i even
          // do with it") are heard in any flow.

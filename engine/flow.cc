@@ -550,6 +550,25 @@ bool FlowRunner::BranchHolds(const Branch& branch) const {
       value = session_.turns > 1 ? "true" : "";
     } else if (branch.known == "@topic") {
       value = KnowsTopic() ? "true" : "";
+    } else if (branch.known == "@after") {
+      // The flow (or "flow.node", when `equals` names one) the last turn
+      // ended at: "is that enough?" or "what if it doesn't work" is asked
+      // about what was said last.
+      if (session_.history.empty()) return false;
+      const std::string& last = session_.history.back().node;
+      if (branch.equals.find('.') != std::string::npos) {
+        return last == branch.equals;
+      }
+      value = std::string_view(last).substr(0, last.find('.'));
+    } else if (branch.known == "@after_topic") {
+      // The topic of the intent that won the last turn ("start_talk":
+      // communication), wherever its answer lives.
+      if (session_.history.empty()) return false;
+      const IntentSpec* intent =
+          dialogs_.FindIntent(session_.history.back().intent);
+      if (intent != nullptr) value = intent->topic;
+    } else if (branch.known == "@held") {
+      value = held_topic_;
     } else if (branch.known == "@midflow") {
       // Entered as a detour from a flow that is still going.
       value = session_.stack.size() > 1 ? "true" : "";
@@ -566,6 +585,8 @@ bool FlowRunner::BranchHolds(const Branch& branch) const {
     value = session_.minor ? "true" : "";
   } else if (branch.if_slot == "@risk") {
     value = session_.risk;
+  } else if (branch.if_slot == "@asking") {
+    value = framed_question_ ? "true" : "";
   } else if (branch.if_slot == "@back") {
     // Entered again by Return() after a detour: a crisis node answers with
     // a short line rather than its whole block once more.

@@ -80,6 +80,19 @@ class FlowRunner {
   // me again"): an offer made lately that it leads back to is taken as yes.
   void set_asking(bool asking) { asking_ = asking; }
 
+  // The topic of the intent held back this turn at a free-text question
+  // (the highest priority of kind "topic"): a branch `{"known": "@held"}`
+  // reads it, so that a statement captured as the answer ("every time i
+  // bring it up he gets defensive") is met on its topic rather than with a
+  // line that only names what happened.
+  void set_held_topic(std::string_view topic) { held_topic_ = topic; }
+
+  // The message of this turn opens with a question frame
+  // (OpensWithQuestionFrame()): a branch `{"if": "@asking"}` holds, so that
+  // a question nothing understood, captured at a free-text question, is not
+  // thanked for as if it were the answer.
+  void set_framed_question(bool framed) { framed_question_ = framed; }
+
   // Forgets that the offer at `position` was made: the person declined it
   // ("no"), so asking for it again later is not taken as yes.
   void ForgetOffer(const FlowPosition& position);
@@ -135,6 +148,8 @@ class FlowRunner {
   int hops_ = 0;
   bool returning_ = false;        // Return() is entering the interrupted node
   bool asking_ = false;           // set_asking()
+  std::string_view held_topic_;   // set_held_topic()
+  bool framed_question_ = false;  // set_framed_question()
   bool points_to_lines_ = false;  // PointsToLines()
   std::string key_;  // "flow.node" for Say(), its capacity kept for the turn
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -443,6 +444,53 @@ bool OpensAsQuestion(std::string_view text) {
   return false;
 }
 
+namespace {
+
+// The words of `text` from `start`, one at a time, letters only.
+std::string_view NextWord(std::string_view text, size_t* start) {
+  size_t begin = *start;
+  while (begin < text.size() && !(text[begin] >= 'a' && text[begin] <= 'z')) {
+    ++begin;
+  }
+  size_t end = begin;
+  while (end < text.size() && text[end] >= 'a' && text[end] <= 'z') ++end;
+  *start = end;
+  return text.substr(begin, end - begin);
+}
+
+template <size_t N>
+bool OneOf(std::string_view word, const std::string_view (&set)[N]) {
+  return std::find(std::begin(set), std::end(set), word) != std::end(set);
+}
+
+constexpr std::string_view kAuxiliaries[] = {
+    "is",    "are",  "am",      "do",       "does", "did",   "can",  "could",
+    "would", "will", "should",  "shall",    "isnt", "arent", "dont", "doesnt",
+    "cant",  "wont", "wouldnt", "shouldnt", "was",  "were",  "has",  "have"};
+constexpr std::string_view kOpeningFillers[] = {
+    "so",   "ok",   "okay", "and",      "but",       "like", "um",
+    "also", "then", "well", "honestly", "seriously", "just"};
+constexpr std::string_view kAskingWords[] = {"whats", "hows", "wheres"};
+constexpr std::string_view kQuestionWords[] = {"how",   "what", "why",  "when",
+                                               "where", "who",  "which"};
+constexpr std::string_view kAskingNext[] = {"if",   "long",  "much",
+                                            "many", "about", "else"};
+
+}  // namespace
+
+bool OpensWithQuestionFrame(std::string_view text) {
+  size_t start = 0;
+  std::string_view word;
+  for (int words = 0; words < 3; ++words) {
+    word = NextWord(text, &start);
+    if (!OneOf(word, kOpeningFillers)) break;
+  }
+  if (OneOf(word, kAuxiliaries) || OneOf(word, kAskingWords)) return true;
+  if (!OneOf(word, kQuestionWords)) return false;
+  const std::string_view next = NextWord(text, &start);
+  return OneOf(next, kAuxiliaries) || OneOf(next, kAskingNext);
+}
+
 bool AnswersFeelings(const IntentSpec& intent) {
   return (intent.kind == "feeling" && intent.about != "partner") ||
          (intent.kind == "event" && intent.priority >= kFeelingEventPriority);
@@ -719,10 +767,14 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
       }
       // Nor a question asked as one, in so many words: "what do i even say
       // to her?" at "Does your partner know?" is not the answer.
+      // Opening with a question frame ("should i tell her all at once or
+      // bit by bit" at "Does she know?") is asking, however few words the
+      // question's pattern needs.
       if (expected.priority < 0 && context.question &&
           other.kind == "question" &&
-          Specificity(normalized, hits, a.expected ? b.intent : a.intent) >=
-              kAskedWords) {
+          (context.asks ||
+           Specificity(normalized, hits, a.expected ? b.intent : a.intent) >=
+               kAskedWords)) {
         return !a.expected;
       }
       // Nor does a topic, feeling or narrower question the node lists
@@ -738,7 +790,11 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
             Specificity(normalized, hits, a.expected ? b.intent : a.intent);
         // A narrower question the node lists keeps a question that is no
         // more specific ("is there any hope for us" at "What happened?").
-        if (asked >= kAskedWords &&
+        // Opening with a question frame asks it however few words the
+        // pattern needs ("is an affair always a dealbreaker" at "What are
+        // you feeling?"), unless the node lists a question itself.
+        if ((asked >= kAskedWords ||
+             (context.asks && expected.kind != "question")) &&
             (expected.kind != "question" ||
              asked > Specificity(normalized, hits,
                                  a.expected ? a.intent : b.intent))) {
@@ -756,6 +812,16 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
       const bool named_b =
           context.expected != nullptr && context.expected->count(sb.id) > 0;
       if (named_a != named_b) return named_a;
+    }
+    // At a free-text question, a question asked in a frame is answered by
+    // a question intent before a topic that broke out with it: "how do i
+    // talk to him about it without it blowing up" asks how to talk.
+    if (context.captures_text && context.asks &&
+        (sa.kind == "question") != (sb.kind == "question")) {
+      const IntentSpec& other = sa.kind == "question" ? sb : sa;
+      if (other.kind == "topic" || other.kind == "event") {
+        return sa.kind == "question";
+      }
     }
     if (sa.priority != sb.priority) return sa.priority > sb.priority;
     return false;  // earlier wins: keep the incumbent
@@ -804,8 +870,12 @@ IntentMatch IntentMatcher::Match(std::string_view normalized,
     if (spec.statement && context.opens_question) continue;
     // Questions and closings break out of a free-text question too: "would
     // therapy help us?" or "bye" is not the answer to it.
-    const bool breaks_out = spec.interrupts || spec.kind == "closing" ||
-                            (spec.kind == "question" && context.question);
+    // So does a topic or an event asked about in a question frame: "is one
+    // lie a dealbreaker" at "What are you feeling?" asks, it does not answer.
+    const bool breaks_out =
+        spec.interrupts || spec.kind == "closing" ||
+        (spec.kind == "question" && context.question) ||
+        ((spec.kind == "topic" || spec.kind == "event") && context.asks);
     const bool held = context.captures_text && !expected && !breaks_out;
     IntentCandidate candidate{ref.intent, ref.pattern, expected, held};
     result.candidates.push_back(candidate);

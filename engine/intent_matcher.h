@@ -41,6 +41,12 @@ struct MatchContext {
   // The text opens as a question (OpensAsQuestion()): an intent marked
   // `statement` (an exercise's free-text answer) does not match it.
   bool opens_question = false;
+  // The text opens with a question frame (OpensWithQuestionFrame(): "is
+  // one lie", "how do people", not "when i", "what happened"): a topic or
+  // event it names breaks out of a free-text question, as a question does
+  // (a question intent still comes first), and a question intent beats an
+  // expected catch-all however few words its pattern needs.
+  bool asks = false;
   // The text is short (at most kBriefWords words): an `interrupts` intent or
   // a closing then beats an expected catch-all (an expected intent of
   // negative priority), so "thanks", "bye" or "where were we" are not taken
@@ -100,6 +106,14 @@ bool LooksLikeQuestion(std::string_view text);
 // "what", "is", "should"...). "sunday morning?" does not; "what if he
 // laughs" does.
 bool OpensAsQuestion(std::string_view text);
+
+// Whether `text` opens (after "so", "ok", "and"...) with a question frame:
+// an auxiliary or modal verb ("is one lie a dealbreaker", "do people stay
+// together", "should i forgive"), or a question word followed by one or by
+// "if", "long", "much" ("how do people get over this", "what if", "how
+// long"). Unlike OpensAsQuestion(), "when i found out", "what happened was"
+// and "how i feel" are no frames.
+bool OpensWithQuestionFrame(std::string_view text);
 
 // Whether `text` may name the partner as a subject ("he ", "they ", "my "):
 // a cheap test before PartnerClause().

@@ -238,6 +238,23 @@ TEST_CASE("OpensAsQuestion reads the opening word only", "[engine][intent]") {
   }
 }
 
+TEST_CASE("OpensWithQuestionFrame needs a verb or a question word with one",
+          "[engine][intent]") {
+  for (const char* text :
+       {"is one lie a dealbreaker", "so do people actually stay together",
+        "how do people even get over this", "what if it doesnt work",
+        "ok but how long", "should i forgive him", "whats the point"}) {
+    INFO(text);
+    CHECK(OpensWithQuestionFrame(text));
+  }
+  for (const char* text :
+       {"when i found out i was sick", "what happened was she left",
+        "how i feel is complicated", "my sister?", "", "i think so"}) {
+    INFO(text);
+    CHECK_FALSE(OpensWithQuestionFrame(text));
+  }
+}
+
 TEST_CASE("A statement answer does not take a text that opens as a question",
           "[engine][intent]") {
   std::vector<IntentSpec> intents(2);
@@ -271,7 +288,8 @@ TEST_CASE("Questions and closings break out of a free-text question",
                 .kind = "question"};
   intents[2] = {
       .id = "bye", .patterns = {"\\bbye$"}, .priority = 5, .kind = "closing"};
-  intents[3] = {.id = "topic", .patterns = {"\\bsister\\b"}, .priority = 9};
+  intents[3] = {
+      .id = "topic", .patterns = {"\\bsister\\b"}, .priority = 9, .kind = "topic"};
   std::unique_ptr<IntentMatcher> matcher;
   REQUIRE(IntentMatcher::Create(intents, &matcher).ok());
   const std::map<std::string, std::string> on = {{"yes", "next"}};
@@ -282,6 +300,14 @@ TEST_CASE("Questions and closings break out of a free-text question",
   CHECK(matcher->Match("what about my sister and the cost", capture).intent ==
         1);
   CHECK(matcher->Match("my sister. bye", capture).intent == 2);
+  // A topic asked about in a question frame breaks out too ("is my sister
+  // right"), after any question it comes with; "my sister?" is an answer.
+  CHECK(matcher->Match("my sister?", capture).intent == -1);
+  capture.asks = true;
+  CHECK(matcher->Match("is my sister right", capture).intent == 3);
+  CHECK(matcher->Match("is my sister right about the cost", capture).intent ==
+        1);
+  capture.asks = false;
   // A closing of higher priority beats an expected answer; a lower one not.
   const MatchContext plain{.expected = &on};
   CHECK(matcher->Match("ok bye", plain).intent == 2);

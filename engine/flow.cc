@@ -423,8 +423,13 @@ void FlowRunner::Return() {
   // takes it).
   // A node that waits for nothing (its flow had said its last words) is
   // not said again either: "Back to that now." would lead nowhere.
+  // A safety question asked twice already (its words and its `again`) and
+  // left both times for the person's own topic is not asked a third time:
+  // the lines stay attached while the risk lasts, and "Can I check in once
+  // more?" after every answer reads as not listening.
   const NodeSpec* left = CurrentNode();
-  if (OfferedTwiceLately(session_.stack.back()) ||
+  if (AskedTwice(session_.stack.back()) ||
+      OfferedTwiceLately(session_.stack.back()) ||
       (topic && OfferedLately(session_.stack.back())) ||
       (left != nullptr && (left->clarify || WaitsForNothing(*left)))) {
     if (session_.stack.size() > 1) return Return();
@@ -500,6 +505,14 @@ bool FlowRunner::OfferedTwiceLately(const FlowPosition& position) const {
   if (!OfferedLately(position)) return false;
   const std::string key = position.flow + "." + position.node;
   return SaidLately("@offer1:" + key) && SaidLately("@offer2:" + key);
+}
+
+bool FlowRunner::AskedTwice(const FlowPosition& position) const {
+  if (position.flow != dialogs_.config().safety_flow) return false;
+  const NodeSpec* node = dialogs_.FindNode(position.flow, position.node);
+  if (node == nullptr || node->again.empty()) return false;
+  const auto visits = session_.visits.find(position.flow + "." + position.node);
+  return visits != session_.visits.end() && visits->second >= 2;
 }
 
 bool FlowRunner::OfferedLately(const FlowPosition& position) const {

@@ -135,6 +135,8 @@ class FlowRunner {
   // twice in the last kRecentTurns turns; MarkOffer() notes one.
   bool OfferedTwiceLately(const FlowPosition& position) const;
   // Whether the offer at `position` was made in the last kRecentTurns turns.
+  // A safety node asked twice (its `say`, then its `again`).
+  bool AskedTwice(const FlowPosition& position) const;
   bool OfferedLately(const FlowPosition& position) const;
   void MarkOffer(const FlowPosition& position);
   // The variant of `variants` to say for `key` this time (and counts it).
